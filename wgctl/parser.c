@@ -7,12 +7,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "parser.h"
 
 enum token_type {
 	ENDTOKEN,
-	NOTOKEN,
-	KEYWORD
+	NOTOKEN,	/* the command may stop here */
+	KEYWORD,
+	IFNAME,		/* any word that is a valid interface name */
+	PEERNAME	/* any word that is a valid peer name */
 };
 
 struct token {
@@ -23,6 +26,10 @@ struct token {
 };
 
 static const struct token t_main[];
+static const struct token t_show[];
+static const struct token t_ifname[];
+static const struct token t_peername[];
+static const struct token t_log[];
 
 static const struct token t_end[] = {
 	{ ENDTOKEN,	"",		NONE,		NULL }
@@ -31,30 +38,93 @@ static const struct token t_end[] = {
 static const struct token t_main[] = {
 	{ KEYWORD,	"genkey",	GENKEY,		t_end },
 	{ KEYWORD,	"genpsk",	GENPSK,		t_end },
+	{ KEYWORD,	"log",		NONE,		t_log },
 	{ KEYWORD,	"pubkey",	PUBKEY,		t_end },
+	{ KEYWORD,	"reload",	RELOAD,		t_end },
+	{ KEYWORD,	"show",		SHOW,		t_show },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_show[] = {
+	{ NOTOKEN,	"",		NONE,		NULL },
+	{ KEYWORD,	"interface",	SHOW_ONE_IFACE,	t_ifname },
+	{ KEYWORD,	"peer",		SHOW_ONE_PEER,	t_peername },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_ifname[] = {
+	{ IFNAME,	"",		NONE,		t_end },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_peername[] = {
+	{ PEERNAME,	"",		NONE,		t_end },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_log[] = {
+	{ KEYWORD,	"brief",	LOG_BRIEF,	t_end },
+	{ KEYWORD,	"verbose",	LOG_VERBOSE,	t_end },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
 static struct parse_result	res;
 
-static void
-valid_words(const struct token *table, char *buf, size_t len)
+/* What a row stands for in a list of valid words. */
+static const char *
+token_name(const struct token *t)
 {
-	int	 i;
-
-	buf[0] = '\0';
-	for (i = 0; table[i].type != ENDTOKEN; i++) {
-		if (table[i].type != KEYWORD)
-			continue;
-		if (buf[0] != '\0')
-			strlcat(buf, ", ", len);
-		strlcat(buf, table[i].keyword, len);
+	switch (t->type) {
+	case KEYWORD:
+		return t->keyword;
+	case IFNAME:
+		return "an interface name";
+	case PEERNAME:
+		return "a peer name";
+	default:
+		return NULL;
 	}
 }
 
+/* The words a table accepts, comma-separated; returns how many. */
+static int
+valid_words(const struct token *table, char *buf, size_t len)
+{
+	const char	*w;
+	int		 i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; table[i].type != ENDTOKEN; i++) {
+		if ((w = token_name(&table[i])) == NULL)
+			continue;
+		if (n++ > 0)
+			strlcat(buf, ", ", len);
+		strlcat(buf, w, len);
+	}
+	return n;
+}
+
+/* The same checks as wgd's configuration parser, with its words. */
+static int
+valid_name(const struct token *t, const char *word)
+{
+	if (t->type == IFNAME && !conf_valid_ifname(word)) {
+		warnx("bad interface name \"%s\": 1-%d characters, "
+		    "no '/', ':' or white space", word, IFNAMSIZ - 1);
+		return 0;
+	}
+	if (t->type == PEERNAME && !conf_valid_peer_name(word)) {
+		warnx("bad peer name \"%s\": 1-%d characters of "
+		    "A-Za-z0-9._-", word, WGD_PEER_NAME_MAX);
+		return 0;
+	}
+	return 1;
+}
+
 /*
- * Finds the row a word selects: an exact match, or the only keyword the
- * word abbreviates.  Returns NULL and says why on stderr otherwise.
+ * Finds the row a word selects: an exact keyword, the only keyword the
+ * word abbreviates, or else a name the table takes.  Returns NULL and
+ * says why on stderr otherwise.
  */
 static const struct token *
 match_token(const char *word, const struct token *table)
@@ -76,9 +146,16 @@ match_token(const char *word, const struct token *table)
 	}
 	if (nmatch == 1)
 		return match;
+	if (nmatch == 0) {
+		for (i = 0; table[i].type != ENDTOKEN; i++) {
+			if (table[i].type != IFNAME &&
+			    table[i].type != PEERNAME)
+				continue;
+			return valid_name(&table[i], word) ? &table[i] : NULL;
+		}
+	}
 
-	valid_words(table, valid, sizeof(valid));
-	if (valid[0] == '\0')
+	if (valid_words(table, valid, sizeof(valid)) == 0)
 		warnx("unexpected argument \"%s\"", word);
 	else
 		warnx("%s argument \"%s\": valid are %s",
@@ -98,6 +175,10 @@ may_end(const struct token *table)
 	return i == 0;
 }
 
+/*
+ * "-j" may stand anywhere among the words (bgpctl lets "-j" follow the
+ * command too); it is never taken as a name.
+ */
 struct parse_result *
 parse(int argc, char *argv[])
 {
@@ -105,8 +186,14 @@ parse(int argc, char *argv[])
 
 	memset(&res, 0, sizeof(res));
 	for (; argc > 0; argc--, argv++) {
+		if (strcmp(argv[0], "-j") == 0) {
+			res.json = 1;
+			continue;
+		}
 		if ((match = match_token(argv[0], table)) == NULL)
 			return NULL;
+		if (match->type == IFNAME || match->type == PEERNAME)
+			res.name = argv[0];
 		if (match->value != NONE)
 			res.action = match->value;
 		table = match->next;
@@ -114,8 +201,10 @@ parse(int argc, char *argv[])
 	if (!may_end(table)) {
 		char	 valid[256];
 
-		valid_words(table, valid, sizeof(valid));
-		warnx("missing argument: one of %s", valid);
+		if (valid_words(table, valid, sizeof(valid)) == 1)
+			warnx("missing argument: %s", valid);
+		else
+			warnx("missing argument: one of %s", valid);
 		return NULL;
 	}
 	return &res;

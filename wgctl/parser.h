@@ -10,11 +10,19 @@ enum actions {
 	NONE,
 	GENKEY,
 	GENPSK,
-	PUBKEY
+	PUBKEY,
+	SHOW,
+	SHOW_ONE_IFACE,
+	SHOW_ONE_PEER,
+	RELOAD,
+	LOG_VERBOSE,
+	LOG_BRIEF
 };
 
 struct parse_result {
 	enum actions	 action;
+	const char	*name;		/* SHOW_ONE_*: checked, from argv */
+	int		 json;		/* -j was among the words */
 };
 
 /* Returns NULL after printing a one-line error to stderr. */

@@ -129,6 +129,9 @@ typedef struct {
 %type	<v.number>	number
 %type	<v.string>	varvalue
 
+/* Strings dropped by error recovery are freed, not leaked. */
+%destructor	{ free($$); } STRING varvalue
+
 %%
 
 /*

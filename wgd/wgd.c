@@ -1,16 +1,36 @@
 /*
- * wgd: the privileged parent.  It parses the configuration, sets up the
- * system and supervises the engine and control processes.
+ * wgd: main() for all three processes.  Started by a user or a service
+ * manager it is the parent; re-executed by the parent with the hidden
+ * flag -P it becomes the engine or the control process.
  */
 
+#include <sys/types.h>
+#include <sys/prctl.h>
+
 #include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <paths.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <syslog.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "config.h"
+#include "control.h"
+#include "engine.h"
 #include "log.h"
+#include "parent.h"
+#include "proc.h"
+#include "wgd.h"
+
+extern char	**environ;
+
+static int	 ready_fd = -1;
 
 static void __attribute__((__noreturn__))
 usage(void)
@@ -42,14 +62,104 @@ check_config(const char *conffile, int verbose)
 	return 0;
 }
 
+/*
+ * Ready means ready (SPEC): without -d, the process that was started
+ * waits here until the daemon has every interface up and its control
+ * socket made, and exits 0 only then.  The daemon's errors reach the
+ * same stderr until that moment, so a failed start says why.
+ */
+static void
+daemonize(void)
+{
+	char	 c;
+	int	 p[2];
+	ssize_t	 n;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		err(1, "pipe");
+	switch (fork()) {
+	case -1:
+		err(1, "fork");
+	case 0:
+		break;
+	default:
+		close(p[1]);
+		do {
+			n = read(p[0], &c, 1);
+		} while (n == -1 && errno == EINTR);
+		_exit(n == 1 ? 0 : 1);
+	}
+	close(p[0]);
+	ready_fd = p[1];
+	if (setsid() == -1)
+		err(1, "setsid");
+	if (chdir("/") == -1)
+		err(1, "chdir /");
+}
+
+/* Called by the parent once everything is up. */
+static void
+ready(void)
+{
+	int	 fd;
+
+	log_info("started");
+	if (ready_fd == -1)
+		return;
+	if (write(ready_fd, "", 1) != 1)
+		log_warn("cannot tell the starting process we are ready");
+	close(ready_fd);
+	ready_fd = -1;
+	/* From now on only syslog: the terminal may be gone. */
+	log_init(0, LOG_DAEMON);
+	if ((fd = open(_PATH_DEVNULL, O_RDWR)) != -1) {
+		(void)dup2(fd, STDIN_FILENO);
+		(void)dup2(fd, STDOUT_FILENO);
+		(void)dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+}
+
+/* A child: lock itself up, then serve the parent on fd 3. */
+static void __attribute__((__noreturn__))
+child_main(enum wgd_proc p, const char *user, int debug, int verbose)
+{
+	log_init(debug, LOG_DAEMON);
+	log_procinit(proc_name(p));
+	/* Run through /proc/self/exe, the kernel would call us "exe". */
+	(void)prctl(PR_SET_NAME, "wgd", 0, 0, 0);
+	setproctitle("%s", proc_name(p));
+	if (sodium_init() == -1)
+		fatalx("cannot initialise libsodium");
+	proc_drop(p, user, WGD_CHROOT);
+	if (p == PROC_ENGINE)
+		engine_main(WGD_CHILD_FD, verbose);
+	control_main(WGD_CHILD_FD, verbose);
+}
+
 int
 main(int argc, char *argv[])
 {
-	const char	*conffile = WGD_CONF;
-	int		 ch, debug = 0, noaction = 0, verbose = 0;
+	struct conf_msgs	 msgs = TAILQ_HEAD_INITIALIZER(msgs);
+	struct wgd		 env;
+	enum wgd_proc		 role = PROC_PARENT;
+	const char		*conffile = WGD_CONF, *user = NULL;
+	int			 ch, debug = 0, noaction = 0, verbose = 0;
 
+	/*
+	 * libbsd leaves a '.' in a title shorter than argv[0] ("wgd:
+	 * parent  ." in ps); started as "wgd" the title is exact.  The
+	 * children are started that way; the parent restarts itself so.
+	 */
+	if (argc > 0 && strcmp(argv[0], "wgd") != 0) {
+		argv[0] = (char *)"wgd";
+		execv("/proc/self/exe", argv);
+		/* Without /proc, a title with a dot is no reason to stop. */
+	}
+	setproctitle_init(argc, argv, environ);
 	log_init(1, LOG_DAEMON);
-	while ((ch = getopt(argc, argv, "dD:f:nv")) != -1) {
+	while ((ch = getopt(argc, argv, "dD:f:nP:u:v")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
@@ -64,6 +174,13 @@ main(int argc, char *argv[])
 		case 'n':
 			noaction = 1;
 			break;
+		case 'P':
+			if (proc_from_name(optarg, &role) == -1)
+				errx(1, "-P %s: no such process", optarg);
+			break;
+		case 'u':
+			user = optarg;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -76,8 +193,38 @@ main(int argc, char *argv[])
 	if (argc > 0)
 		usage();
 
+	if (role != PROC_PARENT) {
+		if (user == NULL)
+			errx(1, "-P needs -u");
+		child_main(role, user, debug, verbose);
+	}
 	if (noaction)
 		return check_config(conffile, verbose);
-	(void)debug;
-	errx(1, "the daemon is still being written: only -n works yet");
+
+	if (geteuid() != 0)
+		errx(1, "need root privileges");
+	if (sodium_init() == -1)
+		errx(1, "cannot initialise libsodium");
+
+	memset(&env, 0, sizeof(env));
+	env.conffile = conffile;
+	env.debug = debug;
+	env.verbose = verbose;
+	log_setverbose(verbose);
+	env.conf = parse_config(conffile, &msgs);
+	conf_msgs_print(&msgs, stderr);
+	conf_msgs_free(&msgs);
+	if (env.conf == NULL)
+		exit(1);
+	if (getpwnam(env.conf->user) == NULL)
+		errx(1, "unknown user %s: create it with \"useradd --system "
+		    "--home-dir /var/empty --shell /usr/sbin/nologin %s\"",
+		    env.conf->user, env.conf->user);
+
+	if (!debug)
+		daemonize();
+	/* Until ready, errors go to the terminal that started us. */
+	log_procinit(proc_name(PROC_PARENT));
+	setproctitle("%s", proc_name(PROC_PARENT));
+	parent_main(&env, ready);
 }

@@ -1,0 +1,416 @@
+/*
+ * The control process: chrooted, unprivileged, holding no key.  It
+ * accepts wgctl connections on the listening sockets the parent passes
+ * it, checks each request, and routes it to the engine (show) or the
+ * parent (reload, log level), tagged with the connection's id so the
+ * replies find their client.  On the restricted socket only show works.
+ *
+ * A client that sends anything malformed is disconnected with a log
+ * line; a malformed message from the engine or the parent is fatal.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event.h>
+
+#include "control.h"
+#include "imsgev.h"
+#include "log.h"
+#include "wgd.h"
+
+#define CONTROL_MAX_CLIENTS	64
+#define CONTROL_MAX_QUEUED	4096	/* replies a slow client may owe */
+
+struct ctl_conn {
+	TAILQ_ENTRY(ctl_conn)	 entry;
+	struct imsgev		 iev;
+	uint32_t		 id;
+	int			 restricted;
+	int			 busy;		/* a request is being answered */
+};
+
+struct listener {
+	struct event		 ev;
+	int			 fd;
+	int			 restricted;
+};
+
+struct control {
+	struct imsgev		 parent;
+	struct imsgev		 engine;
+	int			 have_engine;
+	struct listener		 listeners[2];
+	TAILQ_HEAD(, ctl_conn)	 conns;
+	int			 nconns;
+	uint32_t		 next_id;
+};
+
+static struct control	*env;
+
+static void	control_dispatch_client(int, short, void *);
+static void	control_dispatch_engine(int, short, void *);
+
+static void
+conn_close(struct ctl_conn *c)
+{
+	imsgev_del(&c->iev);
+	imsg_clear(&c->iev.ibuf);
+	close(c->iev.ibuf.fd);
+	TAILQ_REMOVE(&env->conns, c, entry);
+	env->nconns--;
+	free(c);
+}
+
+static struct ctl_conn *
+conn_find(uint32_t id)
+{
+	struct ctl_conn	*c;
+
+	TAILQ_FOREACH(c, &env->conns, entry)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+/* Refuses a request; -1 when even that fails and c must go. */
+static int
+reply_error(struct ctl_conn *c, const char *msg)
+{
+	struct ctl_end	 end;
+
+	memset(&end, 0, sizeof(end));
+	end.status = 1;
+	if (imsgev_compose(&c->iev, IMSG_CTL_ERROR, 0, 0, -1, msg,
+	    strlen(msg) + 1) == -1 ||
+	    imsgev_compose(&c->iev, IMSG_CTL_END, 0, 0, -1, &end,
+	    sizeof(end)) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+control_accept(int lfd, short event, void *arg)
+{
+	struct listener	*l = arg;
+	struct ctl_conn	*c;
+	int		 fd;
+
+	(void)event;
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
+	    -1) {
+		if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
+			log_warn("control: accept");
+		return;
+	}
+	if (env->nconns >= CONTROL_MAX_CLIENTS) {
+		log_warnx("control: more than %d clients, refusing one",
+		    CONTROL_MAX_CLIENTS);
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("control: accept");
+		close(fd);
+		return;
+	}
+	c->id = ++env->next_id;
+	if (c->id == 0)
+		c->id = ++env->next_id;
+	c->restricted = l->restricted;
+	TAILQ_INSERT_TAIL(&env->conns, c, entry);
+	env->nconns++;
+	imsgev_init(&c->iev, fd, control_dispatch_client, c);
+	log_debug("control: client %u connected%s", c->id,
+	    c->restricted ? " (restricted)" : "");
+}
+
+/*
+ * Checks one request and passes it on.  Returns -1 when the client must
+ * be disconnected.
+ */
+static int
+control_request(struct ctl_conn *c, struct imsg *imsg)
+{
+	struct ctl_show	 req;
+	int		 verbose;
+	size_t		 len = imsg_get_len(imsg);
+
+	if (c->busy) {
+		log_warnx("control: client %u: a second request before the "
+		    "first was answered", c->id);
+		return -1;
+	}
+	switch (imsg->hdr.type) {
+	case IMSG_CTL_SHOW:
+		if (imsg_get_data(imsg, &req, sizeof(req)) == -1 ||
+		    !STR_TERMINATED(req.name) || req.what > SHOW_PEER) {
+			log_warnx("control: client %u: malformed show "
+			    "request", c->id);
+			return -1;
+		}
+		if (!env->have_engine)
+			return reply_error(c, "the engine is not running");
+		c->busy = 1;
+		if (imsgev_compose(&env->engine, IMSG_CTL_SHOW, c->id, 0, -1,
+		    &req, sizeof(req)) == -1)
+			fatal("%s", __func__);
+		return 0;
+	case IMSG_CTL_RELOAD:
+		if (len != 0) {
+			log_warnx("control: client %u: malformed reload "
+			    "request", c->id);
+			return -1;
+		}
+		if (c->restricted)
+			return reply_error(c, "reload is not allowed on the "
+			    "restricted socket");
+		c->busy = 1;
+		if (imsgev_compose(&env->parent, IMSG_CTL_RELOAD, c->id, 0, -1,
+		    NULL, 0) == -1)
+			fatal("%s", __func__);
+		return 0;
+	case IMSG_CTL_LOG_VERBOSE:
+		if (imsg_get_data(imsg, &verbose, sizeof(verbose)) == -1 ||
+		    verbose < 0 || verbose > 4) {
+			log_warnx("control: client %u: malformed log "
+			    "request", c->id);
+			return -1;
+		}
+		if (c->restricted)
+			return reply_error(c, "log is not allowed on the "
+			    "restricted socket");
+		c->busy = 1;
+		if (imsgev_compose(&env->parent, IMSG_CTL_LOG_VERBOSE, c->id,
+		    0, -1, &verbose, sizeof(verbose)) == -1)
+			fatal("%s", __func__);
+		return 0;
+	default:
+		log_warnx("control: client %u: unknown request type %u",
+		    c->id, imsg->hdr.type);
+		return -1;
+	}
+}
+
+static void
+control_dispatch_client(int fd, short event, void *arg)
+{
+	struct imsgev	*iev = arg;
+	struct ctl_conn	*c = iev->data;
+	struct imsg	 imsg;
+	ssize_t		 n;
+
+	(void)fd;
+	if (event & EV_READ) {
+		n = imsg_read(&iev->ibuf);
+		if (n == 0 || (n == -1 && errno != EAGAIN)) {
+			if (n == -1)
+				log_warn("control: client %u", c->id);
+			conn_close(c);
+			return;
+		}
+	}
+	if (imsgev_write(iev, event) == -1) {
+		conn_close(c);
+		return;
+	}
+	for (;;) {
+		if ((n = imsg_get(&iev->ibuf, &imsg)) == -1) {
+			log_warnx("control: client %u: malformed message",
+			    c->id);
+			conn_close(c);
+			return;
+		}
+		if (n == 0)
+			break;
+		if (control_request(c, &imsg) == -1) {
+			imsg_free(&imsg);
+			conn_close(c);
+			return;
+		}
+		imsg_free(&imsg);
+	}
+	imsgev_add(iev);
+}
+
+/* A reply from the engine or the parent, checked, for its client. */
+static void
+control_reply(struct imsg *imsg, const char *from)
+{
+	struct ctl_conn	*c;
+	size_t		 len = imsg_get_len(imsg), want = 0;
+	const char	*text = imsg->data;
+
+	switch (imsg->hdr.type) {
+	case IMSG_CTL_IFACE:
+		want = sizeof(struct ctl_iface);
+		break;
+	case IMSG_CTL_PEER:
+		want = sizeof(struct ctl_peer);
+		break;
+	case IMSG_CTL_END:
+		want = sizeof(struct ctl_end);
+		break;
+	case IMSG_CTL_ALLOWED_IPS:
+		if (len == 0 || len % sizeof(struct wgd_prefix) != 0)
+			fatalx("bad IMSG_CTL_ALLOWED_IPS from %s", from);
+		break;
+	case IMSG_CTL_LINE:
+	case IMSG_CTL_ERROR:
+		if (len == 0 || text[len - 1] != '\0')
+			fatalx("unterminated text from %s", from);
+		break;
+	default:
+		fatalx("unexpected message %u from %s", imsg->hdr.type, from);
+	}
+	if (want != 0 && len != want)
+		fatalx("message %u from %s: %zu bytes, not %zu",
+		    imsg->hdr.type, from, len, want);
+
+	if ((c = conn_find(imsg->hdr.peerid)) == NULL)
+		return;		/* the client left before its answer */
+	if (imsg->hdr.type == IMSG_CTL_END)
+		c->busy = 0;
+	if (c->iev.ibuf.queued > CONTROL_MAX_QUEUED) {
+		log_warnx("control: client %u reads too slowly, closing",
+		    c->id);
+		conn_close(c);
+		return;
+	}
+	if (imsgev_compose(&c->iev, imsg->hdr.type, 0, 0, -1, imsg->data,
+	    len) == -1)
+		conn_close(c);
+}
+
+static int
+control_imsg_io(struct imsgev *iev, short event)
+{
+	ssize_t	 n;
+
+	if (event & EV_READ) {
+		if ((n = imsg_read(&iev->ibuf)) == -1 && errno != EAGAIN)
+			fatal("imsg_read");
+		if (n == 0)
+			return -1;
+	}
+	if (imsgev_write(iev, event) == -1)
+		fatal("imsg_write");
+	return 0;
+}
+
+static void
+control_listen(struct imsg *imsg)
+{
+	struct msg_control_fd	 m;
+	struct listener		*l;
+	int			 fd;
+
+	if (imsg_get_data(imsg, &m, sizeof(m)) == -1 ||
+	    m.kind > CONTROL_RESTRICTED || (fd = imsg_get_fd(imsg)) == -1)
+		fatalx("bad IMSG_CONTROL_FD");
+	l = &env->listeners[m.kind];
+	if (l->fd != -1)
+		fatalx("IMSG_CONTROL_FD: a second %s socket",
+		    m.kind == CONTROL_RESTRICTED ? "restricted" : "control");
+	l->fd = fd;
+	l->restricted = m.kind == CONTROL_RESTRICTED;
+	event_set(&l->ev, fd, EV_READ | EV_PERSIST, control_accept, l);
+	event_add(&l->ev, NULL);
+}
+
+static void
+control_dispatch_parent(int fd, short event, void *arg)
+{
+	struct imsgev	*iev = arg;
+	struct imsg	 imsg;
+	ssize_t		 n;
+	int		 verbose, efd;
+
+	(void)fd;
+	if (control_imsg_io(iev, event) == -1) {
+		log_debug("parent closed the connection");
+		exit(0);
+	}
+	for (;;) {
+		if ((n = imsg_get(&iev->ibuf, &imsg)) == -1)
+			fatal("imsg_get");
+		if (n == 0)
+			break;
+		switch (imsg.hdr.type) {
+		case IMSG_CONTROL_FD:
+			control_listen(&imsg);
+			break;
+		case IMSG_CHILD_SOCKET:
+			if (env->have_engine || imsg_get_len(&imsg) != 0 ||
+			    (efd = imsg_get_fd(&imsg)) == -1)
+				fatalx("bad IMSG_CHILD_SOCKET");
+			imsgev_init(&env->engine, efd, control_dispatch_engine,
+			    NULL);
+			env->have_engine = 1;
+			break;
+		case IMSG_LOG_VERBOSE:
+			if (imsg_get_data(&imsg, &verbose, sizeof(verbose)) ==
+			    -1)
+				fatalx("bad IMSG_LOG_VERBOSE");
+			log_setverbose(verbose);
+			break;
+		default:
+			control_reply(&imsg, "the parent");
+			break;
+		}
+		imsg_free(&imsg);
+	}
+	imsgev_add(iev);
+}
+
+static void
+control_dispatch_engine(int fd, short event, void *arg)
+{
+	struct imsgev	*iev = arg;
+	struct imsg	 imsg;
+	ssize_t		 n;
+
+	(void)fd;
+	if (control_imsg_io(iev, event) == -1)
+		fatalx("the engine closed the connection");
+	for (;;) {
+		if ((n = imsg_get(&iev->ibuf, &imsg)) == -1)
+			fatal("imsg_get");
+		if (n == 0)
+			break;
+		control_reply(&imsg, "the engine");
+		imsg_free(&imsg);
+	}
+	imsgev_add(iev);
+}
+
+/*
+ * Runs the control process until the parent goes away.  Called after
+ * the process has chrooted and dropped its privileges.
+ */
+void
+control_main(int fd, int verbose)
+{
+	struct control	 c;
+
+	memset(&c, 0, sizeof(c));
+	env = &c;
+	TAILQ_INIT(&env->conns);
+	env->listeners[0].fd = env->listeners[1].fd = -1;
+	log_setverbose(verbose);
+
+	event_init();
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	imsgev_init(&env->parent, fd, control_dispatch_parent, NULL);
+	event_dispatch();
+	fatalx("event loop ended");
+}

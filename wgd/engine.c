@@ -1,0 +1,507 @@
+/*
+ * The engine process: its event loop, the messages it takes from the
+ * parent (configuration, descriptors) and from control (show), and the
+ * configuration transaction.
+ *
+ * A configuration arrives as RECONF_BEGIN, then each interface followed
+ * by its descriptors (new ones only) and its peers, then RECONF_END.  The
+ * new set is built beside the running one and swapped in at END; a peer
+ * whose public key is unchanged keeps its runtime state.
+ */
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event.h>
+#include <sodium.h>
+
+#include "engine.h"
+#include "imsgev.h"
+#include "log.h"
+#include "wgd.h"
+
+struct engine {
+	struct imsgev		 parent;
+	struct imsgev		 control;
+	int			 have_control;
+	struct eng_ifaces	 ifaces;
+	struct eng_ifaces	 new_ifaces;
+	int			 in_reconf;
+};
+
+static struct engine	*env;
+
+static void	engine_dispatch_parent(int, short, void *);
+static void	engine_dispatch_control(int, short, void *);
+
+static void
+close_fd(int *fd)
+{
+	if (*fd != -1) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+static void
+peer_free(struct eng_peer *p)
+{
+	prefixes_free(&p->allowed_ips);
+	sodium_memzero(p, sizeof(*p));
+	free(p);
+}
+
+static void
+iface_free(struct eng_iface *ifc)
+{
+	struct eng_peer	*p;
+
+	while ((p = TAILQ_FIRST(&ifc->peers)) != NULL) {
+		TAILQ_REMOVE(&ifc->peers, p, entry);
+		peer_free(p);
+	}
+	close_fd(&ifc->tun_fd);
+	close_fd(&ifc->udp4_fd);
+	close_fd(&ifc->udp6_fd);
+	sodium_memzero(ifc, sizeof(*ifc));
+	free(ifc);
+}
+
+static void
+ifaces_free(struct eng_ifaces *l)
+{
+	struct eng_iface	*ifc;
+
+	while ((ifc = TAILQ_FIRST(l)) != NULL) {
+		TAILQ_REMOVE(l, ifc, entry);
+		iface_free(ifc);
+	}
+}
+
+static struct eng_iface *
+iface_find(struct eng_ifaces *l, const char *name)
+{
+	struct eng_iface	*ifc;
+
+	TAILQ_FOREACH(ifc, l, entry)
+		if (strcmp(ifc->name, name) == 0)
+			return ifc;
+	return NULL;
+}
+
+/* The same peer in the old set: by public key, or by name if managed. */
+static struct eng_peer *
+peer_find_same(struct eng_iface *ifc, const struct eng_peer *np)
+{
+	struct eng_peer	*p;
+
+	TAILQ_FOREACH(p, &ifc->peers, entry) {
+		if (np->has_pubkey && p->has_pubkey &&
+		    sodium_memcmp(p->pubkey, np->pubkey, WG_KEY_LEN) == 0)
+			return p;
+		if (!np->has_pubkey && !p->has_pubkey &&
+		    strcmp(p->name, np->name) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/*
+ * RECONF_END: the new set replaces the running one.  Descriptors the
+ * parent did not send again stay with their interface; those of
+ * interfaces that are gone are closed, which removes their devices.
+ */
+static void
+reconf_commit(void)
+{
+	struct eng_iface	*nifc, *oifc;
+	struct eng_peer		*np, *op;
+
+	TAILQ_FOREACH(nifc, &env->new_ifaces, entry) {
+		if ((oifc = iface_find(&env->ifaces, nifc->name)) == NULL)
+			continue;
+		if (nifc->tun_fd == -1) {
+			nifc->tun_fd = oifc->tun_fd;
+			oifc->tun_fd = -1;
+		}
+		if (nifc->udp4_fd == -1 && nifc->listen_port ==
+		    oifc->listen_port) {
+			nifc->udp4_fd = oifc->udp4_fd;
+			oifc->udp4_fd = -1;
+		}
+		if (nifc->udp6_fd == -1 && nifc->listen_port ==
+		    oifc->listen_port) {
+			nifc->udp6_fd = oifc->udp6_fd;
+			oifc->udp6_fd = -1;
+		}
+		TAILQ_FOREACH(np, &nifc->peers, entry)
+			if ((op = peer_find_same(oifc, np)) != NULL)
+				np->state = op->state;
+	}
+	ifaces_free(&env->ifaces);
+	TAILQ_CONCAT(&env->ifaces, &env->new_ifaces, entry);
+	env->in_reconf = 0;
+
+	TAILQ_FOREACH(nifc, &env->ifaces, entry)
+		if (nifc->tun_fd == -1 || (nifc->udp4_fd == -1 &&
+		    nifc->udp6_fd == -1))
+			fatalx("interface %s: configured without its "
+			    "descriptors", nifc->name);
+	log_debug("configuration applied");
+}
+
+static void
+reconf_iface(struct imsg *imsg)
+{
+	struct msg_iface	 m;
+	struct eng_iface	*ifc;
+
+	if (imsg_get_data(imsg, &m, sizeof(m)) == -1 || !STR_TERMINATED(m.name))
+		fatalx("bad IMSG_RECONF_IFACE");
+	if (iface_find(&env->new_ifaces, m.name) != NULL)
+		fatalx("IMSG_RECONF_IFACE: %s twice", m.name);
+	if ((ifc = calloc(1, sizeof(*ifc))) == NULL)
+		fatal("%s", __func__);
+	strlcpy(ifc->name, m.name, sizeof(ifc->name));
+	memcpy(ifc->privkey, m.privkey, WG_KEY_LEN);
+	if (key_public_from_private(ifc->pubkey, ifc->privkey) == -1)
+		fatalx("interface %s: unusable private key", m.name);
+	ifc->listen_port = m.listen_port;
+	ifc->mtu = m.mtu;
+	ifc->tun_fd = ifc->udp4_fd = ifc->udp6_fd = -1;
+	TAILQ_INIT(&ifc->peers);
+	TAILQ_INSERT_TAIL(&env->new_ifaces, ifc, entry);
+	sodium_memzero(&m, sizeof(m));
+}
+
+static struct eng_iface *
+reconf_last_iface(const char *what)
+{
+	struct eng_iface	*ifc;
+
+	if ((ifc = TAILQ_LAST(&env->new_ifaces, eng_ifaces)) == NULL)
+		fatalx("%s before any interface", what);
+	return ifc;
+}
+
+static void
+reconf_peer(struct imsg *imsg)
+{
+	struct msg_peer		 m;
+	struct eng_iface	*ifc;
+	struct eng_peer		*p;
+
+	if (imsg_get_data(imsg, &m, sizeof(m)) == -1 ||
+	    !STR_TERMINATED(m.iface) || !STR_TERMINATED(m.name) ||
+	    !STR_TERMINATED(m.endpoint_host))
+		fatalx("bad IMSG_RECONF_PEER");
+	ifc = reconf_last_iface("IMSG_RECONF_PEER");
+	if (strcmp(ifc->name, m.iface) != 0)
+		fatalx("IMSG_RECONF_PEER: peer %s of %s after %s", m.name,
+		    m.iface, ifc->name);
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("%s", __func__);
+	strlcpy(p->name, m.name, sizeof(p->name));
+	p->has_pubkey = m.has_pubkey != 0;
+	memcpy(p->pubkey, m.pubkey, WG_KEY_LEN);
+	p->has_psk = m.has_psk != 0;
+	memcpy(p->psk, m.psk, WG_KEY_LEN);
+	strlcpy(p->endpoint_host, m.endpoint_host, sizeof(p->endpoint_host));
+	p->endpoint_port = m.endpoint_port;
+	p->keepalive = m.keepalive;
+	TAILQ_INSERT_TAIL(&ifc->peers, p, entry);
+	sodium_memzero(&m, sizeof(m));
+}
+
+static void
+reconf_allowed_ips(struct imsg *imsg)
+{
+	struct eng_iface	*ifc;
+	struct eng_peer		*p;
+	struct wgd_prefix	 pfx;
+	size_t			 len = imsg_get_len(imsg), i;
+
+	ifc = reconf_last_iface("IMSG_RECONF_ALLOWED_IPS");
+	if ((p = TAILQ_LAST(&ifc->peers, eng_peers)) == NULL)
+		fatalx("IMSG_RECONF_ALLOWED_IPS before any peer");
+	if (len == 0 || len % sizeof(pfx) != 0)
+		fatalx("bad IMSG_RECONF_ALLOWED_IPS");
+	for (i = 0; i < len / sizeof(pfx); i++) {
+		memcpy(&pfx, (uint8_t *)imsg->data + i * sizeof(pfx),
+		    sizeof(pfx));
+		if ((pfx.af != AF_INET && pfx.af != AF_INET6) ||
+		    pfx.plen > addr_maxlen(pfx.af))
+			fatalx("IMSG_RECONF_ALLOWED_IPS: bad prefix");
+		if (prefixes_add(&p->allowed_ips, &pfx) == -1)
+			fatal("%s", __func__);
+	}
+}
+
+static void
+reconf_fd(struct imsg *imsg)
+{
+	struct eng_iface	*ifc;
+	struct msg_udp		 u;
+	struct msg_ifname	 t;
+	int			 fd, *slot;
+
+	ifc = reconf_last_iface("descriptor");
+	if (imsg->hdr.type == IMSG_TUN_FD) {
+		if (imsg_get_data(imsg, &t, sizeof(t)) == -1 ||
+		    !STR_TERMINATED(t.name) || strcmp(t.name, ifc->name) != 0)
+			fatalx("bad IMSG_TUN_FD");
+		slot = &ifc->tun_fd;
+	} else {
+		if (imsg_get_data(imsg, &u, sizeof(u)) == -1 ||
+		    !STR_TERMINATED(u.name) || strcmp(u.name, ifc->name) != 0 ||
+		    (u.af != AF_INET && u.af != AF_INET6))
+			fatalx("bad IMSG_UDP_FD");
+		slot = u.af == AF_INET ? &ifc->udp4_fd : &ifc->udp6_fd;
+	}
+	if ((fd = imsg_get_fd(imsg)) == -1)
+		fatalx("descriptor message without a descriptor");
+	close_fd(slot);
+	*slot = fd;
+}
+
+static void
+send_ctl(uint32_t id, int type, const void *data, size_t len)
+{
+	if (imsgev_compose(&env->control, type, id, 0, -1, data, len) == -1)
+		fatal("%s", __func__);
+}
+
+static void
+send_ctl_end(uint32_t id, int status)
+{
+	struct ctl_end	 end;
+
+	memset(&end, 0, sizeof(end));
+	end.status = status;
+	send_ctl(id, IMSG_CTL_END, &end, sizeof(end));
+}
+
+static void
+show_iface(uint32_t id, const struct eng_iface *ifc)
+{
+	struct ctl_iface	 ci;
+
+	memset(&ci, 0, sizeof(ci));
+	strlcpy(ci.name, ifc->name, sizeof(ci.name));
+	memcpy(ci.pubkey, ifc->pubkey, WG_KEY_LEN);
+	ci.listen_port = ifc->listen_port;
+	send_ctl(id, IMSG_CTL_IFACE, &ci, sizeof(ci));
+}
+
+static void
+show_peer(uint32_t id, const struct eng_iface *ifc, const struct eng_peer *p)
+{
+	struct ctl_peer	 cp;
+	size_t		 off, n;
+
+	memset(&cp, 0, sizeof(cp));
+	strlcpy(cp.iface, ifc->name, sizeof(cp.iface));
+	strlcpy(cp.name, p->name, sizeof(cp.name));
+	cp.has_pubkey = p->has_pubkey;
+	memcpy(cp.pubkey, p->pubkey, WG_KEY_LEN);
+	if (p->endpoint_host[0] != '\0')
+		snprintf(cp.endpoint, sizeof(cp.endpoint),
+		    strchr(p->endpoint_host, ':') != NULL ? "[%s]:%u" :
+		    "%s:%u", p->endpoint_host, p->endpoint_port);
+	cp.keepalive = p->keepalive;
+	send_ctl(id, IMSG_CTL_PEER, &cp, sizeof(cp));
+	for (off = 0; off < p->allowed_ips.n; off += n) {
+		n = p->allowed_ips.n - off;
+		if (n > MSG_PREFIXES_MAX)
+			n = MSG_PREFIXES_MAX;
+		send_ctl(id, IMSG_CTL_ALLOWED_IPS, &p->allowed_ips.v[off],
+		    n * sizeof(struct wgd_prefix));
+	}
+}
+
+static void
+show(uint32_t id, struct imsg *imsg)
+{
+	struct ctl_show		 req;
+	struct eng_iface	*ifc;
+	struct eng_peer		*p;
+	char			 msg[128];
+	int			 found = 0;
+
+	if (imsg_get_data(imsg, &req, sizeof(req)) == -1 ||
+	    !STR_TERMINATED(req.name) || req.what > SHOW_PEER)
+		fatalx("bad IMSG_CTL_SHOW from control");
+
+	TAILQ_FOREACH(ifc, &env->ifaces, entry) {
+		if (req.what == SHOW_IFACE && strcmp(ifc->name, req.name) != 0)
+			continue;
+		if (req.what != SHOW_PEER) {
+			found = 1;
+			show_iface(id, ifc);
+		}
+		TAILQ_FOREACH(p, &ifc->peers, entry) {
+			if (req.what == SHOW_PEER &&
+			    strcmp(p->name, req.name) != 0)
+				continue;
+			if (req.what == SHOW_PEER) {
+				found = 1;
+				show_iface(id, ifc);
+			}
+			show_peer(id, ifc, p);
+		}
+	}
+	if (!found && req.what != SHOW_ALL) {
+		snprintf(msg, sizeof(msg), "no %s named \"%s\"",
+		    req.what == SHOW_IFACE ? "interface" : "peer", req.name);
+		send_ctl(id, IMSG_CTL_ERROR, msg, strlen(msg) + 1);
+		send_ctl_end(id, 1);
+		return;
+	}
+	send_ctl_end(id, 0);
+}
+
+/* A read or write event on a socket to another wgd process. */
+static int
+engine_imsg_io(struct imsgev *iev, short event)
+{
+	ssize_t	 n;
+
+	if (event & EV_READ) {
+		if ((n = imsg_read(&iev->ibuf)) == -1 && errno != EAGAIN)
+			fatal("imsg_read");
+		if (n == 0)
+			return -1;
+	}
+	if (imsgev_write(iev, event) == -1)
+		fatal("imsg_write");
+	return 0;
+}
+
+static void
+engine_dispatch_parent(int fd, short event, void *arg)
+{
+	struct imsgev	*iev = arg;
+	struct imsg	 imsg;
+	ssize_t		 n;
+	int		 verbose, cfd;
+
+	(void)fd;
+	if (engine_imsg_io(iev, event) == -1) {
+		/* The parent is gone: so is the reason to run. */
+		log_debug("parent closed the connection");
+		exit(0);
+	}
+	for (;;) {
+		if ((n = imsg_get(&iev->ibuf, &imsg)) == -1)
+			fatal("imsg_get");
+		if (n == 0)
+			break;
+		switch (imsg.hdr.type) {
+		case IMSG_CHILD_SOCKET:
+			if (env->have_control || imsg_get_len(&imsg) != 0 ||
+			    (cfd = imsg_get_fd(&imsg)) == -1)
+				fatalx("bad IMSG_CHILD_SOCKET");
+			imsgev_init(&env->control, cfd,
+			    engine_dispatch_control, NULL);
+			env->have_control = 1;
+			break;
+		case IMSG_RECONF_BEGIN:
+			if (env->in_reconf || imsg_get_len(&imsg) != 0)
+				fatalx("bad IMSG_RECONF_BEGIN");
+			env->in_reconf = 1;
+			break;
+		case IMSG_RECONF_IFACE:
+		case IMSG_RECONF_PEER:
+		case IMSG_RECONF_ALLOWED_IPS:
+		case IMSG_TUN_FD:
+		case IMSG_UDP_FD:
+		case IMSG_RECONF_END:
+			if (!env->in_reconf)
+				fatalx("configuration message outside "
+				    "RECONF_BEGIN/END");
+			if (imsg.hdr.type == IMSG_RECONF_IFACE)
+				reconf_iface(&imsg);
+			else if (imsg.hdr.type == IMSG_RECONF_PEER)
+				reconf_peer(&imsg);
+			else if (imsg.hdr.type == IMSG_RECONF_ALLOWED_IPS)
+				reconf_allowed_ips(&imsg);
+			else if (imsg.hdr.type == IMSG_RECONF_END) {
+				if (imsg_get_len(&imsg) != 0)
+					fatalx("bad IMSG_RECONF_END");
+				reconf_commit();
+			} else
+				reconf_fd(&imsg);
+			break;
+		case IMSG_LOG_VERBOSE:
+			if (imsg_get_data(&imsg, &verbose, sizeof(verbose)) ==
+			    -1)
+				fatalx("bad IMSG_LOG_VERBOSE");
+			log_setverbose(verbose);
+			break;
+		default:
+			fatalx("%s: unexpected message %u from the parent",
+			    __func__, imsg.hdr.type);
+		}
+		imsg_free(&imsg);
+	}
+	imsgev_add(iev);
+}
+
+static void
+engine_dispatch_control(int fd, short event, void *arg)
+{
+	struct imsgev	*iev = arg;
+	struct imsg	 imsg;
+	ssize_t		 n;
+
+	(void)fd;
+	if (engine_imsg_io(iev, event) == -1)
+		fatalx("control process closed the connection");
+	for (;;) {
+		if ((n = imsg_get(&iev->ibuf, &imsg)) == -1)
+			fatal("imsg_get");
+		if (n == 0)
+			break;
+		switch (imsg.hdr.type) {
+		case IMSG_CTL_SHOW:
+			show(imsg.hdr.peerid, &imsg);
+			break;
+		default:
+			fatalx("%s: unexpected message %u from control",
+			    __func__, imsg.hdr.type);
+		}
+		imsg_free(&imsg);
+	}
+	imsgev_add(iev);
+}
+
+/*
+ * Runs the engine until the parent goes away.  Called after the process
+ * has chrooted and dropped its privileges; fd is the parent's socket.
+ */
+void
+engine_main(int fd, int verbose)
+{
+	struct engine	 e;
+
+	memset(&e, 0, sizeof(e));
+	env = &e;
+	TAILQ_INIT(&env->ifaces);
+	TAILQ_INIT(&env->new_ifaces);
+	log_setverbose(verbose);
+
+	event_init();
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	/* The parent ends us; a terminal's ^C is for the parent only. */
+	signal(SIGINT, SIG_IGN);
+	imsgev_init(&env->parent, fd, engine_dispatch_parent, NULL);
+	event_dispatch();
+	fatalx("event loop ended");
+}

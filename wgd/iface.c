@@ -1,0 +1,195 @@
+/*
+ * The system side of an interface, done by the parent: the TUN device,
+ * its MTU, addresses, link state and routes, and the UDP sockets.  The
+ * descriptors go to the engine; what was set on the device goes away
+ * with it when the engine, its last holder, closes it.
+ */
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "netlink.h"
+#include "parent.h"
+#include "statedir.h"
+#include "tun.h"
+#include "udp.h"
+
+void
+iface_fds_init(struct iface_fds *fds, const char *name)
+{
+	memset(fds, 0, sizeof(*fds));
+	strlcpy(fds->name, name, sizeof(fds->name));
+	fds->tun = fds->udp4 = fds->udp6 = -1;
+}
+
+void
+iface_fds_close(struct iface_fds *fds)
+{
+	if (fds->tun != -1)
+		close(fds->tun);
+	if (fds->udp4 != -1)
+		close(fds->udp4);
+	if (fds->udp6 != -1)
+		close(fds->udp6);
+	fds->tun = fds->udp4 = fds->udp6 = -1;
+}
+
+/* An interface without a configured key uses the state dir's. */
+int
+iface_load_key(const struct wgd_config *conf, struct wgd_iface_conf *ifc)
+{
+	if (ifc->key_source != KEY_NONE)
+		return 0;
+	return statedir_server_key(conf->state_dir, ifc->name, ifc->privkey);
+}
+
+/*
+ * The routes an interface needs: its peers' allowed-ips outside its own
+ * subnets (those the kernel routes already).  A default route is left
+ * out: sending everything, the tunnel's own packets too, into the tunnel
+ * would cut the host off; that needs policy routing, not a route.
+ */
+static void
+iface_routes(const struct wgd_iface_conf *ifc, struct wgd_prefixes *out)
+{
+	const struct wgd_peer_conf	*peer;
+	const struct wgd_prefix		*p;
+	size_t				 i, j;
+
+	memset(out, 0, sizeof(*out));
+	TAILQ_FOREACH(peer, &ifc->peers, entry) {
+		for (i = 0; i < peer->allowed_ips.n; i++) {
+			p = &peer->allowed_ips.v[i];
+			if (p->plen == 0)
+				continue;
+			for (j = 0; j < ifc->addresses.n; j++)
+				if (addr_contains(&ifc->addresses.v[j], p))
+					break;
+			if (j < ifc->addresses.n)
+				continue;
+			for (j = 0; j < out->n; j++)
+				if (addr_equal(&out->v[j], p))
+					break;
+			if (j == out->n && prefixes_add(out, p) == -1)
+				fatal("%s", __func__);
+		}
+	}
+}
+
+static int
+prefixes_has(const struct wgd_prefixes *l, const struct wgd_prefix *p)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		if (addr_equal(&l->v[i], p))
+			return 1;
+	return 0;
+}
+
+static int
+bind_port(uint16_t port, struct iface_fds *fds)
+{
+	if ((fds->udp4 = udp_bind(AF_INET, port)) == -1)
+		return -1;
+	/* A host without IPv6 still serves IPv4. */
+	if ((fds->udp6 = udp_bind(AF_INET6, port)) == -1 &&
+	    errno != EAFNOSUPPORT) {
+		close(fds->udp4);
+		fds->udp4 = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Makes an interface from nothing: UDP sockets first (a port in use is
+ * the likeliest failure and the cheapest to undo), then the device.
+ * On failure everything made is closed again and -1 returned.
+ */
+int
+iface_create(struct wgd *env, const struct wgd_iface_conf *ifc,
+    struct iface_fds *fds)
+{
+	struct wgd_prefixes	 routes;
+	int			 ifindex;
+	size_t			 i;
+
+	iface_fds_init(fds, ifc->name);
+	if (bind_port(ifc->listen_port, fds) == -1)
+		goto fail;
+	if ((fds->tun = tun_open(ifc->name)) == -1)
+		goto fail;
+	if ((ifindex = nl_ifindex(ifc->name)) == 0) {
+		log_warn("interface %s", ifc->name);
+		goto fail;
+	}
+	for (i = 0; i < ifc->addresses.n; i++)
+		if (nl_addr_add(env->nl, ifindex, &ifc->addresses.v[i]) == -1)
+			goto fail;
+	if (nl_link_set(env->nl, ifindex, ifc->mtu, 1) == -1)
+		goto fail;
+	iface_routes(ifc, &routes);
+	for (i = 0; i < routes.n; i++)
+		if (nl_route_add(env->nl, ifindex, &routes.v[i]) == -1) {
+			prefixes_free(&routes);
+			goto fail;
+		}
+	prefixes_free(&routes);
+	log_info("interface %s: up, port %u", ifc->name, ifc->listen_port);
+	return 0;
+fail:
+	iface_fds_close(fds);
+	return -1;
+}
+
+/* A changed listen port: new sockets, bound before anything changes. */
+int
+iface_rebind(const struct wgd_iface_conf *ifc, struct iface_fds *fds)
+{
+	iface_fds_init(fds, ifc->name);
+	return bind_port(ifc->listen_port, fds);
+}
+
+/*
+ * Brings a running interface from old to new: MTU, addresses, routes.
+ * Failures are logged; the rest still goes on.
+ */
+void
+iface_update(struct wgd *env, const struct wgd_iface_conf *old,
+    const struct wgd_iface_conf *new)
+{
+	struct wgd_prefixes	 oroutes, nroutes;
+	int			 ifindex;
+	size_t			 i;
+
+	if ((ifindex = nl_ifindex(new->name)) == 0) {
+		log_warn("interface %s", new->name);
+		return;
+	}
+	if (old->mtu != new->mtu)
+		(void)nl_link_set(env->nl, ifindex, new->mtu, 1);
+	for (i = 0; i < new->addresses.n; i++)
+		if (!prefixes_has(&old->addresses, &new->addresses.v[i]))
+			(void)nl_addr_add(env->nl, ifindex,
+			    &new->addresses.v[i]);
+	for (i = 0; i < old->addresses.n; i++)
+		if (!prefixes_has(&new->addresses, &old->addresses.v[i]))
+			(void)nl_addr_del(env->nl, ifindex,
+			    &old->addresses.v[i]);
+
+	iface_routes(old, &oroutes);
+	iface_routes(new, &nroutes);
+	for (i = 0; i < nroutes.n; i++)
+		if (!prefixes_has(&oroutes, &nroutes.v[i]))
+			(void)nl_route_add(env->nl, ifindex, &nroutes.v[i]);
+	for (i = 0; i < oroutes.n; i++)
+		if (!prefixes_has(&nroutes, &oroutes.v[i]))
+			(void)nl_route_del(env->nl, ifindex, &oroutes.v[i]);
+	prefixes_free(&oroutes);
+	prefixes_free(&nroutes);
+}

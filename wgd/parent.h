@@ -1,0 +1,62 @@
+/*
+ * The parent process: root, small.  It owns the configuration, the
+ * system side of each interface (TUN device, addresses, routes, UDP
+ * sockets), the state directory and the control sockets, and it
+ * supervises the children.
+ */
+
+#ifndef WGD_PARENT_H
+#define WGD_PARENT_H
+
+#include <sys/types.h>
+
+#include "config.h"
+#include "imsgev.h"
+
+struct nl_handle;
+
+struct wgd {
+	struct wgd_config	*conf;
+	const char		*conffile;
+	int			 debug;
+	int			 verbose;
+	struct nl_handle	*nl;
+	pid_t			 engine_pid;
+	pid_t			 control_pid;
+	struct imsgev		 engine;
+	struct imsgev		 control;
+	int			 sockets_made;	/* control sockets to remove */
+};
+
+/*
+ * Descriptors made for an interface, on their way to the engine; -1
+ * where the engine keeps the one it has.
+ */
+struct iface_fds {
+	char			 name[IFNAMSIZ];
+	int			 tun;
+	int			 udp4;
+	int			 udp6;
+};
+
+/* iface.c: the system side of interfaces */
+int	iface_load_key(const struct wgd_config *, struct wgd_iface_conf *);
+int	iface_create(struct wgd *, const struct wgd_iface_conf *,
+	    struct iface_fds *);
+int	iface_rebind(const struct wgd_iface_conf *, struct iface_fds *);
+void	iface_update(struct wgd *, const struct wgd_iface_conf *,
+	    const struct wgd_iface_conf *);
+void	iface_fds_init(struct iface_fds *, const char *);
+void	iface_fds_close(struct iface_fds *);
+
+/* reload.c: a new configuration, applied as a difference */
+int	reload(struct wgd *, uint32_t);
+
+/* parent.c */
+void	parent_send_config(struct wgd *, const struct wgd_config *,
+	    struct iface_fds *, size_t);
+void	parent_reply(struct wgd *, uint32_t, int, const char *);
+void	parent_reply_end(struct wgd *, uint32_t, int);
+void	parent_main(struct wgd *, void (*)(void)) __attribute__((__noreturn__));
+
+#endif /* WGD_PARENT_H */

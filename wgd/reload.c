@@ -1,0 +1,288 @@
+/*
+ * Reload as a transaction (bgpd's model): the new file is parsed whole;
+ * any error leaves the running configuration untouched.  A good one is
+ * applied as a difference: what can fail (new devices, new ports) is
+ * done first and undone on failure, then addresses and routes change,
+ * and the engine swaps in the new set keeping the state of every peer
+ * whose key did not change.  The client gets one line per change.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "log.h"
+#include "parent.h"
+
+#define CHANGES_MAX	256
+
+static struct wgd_iface_conf *
+find_iface(const struct wgd_config *conf, const char *name)
+{
+	struct wgd_iface_conf	*ifc;
+
+	TAILQ_FOREACH(ifc, &conf->ifaces, entry)
+		if (strcmp(ifc->name, name) == 0)
+			return ifc;
+	return NULL;
+}
+
+static struct wgd_peer_conf *
+find_peer(const struct wgd_config *conf, const char *name,
+    struct wgd_iface_conf **ifcp)
+{
+	struct wgd_iface_conf	*ifc;
+	struct wgd_peer_conf	*peer;
+
+	TAILQ_FOREACH(ifc, &conf->ifaces, entry)
+		TAILQ_FOREACH(peer, &ifc->peers, entry)
+			if (strcmp(peer->name, name) == 0) {
+				*ifcp = ifc;
+				return peer;
+			}
+	return NULL;
+}
+
+/* The same prefixes, in any order. */
+static int
+prefixes_same(const struct wgd_prefixes *a, const struct wgd_prefixes *b)
+{
+	size_t	 i, j;
+
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++) {
+		for (j = 0; j < b->n; j++)
+			if (addr_equal(&a->v[i], &b->v[j]))
+				break;
+		if (j == b->n)
+			return 0;
+	}
+	return 1;
+}
+
+static void
+add_word(char *buf, size_t len, const char *word)
+{
+	if (buf[0] != '\0')
+		strlcat(buf, ", ", len);
+	strlcat(buf, word, len);
+}
+
+static void
+client_changes(const struct wgd_client_conf *a, const struct wgd_client_conf *b,
+    char *buf, size_t len)
+{
+	if (strcmp(a->endpoint_host, b->endpoint_host) != 0 ||
+	    a->endpoint_port != b->endpoint_port)
+		add_word(buf, len, "client endpoint");
+	if (a->dns_auto != b->dns_auto || !prefixes_same(&a->dns, &b->dns))
+		add_word(buf, len, "client dns");
+	if (!prefixes_same(&a->allowed_ips, &b->allowed_ips))
+		add_word(buf, len, "client allowed-ips");
+	if (a->keepalive != b->keepalive)
+		add_word(buf, len, "client persistent-keepalive");
+}
+
+static void
+iface_changes(const struct wgd_iface_conf *a, const struct wgd_iface_conf *b,
+    char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (sodium_memcmp(a->privkey, b->privkey, WG_KEY_LEN) != 0)
+		add_word(buf, len, "private-key");
+	if (a->listen_port != b->listen_port)
+		add_word(buf, len, "listen-port");
+	if (!prefixes_same(&a->addresses, &b->addresses))
+		add_word(buf, len, "address");
+	if (a->mtu != b->mtu)
+		add_word(buf, len, "mtu");
+	if (strcmp(a->masquerade, b->masquerade) != 0)
+		add_word(buf, len, "masquerade");
+	client_changes(&a->client, &b->client, buf, len);
+}
+
+static void
+peer_changes(const struct wgd_iface_conf *ai, const struct wgd_peer_conf *a,
+    const struct wgd_iface_conf *bi, const struct wgd_peer_conf *b,
+    char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (strcmp(ai->name, bi->name) != 0)
+		add_word(buf, len, "interface");
+	if (a->has_pubkey != b->has_pubkey ||
+	    memcmp(a->pubkey, b->pubkey, WG_KEY_LEN) != 0)
+		add_word(buf, len, "public-key");
+	if (a->psk_source != b->psk_source ||
+	    sodium_memcmp(a->psk, b->psk, WG_KEY_LEN) != 0)
+		add_word(buf, len, "preshared-key");
+	if (!prefixes_same(&a->allowed_ips, &b->allowed_ips))
+		add_word(buf, len, "allowed-ips");
+	if (!prefixes_same(&a->addresses, &b->addresses))
+		add_word(buf, len, "address");
+	if (strcmp(a->endpoint_host, b->endpoint_host) != 0 ||
+	    a->endpoint_port != b->endpoint_port)
+		add_word(buf, len, "endpoint");
+	if (a->keepalive != b->keepalive)
+		add_word(buf, len, "persistent-keepalive");
+}
+
+/* The lines wgctl reload prints, from old to new. */
+static int
+report_changes(struct wgd *env, uint32_t id, const struct wgd_config *old,
+    const struct wgd_config *new)
+{
+	struct wgd_iface_conf	*ifc, *other, *pifc;
+	struct wgd_peer_conf	*peer, *p;
+	char			 what[256], line[512];
+	int			 n = 0;
+
+	TAILQ_FOREACH(ifc, &old->ifaces, entry)
+		if (find_iface(new, ifc->name) == NULL) {
+			snprintf(line, sizeof(line), "interface %s: removed",
+			    ifc->name);
+			parent_reply(env, id, 0, line);
+			n++;
+		}
+	TAILQ_FOREACH(ifc, &new->ifaces, entry) {
+		if ((other = find_iface(old, ifc->name)) == NULL) {
+			snprintf(line, sizeof(line), "interface %s: added",
+			    ifc->name);
+			parent_reply(env, id, 0, line);
+			n++;
+			continue;
+		}
+		iface_changes(other, ifc, what, sizeof(what));
+		if (what[0] != '\0') {
+			snprintf(line, sizeof(line), "interface %s: %s "
+			    "changed", ifc->name, what);
+			parent_reply(env, id, 0, line);
+			n++;
+		}
+	}
+	TAILQ_FOREACH(ifc, &old->ifaces, entry)
+		TAILQ_FOREACH(peer, &ifc->peers, entry)
+			if (find_peer(new, peer->name, &pifc) == NULL) {
+				snprintf(line, sizeof(line), "peer %s: removed",
+				    peer->name);
+				parent_reply(env, id, 0, line);
+				n++;
+			}
+	TAILQ_FOREACH(ifc, &new->ifaces, entry)
+		TAILQ_FOREACH(peer, &ifc->peers, entry) {
+			if ((p = find_peer(old, peer->name, &pifc)) == NULL) {
+				snprintf(line, sizeof(line), "peer %s: added",
+				    peer->name);
+				parent_reply(env, id, 0, line);
+				n++;
+				continue;
+			}
+			peer_changes(pifc, p, ifc, peer, what, sizeof(what));
+			if (what[0] != '\0') {
+				snprintf(line, sizeof(line), "peer %s: %s "
+				    "changed", peer->name, what);
+				parent_reply(env, id, 0, line);
+				n++;
+			}
+		}
+	return n;
+}
+
+/* Settings the processes took at start; a change waits for a restart. */
+static void
+keep_start_settings(struct wgd *env, uint32_t id, struct wgd_config *new)
+{
+	const struct wgd_config	*old = env->conf;
+	char			 line[256];
+
+	if (strcmp(old->user, new->user) != 0 ||
+	    strcmp(old->socket, new->socket) != 0 ||
+	    strcmp(old->rsocket, new->rsocket) != 0 ||
+	    strcmp(old->state_dir, new->state_dir) != 0) {
+		snprintf(line, sizeof(line), "user, socket and state-dir "
+		    "changes take effect when wgd restarts");
+		parent_reply(env, id, 1, line);
+	}
+	strlcpy(new->user, old->user, sizeof(new->user));
+	strlcpy(new->socket, old->socket, sizeof(new->socket));
+	strlcpy(new->rsocket, old->rsocket, sizeof(new->rsocket));
+	strlcpy(new->state_dir, old->state_dir, sizeof(new->state_dir));
+}
+
+/*
+ * Re-reads the configuration for wgctl client id (0: SIGHUP, replies go
+ * to the log).  Returns 0 when the new one runs, -1 when the old one
+ * still does.
+ */
+int
+reload(struct wgd *env, uint32_t id)
+{
+	struct conf_msgs	 msgs = TAILQ_HEAD_INITIALIZER(msgs);
+	struct conf_msg		*m;
+	struct wgd_config	*new;
+	struct wgd_iface_conf	*ifc, *old;
+	struct iface_fds	*fds = NULL;
+	size_t			 n = 0, i;
+	char			 line[128];
+
+	new = parse_config(env->conffile, &msgs);
+	TAILQ_FOREACH(m, &msgs, entry)
+		parent_reply(env, id, 1, m->text);
+	conf_msgs_free(&msgs);
+	if (new == NULL)
+		goto fail;
+	keep_start_settings(env, id, new);
+
+	TAILQ_FOREACH(ifc, &new->ifaces, entry) {
+		if (iface_load_key(new, ifc) == -1) {
+			snprintf(line, sizeof(line), "interface %s: no "
+			    "private key (see the log)", ifc->name);
+			parent_reply(env, id, 1, line);
+			goto fail;
+		}
+		n++;
+	}
+
+	/* What can fail, first, so a failure changes nothing. */
+	if ((fds = calloc(n > 0 ? n : 1, sizeof(*fds))) == NULL)
+		fatal("%s", __func__);
+	i = 0;
+	TAILQ_FOREACH(ifc, &new->ifaces, entry) {
+		old = find_iface(env->conf, ifc->name);
+		iface_fds_init(&fds[i], ifc->name);
+		if ((old == NULL && iface_create(env, ifc, &fds[i]) == -1) ||
+		    (old != NULL && old->listen_port != ifc->listen_port &&
+		    iface_rebind(ifc, &fds[i]) == -1)) {
+			snprintf(line, sizeof(line), "interface %s: cannot "
+			    "set it up (see the log)", ifc->name);
+			parent_reply(env, id, 1, line);
+			for (i = 0; i < n; i++)
+				iface_fds_close(&fds[i]);
+			goto fail;
+		}
+		i++;
+	}
+
+	TAILQ_FOREACH(ifc, &new->ifaces, entry)
+		if ((old = find_iface(env->conf, ifc->name)) != NULL)
+			iface_update(env, old, ifc);
+	parent_send_config(env, new, fds, n);
+	free(fds);
+
+	if (report_changes(env, id, env->conf, new) == 0)
+		parent_reply(env, id, 0, "no changes");
+	config_free(env->conf);
+	env->conf = new;
+	parent_reply_end(env, id, 0);
+	log_info("configuration reloaded");
+	return 0;
+fail:
+	free(fds);
+	config_free(new);
+	parent_reply_end(env, id, 1);
+	if (id != 0)
+		log_warnx("reload failed: keeping the running configuration");
+	return -1;
+}

@@ -1,0 +1,208 @@
+/*
+ * Files in the state directory: folders 0700, files 0600, every write
+ * atomic (a new file renamed over the old) and durable (the file and
+ * its folder synced), because these keys live on SD cards that lose
+ * power.  Run by the parent only.
+ */
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "log.h"
+#include "statedir.h"
+
+/* Creates a folder 0700, or makes an existing one so. */
+int
+statedir_mkdir(const char *path)
+{
+	struct stat	 st;
+
+	if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+		log_warn("mkdir %s", path);
+		return -1;
+	}
+	if (lstat(path, &st) == -1) {
+		log_warn("%s", path);
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		log_warnx("%s is not a directory", path);
+		return -1;
+	}
+	if ((st.st_mode & 07777) != 0700 && chmod(path, 0700) == -1) {
+		log_warn("chmod %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+sync_dir(const char *dir)
+{
+	int	 fd, rv = 0;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		log_warn("%s", dir);
+		return -1;
+	}
+	if (fsync(fd) == -1) {
+		log_warn("fsync %s", dir);
+		rv = -1;
+	}
+	close(fd);
+	return rv;
+}
+
+/*
+ * Writes dir/name with mode 0600: a temporary file made with O_EXCL,
+ * written, synced, renamed over name, then the folder synced.
+ */
+int
+statedir_write(const char *dir, const char *name, const void *data,
+    size_t len)
+{
+	char		 tmp[PATH_MAX], path[PATH_MAX];
+	const char	*p = data;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	    sizeof(path) ||
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.new", dir, name) >=
+	    sizeof(tmp)) {
+		log_warnx("%s/%s: path too long", dir, name);
+		return -1;
+	}
+	/* Left by a crash in the middle of a write: never a real file. */
+	if (unlink(tmp) == -1 && errno != ENOENT) {
+		log_warn("unlink %s", tmp);
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1) {
+		log_warn("%s", tmp);
+		return -1;
+	}
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("write %s", tmp);
+			goto fail;
+		}
+		p += n;
+		len -= n;
+	}
+	if (fsync(fd) == -1) {
+		log_warn("fsync %s", tmp);
+		goto fail;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		log_warn("close %s", tmp);
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1) {
+		log_warn("rename %s", path);
+		goto fail;
+	}
+	return sync_dir(dir);
+fail:
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	return -1;
+}
+
+/* Same as statedir_write(), skipped when the file already says it. */
+static int
+write_if_changed(const char *dir, const char *name, const char *text)
+{
+	char	 path[PATH_MAX], old[256];
+	ssize_t	 n = -1;
+	size_t	 len = strlen(text);
+	int	 fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) <
+	    sizeof(path) &&
+	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) != -1) {
+		n = read(fd, old, sizeof(old));
+		close(fd);
+	}
+	if (n >= 0 && (size_t)n == len && memcmp(old, text, len) == 0)
+		return 0;
+	return statedir_write(dir, name, text, len);
+}
+
+/*
+ * The private key of an interface whose configuration gives none: read
+ * from state_dir/IF/server/privatekey-server, or generated there on the
+ * first start.  A file that exists but does not hold a key is an error,
+ * never silently replaced.
+ */
+int
+statedir_server_key(const char *state_dir, const char *ifname,
+    uint8_t priv[WG_KEY_LEN])
+{
+	char	 ifdir[PATH_MAX], dir[PATH_MAX], path[PATH_MAX];
+	char	 err[PATH_MAX + 128], b64[WG_KEY_LEN_BASE64 + 1];
+	uint8_t	 pub[WG_KEY_LEN];
+	int	 rv = -1;
+
+	if ((size_t)snprintf(ifdir, sizeof(ifdir), "%s/%s", state_dir,
+	    ifname) >= sizeof(ifdir) ||
+	    (size_t)snprintf(dir, sizeof(dir), "%s/server", ifdir) >=
+	    sizeof(dir) ||
+	    (size_t)snprintf(path, sizeof(path), "%s/privatekey-server",
+	    dir) >= sizeof(path)) {
+		log_warnx("%s: path too long", state_dir);
+		return -1;
+	}
+	if (statedir_mkdir(state_dir) == -1 || statedir_mkdir(ifdir) == -1 ||
+	    statedir_mkdir(dir) == -1)
+		return -1;
+
+	if (access(path, F_OK) == 0) {
+		if (conf_read_key_file(path, priv, err, sizeof(err)) == -1) {
+			log_warnx("%s", err);
+			return -1;
+		}
+	} else if (errno != ENOENT) {
+		log_warn("%s", path);
+		return -1;
+	} else {
+		key_generate_private(priv);
+		key_to_base64(b64, priv);
+		strlcat(b64, "\n", sizeof(b64));
+		if (statedir_write(dir, "privatekey-server", b64,
+		    strlen(b64)) == -1)
+			goto done;
+		log_info("interface %s: generated a private key in %s",
+		    ifname, path);
+	}
+
+	/* The public half is for people; rewrite it if it disagrees. */
+	if (key_public_from_private(pub, priv) == -1) {
+		log_warnx("%s: not a usable private key", path);
+		goto done;
+	}
+	key_to_base64(b64, pub);
+	strlcat(b64, "\n", sizeof(b64));
+	if (write_if_changed(dir, "publickey-server", b64) == -1)
+		goto done;
+	rv = 0;
+done:
+	sodium_memzero(b64, sizeof(b64));
+	return rv;
+}

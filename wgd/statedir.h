@@ -1,0 +1,18 @@
+/*
+ * The state directory (SPEC "Files wgd writes"): generated keys, kept
+ * across restarts, written so that a power cut never leaves half a key.
+ */
+
+#ifndef WGD_STATEDIR_H
+#define WGD_STATEDIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "key.h"
+
+int	statedir_mkdir(const char *);
+int	statedir_write(const char *, const char *, const void *, size_t);
+int	statedir_server_key(const char *, const char *, uint8_t [WG_KEY_LEN]);
+
+#endif /* WGD_STATEDIR_H */

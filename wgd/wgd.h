@@ -1,0 +1,141 @@
+/*
+ * What wgd's processes and wgctl say to each other: every message type in
+ * one enum, grouped by direction, each with its fixed-size payload.  No
+ * pointers cross a process boundary; strings are bounded arrays that the
+ * receiver checks for a NUL before use.
+ */
+
+#ifndef WGD_WGD_H
+#define WGD_WGD_H
+
+#include <net/if.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "addr.h"
+#include "config.h"
+#include "imsg.h"
+#include "key.h"
+
+#define WGD_CHROOT		"/var/empty"
+
+/* fd 3 of a child is its socketpair to the parent. */
+#define WGD_CHILD_FD		3
+
+enum wgd_proc {
+	PROC_PARENT,
+	PROC_ENGINE,
+	PROC_CONTROL
+};
+
+enum imsg_type {
+	IMSG_NONE,
+
+	/* parent -> engine: a configuration, as a transaction */
+	IMSG_RECONF_BEGIN,
+	IMSG_RECONF_IFACE,		/* struct msg_iface */
+	IMSG_RECONF_PEER,		/* struct msg_peer */
+	IMSG_RECONF_ALLOWED_IPS,	/* struct wgd_prefix[], last peer */
+	IMSG_RECONF_END,
+	IMSG_TUN_FD,			/* fd; struct msg_ifname */
+	IMSG_UDP_FD,			/* fd; struct msg_udp */
+
+	/* parent -> control */
+	IMSG_CONTROL_FD,		/* fd; struct msg_control_fd */
+
+	/* parent -> engine and control: their socketpair to each other */
+	IMSG_CHILD_SOCKET,		/* fd */
+
+	/* parent -> both children */
+	IMSG_LOG_VERBOSE,		/* int */
+
+	/* wgctl -> control -> parent or engine (peerid: client id) */
+	IMSG_CTL_SHOW,			/* struct ctl_show */
+	IMSG_CTL_RELOAD,
+	IMSG_CTL_LOG_VERBOSE,		/* int */
+
+	/* replies, back the same way (peerid: client id) */
+	IMSG_CTL_IFACE,			/* struct ctl_iface */
+	IMSG_CTL_PEER,			/* struct ctl_peer */
+	IMSG_CTL_ALLOWED_IPS,		/* struct wgd_prefix[], last peer */
+	IMSG_CTL_LINE,			/* text for stdout, NUL-terminated */
+	IMSG_CTL_ERROR,			/* text for stderr, NUL-terminated */
+	IMSG_CTL_END,			/* struct ctl_end */
+
+	IMSG_MAX
+};
+
+struct msg_ifname {
+	char			 name[IFNAMSIZ];
+};
+
+struct msg_udp {
+	char			 name[IFNAMSIZ];
+	uint8_t			 af;
+};
+
+struct msg_iface {
+	char			 name[IFNAMSIZ];
+	uint8_t			 privkey[WG_KEY_LEN];
+	uint16_t		 listen_port;
+	uint32_t		 mtu;
+};
+
+struct msg_peer {
+	char			 iface[IFNAMSIZ];
+	char			 name[WGD_PEER_NAME_MAX + 1];
+	uint8_t			 has_pubkey;
+	uint8_t			 has_psk;
+	uint8_t			 pubkey[WG_KEY_LEN];
+	uint8_t			 psk[WG_KEY_LEN];
+	char			 endpoint_host[WGD_HOST_MAX + 1];
+	uint16_t		 endpoint_port;
+	uint16_t		 keepalive;
+};
+
+/* Prefixes in one IMSG_*_ALLOWED_IPS message, at most. */
+#define MSG_PREFIXES_MAX	((IMSG_MAXDATA) / sizeof(struct wgd_prefix))
+
+enum control_kind {
+	CONTROL_MAIN,
+	CONTROL_RESTRICTED
+};
+
+struct msg_control_fd {
+	uint8_t			 kind;		/* enum control_kind */
+};
+
+enum ctl_show_what {
+	SHOW_ALL,
+	SHOW_IFACE,
+	SHOW_PEER
+};
+
+struct ctl_show {
+	uint8_t			 what;		/* enum ctl_show_what */
+	char			 name[WGD_PEER_NAME_MAX + 1];
+};
+
+struct ctl_iface {
+	char			 name[IFNAMSIZ];
+	uint8_t			 pubkey[WG_KEY_LEN];
+	uint16_t		 listen_port;
+};
+
+struct ctl_peer {
+	char			 iface[IFNAMSIZ];
+	char			 name[WGD_PEER_NAME_MAX + 1];
+	uint8_t			 has_pubkey;
+	uint8_t			 pubkey[WG_KEY_LEN];
+	char			 endpoint[WGD_HOST_MAX + 1 + 8];
+	uint16_t		 keepalive;
+};
+
+struct ctl_end {
+	int32_t			 status;	/* wgctl's exit status */
+};
+
+/* True when a fixed-size string field holds a NUL, as it must. */
+#define STR_TERMINATED(s)	(memchr((s), '\0', sizeof(s)) != NULL)
+
+#endif /* WGD_WGD_H */
