@@ -154,22 +154,25 @@ atf_test_case sigterm cleanup
 sigterm_head()
 {
 	daemon_head
-	atf_set "descr" "SIGTERM: all processes gone within 2 s, devices, routes and sockets removed"
+	atf_set "descr" "SIGTERM and SIGINT: all processes gone within 2 s, devices, routes and sockets removed"
 }
 sigterm_body()
 {
 	need_user
 	ns_create
 	write_conf
-	wgd_start
-	parent=$(cat parent.pid)
-	engine=$(child_pid engine)
-	control=$(child_pid control)
-	kill -TERM "$parent"
-	for p in $parent $engine $control; do
-		gone_within_2s $p || atf_fail "process $p still runs after 2 s"
+	for sig in TERM INT; do
+		wgd_start
+		parent=$(cat parent.pid)
+		engine=$(child_pid engine)
+		control=$(child_pid control)
+		kill -$sig "$parent"
+		for p in $parent $engine $control; do
+			gone_within_2s $p ||
+			    atf_fail "SIG$sig: process $p still runs after 2 s"
+		done
+		nothing_left $parent $engine $control
 	done
-	nothing_left $parent $engine $control
 }
 sigterm_cleanup()
 {
