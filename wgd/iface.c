@@ -128,6 +128,8 @@ iface_create(struct wgd *env, const struct wgd_iface_conf *ifc,
 		log_warn("interface %s", ifc->name);
 		goto fail;
 	}
+	if (nl_link_no_linklocal(env->nl, ifindex) == -1)
+		goto fail;
 	for (i = 0; i < ifc->addresses.n; i++)
 		if (nl_addr_add(env->nl, ifindex, &ifc->addresses.v[i]) == -1)
 			goto fail;

@@ -331,6 +331,41 @@ nl_check(const struct wgd_prefix *p)
 }
 
 /*
+ * Stops the kernel from giving the interface an IPv6 link-local address,
+ * as WireGuard's own devices have none: without one, the kernel sends
+ * no router solicitations or MLD reports into the tunnel.  Must come
+ * before the link goes up.  A host without IPv6 refuses, which is fine.
+ */
+int
+nl_link_no_linklocal(struct nl_handle *nh, int ifindex)
+{
+	struct nlmsghdr		*nlh;
+	struct ifinfomsg	*ifi;
+	struct nlattr		*spec, *inet6;
+	char			 name[IF_NAMESIZE];
+	int			 error;
+
+	nlh = nl_msg(nh, RTM_NEWLINK, NLM_F_ACK);
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	inet6 = mnl_attr_nest_start(nlh, AF_INET6);
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE,
+	    IN6_ADDR_GEN_MODE_NONE);
+	mnl_attr_nest_end(nlh, inet6);
+	mnl_attr_nest_end(nlh, spec);
+
+	if ((error = nl_talk(nh, nlh, NULL, NULL)) != 0) {
+		if (error == EAFNOSUPPORT)
+			return 0;
+		return nl_fail(nh, error, "%s: turn off IPv6 link-local "
+		    "addresses", nl_ifname(ifindex, name));
+	}
+	return 0;
+}
+
+/*
  * Sets the MTU of the interface, unless mtu is 0, and brings it up or
  * down.  A route through the interface can only be added while it is up.
  * Taking the link down drops its IPv6 addresses (unless the sysctl

@@ -71,6 +71,8 @@ ready_body()
 	    atf_fail "no IPv4 address"
 	ip -n "$(ns)" -o addr show dev wgt0 | grep -q 'inet6 fd00:13::1/64' ||
 	    atf_fail "no IPv6 address"
+	ip -n "$(ns)" -o addr show dev wgt0 | grep -q 'inet6 fe80:' &&
+	    atf_fail "a link-local address: the kernel would talk into the tunnel"
 	ip -n "$(ns)" link show wgt0 | grep -q 'mtu 1420.*UP' ||
 	    ip -n "$(ns)" link show wgt0 | grep -q 'UP.*mtu 1420' ||
 	    atf_fail "wgt0 is not up with mtu 1420"
