@@ -57,8 +57,7 @@ imsg_clear(struct imsgbuf *ib)
 		ibuf_free(buf);
 	}
 	ib->queued = 0;
-	while (ib->nrfds > 0)
-		imsg_drop_fd(ib);
+	imsg_close_fds(ib);
 	explicit_bzero(ib->rbuf, ib->rlen);
 	ib->rpos = ib->rlen = 0;
 }
@@ -83,6 +82,17 @@ imsg_drop_fd(struct imsgbuf *ib)
 
 	if ((fd = imsg_take_fd(ib)) != -1)
 		close(fd);
+}
+
+/*
+ * Closes every received descriptor not yet claimed: for a peer that has
+ * no business passing any.
+ */
+void
+imsg_close_fds(struct imsgbuf *ib)
+{
+	while (ib->nrfds > 0)
+		imsg_drop_fd(ib);
 }
 
 /*

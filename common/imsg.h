@@ -64,6 +64,7 @@ struct imsg {
 
 void		 imsg_init(struct imsgbuf *, int);
 void		 imsg_clear(struct imsgbuf *);
+void		 imsg_close_fds(struct imsgbuf *);
 
 ssize_t		 imsg_read(struct imsgbuf *);
 ssize_t		 imsg_get(struct imsgbuf *, struct imsg *);

@@ -193,7 +193,8 @@ conf_read_key_file(const char *path, uint8_t key[WG_KEY_LEN], char *err,
 	size_t		 len = 0;
 	int		 fd, rv = -1;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) ==
+	    -1) {
 		snprintf(err, errlen, "key file \"%s\": %s", path,
 		    strerror(errno));
 		return -1;
@@ -416,6 +417,38 @@ check_routes(struct wgd_iface_conf *iface, struct wgd_peer_conf *peer,
 	}
 }
 
+/*
+ * A prefix of peer on iface that an earlier interface's peer routes
+ * too.  Default routes are never installed, so they may repeat.
+ */
+static void
+check_route_elsewhere(struct wgd_config *conf, struct wgd_iface_conf *iface,
+    struct wgd_peer_conf *peer, const struct wgd_prefix *p,
+    struct conf_msgs *msgs)
+{
+	struct wgd_iface_conf	*other;
+	struct wgd_peer_conf	*op;
+	char			 s[ADDR_STRLEN];
+	size_t			 i;
+
+	if (p->plen == 0)
+		return;
+	TAILQ_FOREACH(other, &conf->ifaces, entry) {
+		if (other == iface)
+			return;
+		TAILQ_FOREACH(op, &other->peers, entry)
+			for (i = 0; i < op->allowed_ips.n; i++) {
+				if (!addr_equal(&op->allowed_ips.v[i], p))
+					continue;
+				addr_format_prefix(p, s, sizeof(s));
+				conf_msg(msgs, 0, &peer->where, "peer \"%s\": "
+				    "allowed-ips %s is already routed to peer "
+				    "\"%s\" of interface \"%s\"", peer->name,
+				    s, op->name, other->name);
+			}
+	}
+}
+
 /* Whether a peer earlier in the file has the same name. */
 static int
 peer_named_before(struct wgd_config *conf, const struct wgd_peer_conf *peer)
@@ -485,6 +518,13 @@ config_check(struct wgd_config *conf, struct conf_msgs *msgs)
 			}
 		}
 	}
+
+	/* One prefix routed through two interfaces: the kernel has one. */
+	TAILQ_FOREACH(iface, &conf->ifaces, entry)
+		TAILQ_FOREACH(peer, &iface->peers, entry)
+			for (i = 0; i < peer->allowed_ips.n; i++)
+				check_route_elsewhere(conf, iface, peer,
+				    &peer->allowed_ips.v[i], msgs);
 
 	/* Peer names are unique across all interfaces (SPEC). */
 	TAILQ_FOREACH(iface, &conf->ifaces, entry)

@@ -25,21 +25,31 @@
 #include "log.h"
 #include "wgd.h"
 
-#define CONTROL_MAX_CLIENTS	64
+/*
+ * Each socket has its own share, so users of the 0666 restricted socket
+ * cannot lock root out of the main one; a connection that asks nothing
+ * for CONTROL_IDLE seconds is closed.
+ */
+#define CONTROL_MAX_CLIENTS	32	/* per socket */
 #define CONTROL_MAX_QUEUED	4096	/* replies a slow client may owe */
-
-struct ctl_conn {
-	TAILQ_ENTRY(ctl_conn)	 entry;
-	struct imsgev		 iev;
-	uint32_t		 id;
-	int			 restricted;
-	int			 busy;		/* a request is being answered */
-};
+#define CONTROL_IDLE		10
+#define CONTROL_ACCEPT_PAUSE	1	/* out of descriptors: wait */
 
 struct listener {
 	struct event		 ev;
 	int			 fd;
 	int			 restricted;
+	int			 nconns;
+};
+
+struct ctl_conn {
+	TAILQ_ENTRY(ctl_conn)	 entry;
+	struct imsgev		 iev;
+	struct event		 idle_ev;
+	struct listener		*listener;
+	uint32_t		 id;
+	int			 restricted;
+	int			 busy;		/* a request is being answered */
 };
 
 struct control {
@@ -47,25 +57,76 @@ struct control {
 	struct imsgev		 engine;
 	int			 have_engine;
 	struct listener		 listeners[2];
+	struct event		 pause_ev;
 	TAILQ_HEAD(, ctl_conn)	 conns;
-	int			 nconns;
 	uint32_t		 next_id;
 };
 
 static struct control	*env;
 
 static void	control_dispatch_client(int, short, void *);
+static void	conn_idle_reset(struct ctl_conn *);
 static void	control_dispatch_engine(int, short, void *);
 
 static void
 conn_close(struct ctl_conn *c)
 {
+	evtimer_del(&c->idle_ev);
 	imsgev_del(&c->iev);
 	imsg_clear(&c->iev.ibuf);
 	close(c->iev.ibuf.fd);
 	TAILQ_REMOVE(&env->conns, c, entry);
-	env->nconns--;
+	c->listener->nconns--;
 	free(c);
+}
+
+static void
+conn_idle(int fd, short event, void *arg)
+{
+	struct ctl_conn	*c = arg;
+
+	(void)fd;
+	(void)event;
+	if (c->busy) {
+		conn_idle_reset(c);
+		return;
+	}
+	log_debug("control: client %u idle, closing", c->id);
+	conn_close(c);
+}
+
+static void
+conn_idle_reset(struct ctl_conn *c)
+{
+	struct timeval	 tv = { CONTROL_IDLE, 0 };
+
+	evtimer_add(&c->idle_ev, &tv);
+}
+
+/* Out of descriptors: stop accepting for a moment instead of spinning. */
+static void
+accept_resume(int fd, short event, void *arg)
+{
+	int	 i;
+
+	(void)fd;
+	(void)event;
+	(void)arg;
+	for (i = 0; i < 2; i++)
+		if (env->listeners[i].fd != -1)
+			event_add(&env->listeners[i].ev, NULL);
+}
+
+static void
+accept_pause(void)
+{
+	struct timeval	 tv = { CONTROL_ACCEPT_PAUSE, 0 };
+	int		 i;
+
+	for (i = 0; i < 2; i++)
+		if (env->listeners[i].fd != -1)
+			event_del(&env->listeners[i].ev);
+	evtimer_add(&env->pause_ev, &tv);
 }
 
 static struct ctl_conn *
@@ -105,14 +166,18 @@ control_accept(int lfd, short event, void *arg)
 	(void)event;
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
 	    -1) {
-		if (errno != EAGAIN && errno != EINTR &&
+		if (errno == EMFILE || errno == ENFILE) {
+			log_warn("control: accept (pausing)");
+			accept_pause();
+		} else if (errno != EAGAIN && errno != EINTR &&
 		    errno != ECONNABORTED)
 			log_warn("control: accept");
 		return;
 	}
-	if (env->nconns >= CONTROL_MAX_CLIENTS) {
-		log_warnx("control: more than %d clients, refusing one",
-		    CONTROL_MAX_CLIENTS);
+	if (l->nconns >= CONTROL_MAX_CLIENTS) {
+		log_debug("control: more than %d clients on the %s socket, "
+		    "refusing one", CONTROL_MAX_CLIENTS,
+		    l->restricted ? "restricted" : "control");
 		close(fd);
 		return;
 	}
@@ -125,9 +190,12 @@ control_accept(int lfd, short event, void *arg)
 	if (c->id == 0)
 		c->id = ++env->next_id;
 	c->restricted = l->restricted;
+	c->listener = l;
 	TAILQ_INSERT_TAIL(&env->conns, c, entry);
-	env->nconns++;
+	l->nconns++;
 	imsgev_init(&c->iev, fd, control_dispatch_client, c);
+	evtimer_set(&c->idle_ev, conn_idle, c);
+	conn_idle_reset(c);
 	log_debug("control: client %u connected%s", c->id,
 	    c->restricted ? " (restricted)" : "");
 }
@@ -146,6 +214,10 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 	if (c->busy) {
 		log_warnx("control: client %u: a second request before the "
 		    "first was answered", c->id);
+		return -1;
+	}
+	if (imsg->hdr.flags & IMSGF_HASFD) {
+		log_warnx("control: client %u: passed a descriptor", c->id);
 		return -1;
 	}
 	switch (imsg->hdr.type) {
@@ -216,6 +288,8 @@ control_dispatch_client(int fd, short event, void *arg)
 			conn_close(c);
 			return;
 		}
+		/* A client has no descriptor to give us; keep none. */
+		imsg_close_fds(&iev->ibuf);
 	}
 	if (imsgev_write(iev, event) == -1) {
 		conn_close(c);
@@ -276,8 +350,10 @@ control_reply(struct imsg *imsg, const char *from)
 
 	if ((c = conn_find(imsg->hdr.peerid)) == NULL)
 		return;		/* the client left before its answer */
-	if (imsg->hdr.type == IMSG_CTL_END)
+	if (imsg->hdr.type == IMSG_CTL_END) {
 		c->busy = 0;
+		conn_idle_reset(c);
+	}
 	if (c->iev.ibuf.queued > CONTROL_MAX_QUEUED) {
 		log_warnx("control: client %u reads too slowly, closing",
 		    c->id);
@@ -407,6 +483,7 @@ control_main(int fd, int verbose)
 	log_setverbose(verbose);
 
 	event_init();
+	evtimer_set(&env->pause_ev, accept_resume, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);

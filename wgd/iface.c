@@ -158,40 +158,50 @@ iface_rebind(const struct wgd_iface_conf *ifc, struct iface_fds *fds)
 }
 
 /*
- * Brings a running interface from old to new: MTU, addresses, routes.
+ * Brings a running interface from old to new in two steps, so that
+ * what moves (a route to another interface, an address to another
+ * prefix length) is removed everywhere before it is added anywhere:
+ * first iface_update(..., 0) on every interface, then (..., 1).
  * Failures are logged; the rest still goes on.
  */
 void
 iface_update(struct wgd *env, const struct wgd_iface_conf *old,
-    const struct wgd_iface_conf *new)
+    const struct wgd_iface_conf *new, int add)
 {
-	struct wgd_prefixes	 oroutes, nroutes;
-	int			 ifindex;
-	size_t			 i;
+	const struct wgd_prefixes	*from, *to;
+	struct wgd_prefixes		 oroutes, nroutes;
+	int				 ifindex;
+	size_t				 i;
 
 	if ((ifindex = nl_ifindex(new->name)) == 0) {
 		log_warn("interface %s", new->name);
 		return;
 	}
-	if (old->mtu != new->mtu)
+	if (add && old->mtu != new->mtu)
 		(void)nl_link_set(env->nl, ifindex, new->mtu, 1);
-	for (i = 0; i < new->addresses.n; i++)
-		if (!prefixes_has(&old->addresses, &new->addresses.v[i]))
-			(void)nl_addr_add(env->nl, ifindex,
-			    &new->addresses.v[i]);
-	for (i = 0; i < old->addresses.n; i++)
-		if (!prefixes_has(&new->addresses, &old->addresses.v[i]))
-			(void)nl_addr_del(env->nl, ifindex,
-			    &old->addresses.v[i]);
+	from = add ? &old->addresses : &new->addresses;
+	to = add ? &new->addresses : &old->addresses;
+	for (i = 0; i < to->n; i++) {
+		if (prefixes_has(from, &to->v[i]))
+			continue;
+		if (add)
+			(void)nl_addr_add(env->nl, ifindex, &to->v[i]);
+		else
+			(void)nl_addr_del(env->nl, ifindex, &to->v[i]);
+	}
 
 	iface_routes(old, &oroutes);
 	iface_routes(new, &nroutes);
-	for (i = 0; i < nroutes.n; i++)
-		if (!prefixes_has(&oroutes, &nroutes.v[i]))
-			(void)nl_route_add(env->nl, ifindex, &nroutes.v[i]);
-	for (i = 0; i < oroutes.n; i++)
-		if (!prefixes_has(&nroutes, &oroutes.v[i]))
-			(void)nl_route_del(env->nl, ifindex, &oroutes.v[i]);
+	from = add ? &oroutes : &nroutes;
+	to = add ? &nroutes : &oroutes;
+	for (i = 0; i < to->n; i++) {
+		if (prefixes_has(from, &to->v[i]))
+			continue;
+		if (add)
+			(void)nl_route_add(env->nl, ifindex, &to->v[i]);
+		else
+			(void)nl_route_del(env->nl, ifindex, &to->v[i]);
+	}
 	prefixes_free(&oroutes);
 	prefixes_free(&nroutes);
 }

@@ -26,6 +26,8 @@
 #include "proc.h"
 #include "wgd.h"
 
+static struct wgd	*parent_env;	/* for the atexit handler only */
+
 static void	parent_dispatch(int, short, void *);
 static void	parent_shutdown(struct wgd *, int) __attribute__((__noreturn__));
 
@@ -200,7 +202,7 @@ parent_dispatch(int fd, short event, void *arg)
 			break;
 		case IMSG_CTL_LOG_VERBOSE:
 			if (imsg_get_data(&imsg, &verbose, sizeof(verbose)) ==
-			    -1)
+			    -1 || verbose < 0 || verbose > 4)
 				fatalx("bad IMSG_CTL_LOG_VERBOSE from control");
 			set_verbose(env, verbose);
 			parent_reply_end(env, imsg.hdr.peerid, 0);
@@ -292,6 +294,25 @@ reap(struct wgd *env, pid_t *pid)
 }
 
 /*
+ * The control socket files go with the parent however it exits, a
+ * fatal() included.
+ */
+static void
+remove_sockets(void)
+{
+	struct wgd	*env = parent_env;
+
+	if (env == NULL || !env->sockets_made)
+		return;
+	if (unlink(env->conf->socket) == -1 && errno != ENOENT)
+		log_warn("unlink %s", env->conf->socket);
+	if (env->conf->rsocket[0] != '\0' &&
+	    unlink(env->conf->rsocket) == -1 && errno != ENOENT)
+		log_warn("unlink %s", env->conf->rsocket);
+	env->sockets_made = 0;
+}
+
+/*
  * Stops the children and waits for them: the engine holds the TUN
  * devices, so they (with their addresses and routes) are gone when it
  * is.  Then the control sockets are removed.
@@ -305,15 +326,10 @@ parent_shutdown(struct wgd *env, int status)
 		kill(env->control_pid, SIGTERM);
 	reap(env, &env->engine_pid);
 	reap(env, &env->control_pid);
-	if (env->sockets_made) {
-		if (unlink(env->conf->socket) == -1 && errno != ENOENT)
-			log_warn("unlink %s", env->conf->socket);
-		if (env->conf->rsocket[0] != '\0' &&
-		    unlink(env->conf->rsocket) == -1 && errno != ENOENT)
-			log_warn("unlink %s", env->conf->rsocket);
-	}
+	remove_sockets();
 	if (env->nl != NULL)
 		nl_close(env->nl);
+	parent_env = NULL;
 	config_free(env->conf);
 	log_info("terminated");
 	exit(status);
@@ -328,6 +344,7 @@ static int
 control_socket(const char *path, mode_t mode)
 {
 	struct sockaddr_un	 sun;
+	struct stat		 st;
 	mode_t			 old_umask;
 	int			 fd, probe;
 
@@ -348,6 +365,11 @@ control_socket(const char *path, mode_t mode)
 		return -1;
 	}
 	close(probe);
+	/* Stale sockets only: a typo must not delete a real file. */
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		log_warnx("%s exists and is not a socket", path);
+		return -1;
+	}
 	if (unlink(path) == -1 && errno != ENOENT) {
 		log_warn("unlink %s", path);
 		return -1;
@@ -424,11 +446,7 @@ parent_main(struct wgd *env, void (*ready)(void))
 		n++;
 	}
 
-	env->engine_pid = proc_start(PROC_ENGINE, env->conf->user,
-	    env->debug, env->verbose, &efd);
-	env->control_pid = proc_start(PROC_CONTROL, env->conf->user,
-	    env->debug, env->verbose, &cfd);
-
+	/* Signals first: a child that dies at once is not missed. */
 	event_init();
 	signal(SIGPIPE, SIG_IGN);
 	signal_set(&ev_hup, SIGHUP, sig_reload, env);
@@ -439,6 +457,13 @@ parent_main(struct wgd *env, void (*ready)(void))
 	signal_add(&ev_term, NULL);
 	signal_add(&ev_int, NULL);
 	signal_add(&ev_chld, NULL);
+	parent_env = env;
+	atexit(remove_sockets);
+
+	env->engine_pid = proc_start(PROC_ENGINE, env->conf->user,
+	    env->debug, env->verbose, &efd);
+	env->control_pid = proc_start(PROC_CONTROL, env->conf->user,
+	    env->debug, env->verbose, &cfd);
 	imsgev_init(&env->engine, efd, parent_dispatch, env);
 	imsgev_init(&env->control, cfd, parent_dispatch, env);
 

@@ -45,7 +45,7 @@ int	iface_create(struct wgd *, const struct wgd_iface_conf *,
 	    struct iface_fds *);
 int	iface_rebind(const struct wgd_iface_conf *, struct iface_fds *);
 void	iface_update(struct wgd *, const struct wgd_iface_conf *,
-	    const struct wgd_iface_conf *);
+	    const struct wgd_iface_conf *, int);
 void	iface_fds_init(struct iface_fds *, const char *);
 void	iface_fds_close(struct iface_fds *);
 

@@ -15,6 +15,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -22,11 +23,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
 
 #define MAXPUSHBACK	4096
+#define EFTYPE_NOT_REGULAR	EINVAL	/* Linux has no EFTYPE */
 #define START_EXPAND	1	/* pushed around a macro's value */
 #define DONE_EXPAND	2
 #define MAXINCLUDE	16
@@ -44,11 +47,16 @@ static struct file {
 static TAILQ_HEAD(files, file)	 files = TAILQ_HEAD_INITIALIZER(files);
 
 static int		 expanding;	/* inside a macro's value */
+static int		 pushback_full;	/* said once per file */
+static int		 nincludes;	/* files included, in all */
+
+#define MAXINCLUDES	64
 
 static struct file	*pushfile(const char *, int);
 static int		 popfile(void);
 static int		 yyparse(void);
 static int		 yylex(void);
+static int		 yylex_buf(char *, size_t);
 static int		 yyerror(const char *, ...)
 			    __attribute__((__format__(printf, 1, 2)));
 static int		 yywarn(const char *, ...)
@@ -156,10 +164,14 @@ include		: INCLUDE STRING {
 				fatal("%s", __func__);
 			if (file->depth >= MAXINCLUDE)
 				yyerror("include \"%s\": nested too deep", $2);
+			else if (++nincludes > MAXINCLUDES)
+				yyerror("include \"%s\": more than %d included "
+				    "files", $2, MAXINCLUDES);
 			else if ((nfile = pushfile(path, file->depth + 1)) ==
 			    NULL)
 				yyerror("include \"%s\": %s", $2,
-				    strerror(errno));
+				    errno == EFTYPE_NOT_REGULAR ?
+				    "not a regular file" : strerror(errno));
 			else {
 				file = nfile;
 				lungetc('\n');
@@ -230,7 +242,9 @@ interface	: INTERFACE STRING {
 				    $2, IFNAMSIZ - 1);
 			if ((iface = config_iface_new(conf, $2)) == NULL)
 				fatal("%s", __func__);
+			/* Still on yacc's stack: error recovery frees it too. */
 			free($2);
+			$2 = NULL;
 			where_keep(&iface->where);
 		} '{' ifbody ifend {
 			iface = NULL;
@@ -338,6 +352,7 @@ peer		: PEER STRING {
 			if ((peer = config_peer_new(iface, $2)) == NULL)
 				fatal("%s", __func__);
 			free($2);
+			$2 = NULL;
 			where_keep(&peer->where);
 		} peerblock {
 			if (peer->has_pubkey && peer->addresses.n > 0)
@@ -461,6 +476,16 @@ msgv(int warning, const char *fmt, va_list ap)
 	free(text);
 }
 
+/* A token that may be a secret is never quoted in a message. */
+static int
+looks_like_key(const char *s)
+{
+	size_t	 len = strlen(s);
+
+	return len >= 40 && len <= 48 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/=") == len;
+}
+
 static int
 yyerror(const char *fmt, ...)
 {
@@ -473,7 +498,9 @@ yyerror(const char *fmt, ...)
 		if (lex_error)
 			return 0;
 		where(&w);
-		if (linefirst_bare)
+		if (looks_like_key(linefirst) || looks_like_key(lasttoken))
+			conf_msg(msgs, 0, &w, "syntax error near a key");
+		else if (linefirst_bare)
 			conf_msg(msgs, 0, &w, "unknown keyword \"%s\"",
 			    linefirst);
 		else if (strcmp(lasttoken, "\n") == 0)
@@ -640,7 +667,9 @@ lungetc(int c)
 	if (c == EOF)
 		return;
 	if (file->ungetpos >= MAXPUSHBACK) {
-		yyerror("too much pushback");
+		if (!pushback_full)
+			yyerror("line too long to read back");
+		pushback_full = 1;
 		return;
 	}
 	file->ungetbuf[file->ungetpos++] = (unsigned char)c;
@@ -708,19 +737,33 @@ bare_padding(char *buf, char **pp, size_t len)
 static void
 set_lasttoken(const char *s, int bare)
 {
+	/* A shorter token must not leave the tail of a key behind. */
+	explicit_bzero(lasttoken, sizeof(lasttoken));
 	strlcpy(lasttoken, s, sizeof(lasttoken));
 	lasttoken_bare = bare;
 	if (at_line_start) {
+		explicit_bzero(linefirst, sizeof(linefirst));
 		strlcpy(linefirst, s, sizeof(linefirst));
 		linefirst_bare = bare;
 	}
 	at_line_start = strcmp(s, "\n") == 0;
 }
 
+/* The token buffer may have held a key: wipe it after each token. */
 static int
 yylex(void)
 {
-	char		 buf[8096];
+	char	 buf[8096];
+	int	 token;
+
+	token = yylex_buf(buf, sizeof(buf));
+	explicit_bzero(buf, sizeof(buf));
+	return token;
+}
+
+static int
+yylex_buf(char *buf, size_t buflen)
+{
 	char		*p, *val;
 	int		 quotec, next, c, token;
 	const char	*errstr;
@@ -739,7 +782,7 @@ top:
 		while (1) {
 			if ((c = lgetc(0)) == EOF)
 				return 0;
-			if (p + 1 >= buf + sizeof(buf) - 1) {
+			if (p + 1 >= buf + buflen - 1) {
 				yyerror("macro name too long");
 				return findeol();
 			}
@@ -774,6 +817,11 @@ top:
 		goto top;
 	}
 
+	if (c == '\0') {
+		yyerror("NUL byte in the file");
+		return findeol();
+	}
+
 	switch (c) {
 	case '\'':
 	case '"':
@@ -803,7 +851,7 @@ top:
 				yyerror("NUL byte inside a quoted string");
 				return findeol();
 			}
-			if (p + 1 >= buf + sizeof(buf) - 1) {
+			if (p + 1 >= buf + buflen - 1) {
 				yyerror("string too long");
 				return findeol();
 			}
@@ -820,7 +868,7 @@ top:
 	if (isdigit(c)) {
 		do {
 			*p++ = (char)c;
-			if ((size_t)(p - buf) >= sizeof(buf)) {
+			if ((size_t)(p - buf) >= buflen) {
 				yyerror("string too long");
 				return findeol();
 			}
@@ -844,13 +892,13 @@ top:
 	if (allowed_in_string(c)) {
 		do {
 			*p++ = (char)c;
-			if ((size_t)(p - buf) >= sizeof(buf)) {
+			if ((size_t)(p - buf) >= buflen) {
 				yyerror("string too long");
 				return findeol();
 			}
 		} while ((c = lgetc(0)) != EOF && allowed_in_string(c));
 		if (c == '=')
-			c = bare_padding(buf, &p, sizeof(buf));
+			c = bare_padding(buf, &p, buflen);
 		lungetc(c);
 		*p = '\0';
 		if ((token = lookup(buf)) == STRING) {
@@ -900,6 +948,37 @@ resolve_path(const char *path)
 	return res;
 }
 
+/*
+ * Opens a configuration file for reading.  Without O_NONBLOCK a FIFO
+ * would hang the parent in open(); anything but a regular file is
+ * refused (EINVAL reads "Invalid argument": say what it means).
+ */
+static FILE *
+open_regular(const char *name)
+{
+	struct stat	 st;
+	FILE		*fp;
+	int		 fd, saved;
+
+	if ((fd = open(name, O_RDONLY | O_NONBLOCK | O_CLOEXEC |
+	    O_NOCTTY)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EFTYPE_NOT_REGULAR;
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, 0) == -1 || (fp = fdopen(fd, "r")) == NULL)
+		goto fail;
+	return fp;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return NULL;
+}
+
 static struct file *
 pushfile(const char *name, int depth)
 {
@@ -911,7 +990,7 @@ pushfile(const char *name, int depth)
 		free(nfile);
 		return NULL;
 	}
-	if ((nfile->stream = fopen(nfile->name, "re")) == NULL) {
+	if ((nfile->stream = open_regular(nfile->name)) == NULL) {
 		int	 saved = errno;
 
 		free(nfile->name);
@@ -1104,6 +1183,8 @@ parse_config(const char *filename, struct conf_msgs *m)
 	at_line_start = 1;
 	linefirst_bare = 0;
 	expanding = 0;
+	pushback_full = 0;
+	nincludes = 0;
 
 	yyparse();
 	prefixes_free(&plist);
@@ -1115,6 +1196,7 @@ parse_config(const char *filename, struct conf_msgs *m)
 			continue;
 		TAILQ_REMOVE(&symhead, sym, entry);
 		free(sym->nam);
+		explicit_bzero(sym->val, strlen(sym->val));
 		free(sym->val);
 		free(sym);
 	}
@@ -1155,6 +1237,7 @@ symset(const char *nam, const char *val, int persist)
 			return 0;
 		TAILQ_REMOVE(&symhead, sym, entry);
 		free(sym->nam);
+		explicit_bzero(sym->val, strlen(sym->val));
 		free(sym->val);
 		free(sym);
 	}

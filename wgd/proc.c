@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <paths.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +60,7 @@ proc_start(enum wgd_proc p, const char *user, int debug, int verbose,
     int *fd)
 {
 	char	*argv[16];
-	int	 sp[2], argc = 0, i;
+	int	 sp[2], argc = 0, i, nullfd;
 	pid_t	 pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
@@ -85,8 +86,21 @@ proc_start(enum wgd_proc p, const char *user, int debug, int verbose,
 		for (i = 0; i < verbose && i < 4; i++)
 			argv[argc++] = (char *)"-v";
 		argv[argc] = NULL;
+		/*
+		 * A daemon's children log to syslog; holding the starting
+		 * terminal or pipe would keep "$(wgd)" waiting forever.
+		 */
+		if (!debug && (nullfd = open(_PATH_DEVNULL, O_RDWR)) != -1) {
+			(void)dup2(nullfd, STDIN_FILENO);
+			(void)dup2(nullfd, STDOUT_FILENO);
+			(void)dup2(nullfd, STDERR_FILENO);
+			if (nullfd > STDERR_FILENO)
+				close(nullfd);
+		}
 		execv("/proc/self/exe", argv);
-		fatal("exec /proc/self/exe");
+		/* Not exit(): the parent's stdio buffers are not ours. */
+		log_warn("exec /proc/self/exe");
+		_exit(1);
 	}
 
 	close(sp[1]);

@@ -249,9 +249,11 @@ reload(struct wgd *env, uint32_t id)
 	if ((fds = calloc(n > 0 ? n : 1, sizeof(*fds))) == NULL)
 		fatal("%s", __func__);
 	i = 0;
+	TAILQ_FOREACH(ifc, &new->ifaces, entry)
+		iface_fds_init(&fds[i++], ifc->name);
+	i = 0;
 	TAILQ_FOREACH(ifc, &new->ifaces, entry) {
 		old = find_iface(env->conf, ifc->name);
-		iface_fds_init(&fds[i], ifc->name);
 		if ((old == NULL && iface_create(env, ifc, &fds[i]) == -1) ||
 		    (old != NULL && old->listen_port != ifc->listen_port &&
 		    iface_rebind(ifc, &fds[i]) == -1)) {
@@ -267,7 +269,10 @@ reload(struct wgd *env, uint32_t id)
 
 	TAILQ_FOREACH(ifc, &new->ifaces, entry)
 		if ((old = find_iface(env->conf, ifc->name)) != NULL)
-			iface_update(env, old, ifc);
+			iface_update(env, old, ifc, 0);
+	TAILQ_FOREACH(ifc, &new->ifaces, entry)
+		if ((old = find_iface(env->conf, ifc->name)) != NULL)
+			iface_update(env, old, ifc, 1);
 	parent_send_config(env, new, fds, n);
 	free(fds);
 

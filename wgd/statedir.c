@@ -20,13 +20,34 @@
 #include "log.h"
 #include "statedir.h"
 
-/* Creates a folder 0700, or makes an existing one so. */
+static int	sync_dir(const char *);
+
+/*
+ * Creates a folder 0700 and makes it durable.  An existing one keeps
+ * its mode (state-dir "/var/lib" must not become 0700), but one that
+ * others may write to is refused: they could plant keys.
+ */
 int
 statedir_mkdir(const char *path)
 {
 	struct stat	 st;
+	char		 parent[PATH_MAX], *slash;
 
-	if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+	if (mkdir(path, 0700) == 0) {
+		/* The mode regardless of the umask, the entry durable. */
+		if (chmod(path, 0700) == -1) {
+			log_warn("chmod %s", path);
+			return -1;
+		}
+		strlcpy(parent, path, sizeof(parent));
+		if ((slash = strrchr(parent, '/')) != NULL) {
+			if (slash == parent)
+				slash++;
+			*slash = '\0';
+			if (sync_dir(parent) == -1)
+				return -1;
+		}
+	} else if (errno != EEXIST) {
 		log_warn("mkdir %s", path);
 		return -1;
 	}
@@ -38,8 +59,9 @@ statedir_mkdir(const char *path)
 		log_warnx("%s is not a directory", path);
 		return -1;
 	}
-	if ((st.st_mode & 07777) != 0700 && chmod(path, 0700) == -1) {
-		log_warn("chmod %s", path);
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		log_warnx("%s may be written by others: refusing to keep keys "
+		    "there", path);
 		return -1;
 	}
 	return 0;

@@ -145,6 +145,7 @@ main(int argc, char *argv[])
 	struct wgd		 env;
 	enum wgd_proc		 role = PROC_PARENT;
 	const char		*conffile = WGD_CONF, *user = NULL;
+	char			*conffile_abs;
 	int			 ch, debug = 0, noaction = 0, verbose = 0;
 
 	/*
@@ -203,6 +204,9 @@ main(int argc, char *argv[])
 
 	if (geteuid() != 0)
 		errx(1, "need root privileges");
+	/* Reloads happen after chdir("/"): keep the path that works then. */
+	if ((conffile_abs = realpath(conffile, NULL)) != NULL)
+		conffile = conffile_abs;
 	if (sodium_init() == -1)
 		errx(1, "cannot initialise libsodium");
 
