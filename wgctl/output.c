@@ -4,8 +4,10 @@
  * nothing to say.
  */
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "addr.h"
 #include "key.h"
@@ -39,6 +41,7 @@ text_peer(struct output_ctx *ctx, const struct ctl_peer *peer,
     const struct wgd_prefix *aips, size_t naips)
 {
 	char	 b64[WG_KEY_LEN_BASE64], buf[ADDR_STRLEN], every[128];
+	char	 ago[128], rx[32], tx[32];
 	size_t	 i;
 
 	if (ctx->nifaces > 0 || ctx->npeers > 0)
@@ -59,6 +62,15 @@ text_peer(struct output_ctx *ctx, const struct ctl_peer *peer,
 	if (naips == 0)
 		fputs("(none)", ctx->f);
 	fputc('\n', ctx->f);
+	if (peer->last_handshake != 0) {
+		output_ago(ago, sizeof(ago), ctx->now, peer->last_handshake);
+		fprintf(ctx->f, "  latest handshake: %s\n", ago);
+	}
+	if (peer->rx_bytes != 0 || peer->tx_bytes != 0) {
+		output_bytes(rx, sizeof(rx), peer->rx_bytes);
+		output_bytes(tx, sizeof(tx), peer->tx_bytes);
+		fprintf(ctx->f, "  transfer: %s received, %s sent\n", rx, tx);
+	}
 	if (peer->keepalive != 0) {
 		output_duration(every, sizeof(every), peer->keepalive);
 		fprintf(ctx->f, "  persistent keepalive: every %s\n", every);
@@ -112,4 +124,46 @@ output_duration(char *buf, size_t len, unsigned long long secs)
 	}
 	if (off == 0)
 		strlcpy(buf, "0 seconds", len);
+}
+
+void
+output_ago(char *buf, size_t len, time_t now, int64_t then)
+{
+	if (len == 0)
+		return;
+	if (then == (int64_t)now)
+		strlcpy(buf, "Now", len);
+	else if (then > (int64_t)now)
+		strlcpy(buf, "(System clock wound backward; "
+		    "connection problems may ensue.)", len);
+	else {
+		/* In unsigned arithmetic: now - then may not fit int64_t. */
+		output_duration(buf, len,
+		    (uint64_t)(int64_t)now - (uint64_t)then);
+		strlcat(buf, " ago", len);
+	}
+}
+
+void
+output_bytes(char *buf, size_t len, uint64_t b)
+{
+	static const char *const	 units[] = {
+		"KiB", "MiB", "GiB", "TiB"
+	};
+	double				 v = b;
+	size_t				 i;
+
+	if (b < 1024) {
+		snprintf(buf, len, "%u B", (unsigned int)b);
+		return;
+	}
+	/*
+	 * The unit is chosen on the exact count, then the value rounded,
+	 * as wg show does: 1048575 bytes are "1024.00 KiB".
+	 */
+	for (i = 0, v /= 1024; i < 3 && b >= 1024ULL * 1024; i++) {
+		b /= 1024;
+		v /= 1024;
+	}
+	snprintf(buf, len, "%.2f %s", v, units[i]);
 }

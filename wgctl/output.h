@@ -6,21 +6,24 @@
  *	head, then for each interface: iface, then peer for each of its
  *	peers (with all of the peer's allowed ips), and tail at the end.
  *
- * Later fields of struct ctl_peer (latest handshake, transfer) reach
- * peer() with the struct: they need no new function here.
+ * The caller sets ctx->now, the clock "latest handshake: ... ago" counts
+ * from: time(NULL) in wgctl, a fixed value in the tests.
  */
 
 #ifndef WGCTL_OUTPUT_H
 #define WGCTL_OUTPUT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "wgd.h"
 
 /* Where a backend writes and what it has written so far. */
 struct output_ctx {
 	FILE		*f;
+	time_t		 now;		/* for the age of a handshake */
 	int		 nifaces;	/* printed so far */
 	int		 npeers;	/* printed for the current interface */
 };
@@ -38,5 +41,16 @@ extern const struct output	output_json;
 
 /* "1 hour, 2 minutes, 5 seconds", as wg show writes a duration. */
 void	output_duration(char *, size_t, unsigned long long);
+
+/*
+ * As wg show writes the latest handshake at time then, seen at now:
+ * "1 minute, 3 seconds ago", "Now", or a warning when then is ahead of
+ * the clock.  It takes then as a time, 0 too: leaving out the line of a
+ * peer that never had a handshake is the caller's job.
+ */
+void	output_ago(char *, size_t, time_t, int64_t);
+
+/* "1023 B", "1.21 MiB": as wg show writes an amount of data. */
+void	output_bytes(char *, size_t, uint64_t);
 
 #endif /* WGCTL_OUTPUT_H */

@@ -3,10 +3,17 @@
  * peers nested under their interface:
  *
  *	{"interfaces":[{"name":..,"public_key":..,"listen_port":..,
+ *	    "drops":{"short":..,..},
  *	    "peers":[{"name":..,"public_key":..|null,"endpoint":..|null,
- *	    "allowed_ips":[..],"persistent_keepalive":..}]}]}
+ *	    "allowed_ips":[..],"persistent_keepalive":..,
+ *	    "latest_handshake":..,"transfer_rx":..,"transfer_tx":..}]}]}
+ *
+ * New keys go after the old ones of their object (drops before the
+ * peers, which stay last), so a reader of the old layout still finds
+ * its keys in their order.  man/wgctl.8 lists them all.
  */
 
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +22,11 @@
 #include "key.h"
 #include "output.h"
 #include "wgd.h"
+
+static const char *const drop_names[] = DROP_NAMES;
+
+_Static_assert(sizeof(drop_names) / sizeof(drop_names[0]) == DROP_MAX,
+    "DROP_NAMES must name every enum drop_reason");
 
 /*
  * Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0
@@ -127,14 +139,23 @@ json_head(struct output_ctx *ctx)
 static void
 json_iface(struct output_ctx *ctx, const struct ctl_iface *iface)
 {
+	size_t	 i;
+
 	if (ctx->nifaces > 0)
 		fputs("]},", ctx->f);
 	fputs("{\"name\":", ctx->f);
 	json_string(ctx->f, iface->name);
 	fputs(",\"public_key\":", ctx->f);
 	json_key(ctx->f, iface->pubkey);
-	fprintf(ctx->f, ",\"listen_port\":%u,\"peers\":[",
+	fprintf(ctx->f, ",\"listen_port\":%u,\"drops\":{",
 	    iface->listen_port);
+	for (i = 0; i < DROP_MAX; i++) {
+		if (i > 0)
+			fputc(',', ctx->f);
+		json_string(ctx->f, drop_names[i]);
+		fprintf(ctx->f, ":%" PRIu64, iface->drops[i]);
+	}
+	fputs("},\"peers\":[", ctx->f);
 	ctx->nifaces++;
 	ctx->npeers = 0;
 }
@@ -167,7 +188,10 @@ json_peer(struct output_ctx *ctx, const struct ctl_peer *peer,
 			fputc(',', ctx->f);
 		json_string(ctx->f, buf);
 	}
-	fprintf(ctx->f, "],\"persistent_keepalive\":%u}", peer->keepalive);
+	fprintf(ctx->f, "],\"persistent_keepalive\":%u,"
+	    "\"latest_handshake\":%" PRId64 ",\"transfer_rx\":%" PRIu64 ","
+	    "\"transfer_tx\":%" PRIu64 "}", peer->keepalive,
+	    peer->last_handshake, peer->rx_bytes, peer->tx_bytes);
 	ctx->npeers++;
 }
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -160,6 +161,12 @@ reply_iface(struct reply *r, const struct imsg *imsg)
 		bad_reply();
 	reply_flush_peer(r);
 	if (!r->begun) {
+		/*
+		 * The clock for "latest handshake: ... ago", read once wgd
+		 * has answered: a handshake it reports as just now is then
+		 * never ahead of it.
+		 */
+		r->ctx.now = time(NULL);
 		r->out->head(&r->ctx);
 		r->begun = 1;
 	}
@@ -168,7 +175,11 @@ reply_iface(struct reply *r, const struct imsg *imsg)
 	memcpy(r->iface, iface.name, sizeof(r->iface));
 }
 
-/* A peer belongs to the interface sent last; it must name that one. */
+/*
+ * A peer belongs to the interface sent last; it must name that one.  Its
+ * latest handshake is a time since the epoch, or 0 for never: a negative
+ * one is no time wgd can have seen.
+ */
 static void
 reply_peer(struct reply *r, const struct imsg *imsg)
 {
@@ -179,6 +190,7 @@ reply_peer(struct reply *r, const struct imsg *imsg)
 		bad_reply();
 	if (!STR_TERMINATED(peer.iface) || !STR_TERMINATED(peer.name) ||
 	    !STR_TERMINATED(peer.endpoint) || peer.has_pubkey > 1 ||
+	    peer.last_handshake < 0 ||
 	    strcmp(peer.iface, r->iface) != 0 ||
 	    !conf_valid_peer_name(peer.name))
 		bad_reply();

@@ -10,6 +10,11 @@
  */
 
 #include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -35,6 +40,9 @@ struct engine {
 	int			 in_reconf;
 };
 
+/* Sources the handshake rate limiter tracks per interface, at most. */
+#define RATELIMITER_ENTRIES	8192
+
 static struct engine	*env;
 
 static void	engine_dispatch_parent(int, short, void *);
@@ -52,9 +60,35 @@ close_fd(int *fd)
 static void
 peer_free(struct eng_peer *p)
 {
+	peer_stop(p);
 	prefixes_free(&p->allowed_ips);
 	sodium_memzero(p, sizeof(*p));
 	free(p);
+}
+
+static void
+iface_watch(struct eng_iface *ifc, struct event *ev, int fd,
+    void (*cb)(int, short, void *))
+{
+	if (event_initialized(ev))
+		event_del(ev);
+	memset(ev, 0, sizeof(*ev));
+	if (fd == -1)
+		return;
+	event_set(ev, fd, EV_READ | EV_PERSIST, cb, ifc);
+	event_add(ev, NULL);
+}
+
+/* Swaps in a new descriptor, closing the one it replaces. */
+static void
+iface_set_fd(struct eng_iface *ifc, int *slot, struct event *ev, int fd,
+    void (*cb)(int, short, void *))
+{
+	if (*slot != -1 && event_initialized(ev))
+		event_del(ev);
+	close_fd(slot);
+	*slot = fd;
+	iface_watch(ifc, ev, fd, cb);
 }
 
 static void
@@ -65,6 +99,15 @@ iface_free(struct eng_iface *ifc)
 	while ((p = TAILQ_FIRST(&ifc->peers)) != NULL) {
 		TAILQ_REMOVE(&ifc->peers, p, entry);
 		peer_free(p);
+	}
+	if (ifc->running) {
+		iface_set_fd(ifc, &ifc->tun_fd, &ifc->tun_ev, -1, NULL);
+		iface_set_fd(ifc, &ifc->udp4_fd, &ifc->udp4_ev, -1, NULL);
+		iface_set_fd(ifc, &ifc->udp6_fd, &ifc->udp6_ev, -1, NULL);
+		allowedips_free(&ifc->routes);
+		ratelimiter_free(&ifc->ratelimiter);
+		cookie_checker_free(&ifc->cookie);
+		noise_local_clear(&ifc->noise);
 	}
 	close_fd(&ifc->tun_fd);
 	close_fd(&ifc->udp4_fd);
@@ -95,7 +138,7 @@ iface_find(struct eng_ifaces *l, const char *name)
 	return NULL;
 }
 
-/* The same peer in the old set: by public key, or by name if managed. */
+/* The same peer in the running set: by public key, or by name if managed. */
 static struct eng_peer *
 peer_find_same(struct eng_iface *ifc, const struct eng_peer *np)
 {
@@ -112,47 +155,187 @@ peer_find_same(struct eng_iface *ifc, const struct eng_peer *np)
 	return NULL;
 }
 
+/* Cryptokey routing from scratch: cheap, and never half updated. */
+static void
+routes_rebuild(struct eng_iface *ifc)
+{
+	struct eng_peer	*p;
+	size_t		 i;
+
+	allowedips_free(&ifc->routes);
+	allowedips_init(&ifc->routes);
+	TAILQ_FOREACH(p, &ifc->peers, entry)
+		for (i = 0; i < p->allowed_ips.n; i++)
+			if (allowedips_insert(&ifc->routes,
+			    &p->allowed_ips.v[i], p) == -1)
+				fatalx("interface %s: cannot route %s",
+				    ifc->name, p->name);
+}
+
+static void
+iface_keys(struct eng_iface *ifc)
+{
+	if (noise_local_init(&ifc->noise, ifc->privkey) == -1)
+		fatalx("interface %s: unusable private key", ifc->name);
+	memcpy(ifc->pubkey, ifc->noise.public, WG_KEY_LEN);
+	cookie_checker_init(&ifc->cookie, ifc->pubkey);
+}
+
+/* A new interface: its protocol state, its descriptors watched. */
+static void
+iface_start(struct eng_iface *ifc)
+{
+	struct eng_peer	*p;
+	int		 tun = ifc->tun_fd, u4 = ifc->udp4_fd, u6 = ifc->udp6_fd;
+
+	iface_keys(ifc);
+	if (ratelimiter_init(&ifc->ratelimiter, RATELIMITER_ENTRIES) == -1)
+		fatal("%s", __func__);
+	allowedips_init(&ifc->routes);
+	ifc->running = 1;
+	ifc->tun_fd = ifc->udp4_fd = ifc->udp6_fd = -1;
+	iface_set_fd(ifc, &ifc->tun_fd, &ifc->tun_ev, tun, datapath_tun_read);
+	iface_set_fd(ifc, &ifc->udp4_fd, &ifc->udp4_ev, u4, datapath_udp_read);
+	iface_set_fd(ifc, &ifc->udp6_fd, &ifc->udp6_ev, u6, datapath_udp_read);
+	TAILQ_FOREACH(p, &ifc->peers, entry) {
+		p->iface = ifc;
+		peer_start(p);
+	}
+	routes_rebuild(ifc);
+}
+
 /*
- * RECONF_END: the new set replaces the running one.  Descriptors the
- * parent did not send again stay with their interface; those of
- * interfaces that are gone are closed, which removes their devices.
+ * A running peer takes the configuration of np, keeping its sessions,
+ * endpoint, timers and counters: its public key did not change.
+ */
+static void
+peer_update(struct eng_peer *p, struct eng_peer *np)
+{
+	struct wgd_prefixes	 tmp;
+	int			 psk_changed;
+
+	strlcpy(p->name, np->name, sizeof(p->name));
+	psk_changed = p->has_psk != np->has_psk ||
+	    sodium_memcmp(p->psk, np->psk, WG_KEY_LEN) != 0;
+	p->has_psk = np->has_psk;
+	memcpy(p->psk, np->psk, WG_KEY_LEN);
+	if (psk_changed && p->usable)
+		(void)noise_remote_set_keys(&p->noise, &p->iface->noise,
+		    p->has_psk ? p->psk : NULL);
+	tmp = p->allowed_ips;
+	p->allowed_ips = np->allowed_ips;
+	np->allowed_ips = tmp;
+	if (strcmp(p->endpoint_host, np->endpoint_host) != 0 ||
+	    p->endpoint_port != np->endpoint_port) {
+		strlcpy(p->endpoint_host, np->endpoint_host,
+		    sizeof(p->endpoint_host));
+		p->endpoint_port = np->endpoint_port;
+		p->endpoint_len = 0;
+		if (p->usable)
+			peer_configured_endpoint(p);
+	}
+	if (p->keepalive != np->keepalive) {
+		p->keepalive = np->keepalive;
+		timers_set_persistent_keepalive(&p->timers, p->keepalive,
+		    now_ns());
+		peer_timers_update(p);
+	}
+}
+
+/*
+ * A running interface takes the configuration of n, which is freed.
+ * Peers whose key is unchanged keep their state; new descriptors (a new
+ * port) replace the old.
+ */
+static void
+iface_update(struct eng_iface *o, struct eng_iface *n)
+{
+	struct eng_peers	 merged;
+	struct eng_peer		*np, *op;
+
+	if (n->tun_fd != -1) {
+		iface_set_fd(o, &o->tun_fd, &o->tun_ev, n->tun_fd,
+		    datapath_tun_read);
+		n->tun_fd = -1;
+	}
+	if (n->listen_port != o->listen_port || n->udp4_fd != -1 ||
+	    n->udp6_fd != -1) {
+		iface_set_fd(o, &o->udp4_fd, &o->udp4_ev, n->udp4_fd,
+		    datapath_udp_read);
+		iface_set_fd(o, &o->udp6_fd, &o->udp6_ev, n->udp6_fd,
+		    datapath_udp_read);
+		n->udp4_fd = n->udp6_fd = -1;
+	}
+	o->listen_port = n->listen_port;
+	o->mtu = n->mtu;
+	if (sodium_memcmp(o->privkey, n->privkey, WG_KEY_LEN) != 0) {
+		memcpy(o->privkey, n->privkey, WG_KEY_LEN);
+		cookie_checker_free(&o->cookie);
+		noise_local_clear(&o->noise);
+		iface_keys(o);
+		/* Sessions made with the old key are void. */
+		TAILQ_FOREACH(op, &o->peers, entry) {
+			peer_reset_sessions(op);
+			if (op->usable)
+				(void)noise_remote_set_keys(&op->noise,
+				    &o->noise, op->has_psk ? op->psk : NULL);
+		}
+	}
+
+	TAILQ_INIT(&merged);
+	while ((np = TAILQ_FIRST(&n->peers)) != NULL) {
+		TAILQ_REMOVE(&n->peers, np, entry);
+		if ((op = peer_find_same(o, np)) != NULL) {
+			TAILQ_REMOVE(&o->peers, op, entry);
+			peer_update(op, np);
+			peer_free(np);
+		} else {
+			op = np;
+			op->iface = o;
+			peer_start(op);
+		}
+		TAILQ_INSERT_TAIL(&merged, op, entry);
+	}
+	while ((op = TAILQ_FIRST(&o->peers)) != NULL) {
+		TAILQ_REMOVE(&o->peers, op, entry);
+		peer_free(op);
+	}
+	TAILQ_CONCAT(&o->peers, &merged, entry);
+	routes_rebuild(o);
+	iface_free(n);
+}
+
+/*
+ * RECONF_END: the staged set becomes the running one.  Interfaces and
+ * peers that stay are updated in place, so the index table, the timers
+ * and the sessions never point at freed memory; those that are gone are
+ * freed, which closes their descriptors and so removes their devices.
  */
 static void
 reconf_commit(void)
 {
+	struct eng_ifaces	 running;
 	struct eng_iface	*nifc, *oifc;
-	struct eng_peer		*np, *op;
 
-	TAILQ_FOREACH(nifc, &env->new_ifaces, entry) {
-		if ((oifc = iface_find(&env->ifaces, nifc->name)) == NULL)
+	TAILQ_INIT(&running);
+	while ((nifc = TAILQ_FIRST(&env->new_ifaces)) != NULL) {
+		TAILQ_REMOVE(&env->new_ifaces, nifc, entry);
+		if ((oifc = iface_find(&env->ifaces, nifc->name)) == NULL) {
+			if (nifc->tun_fd == -1 || (nifc->udp4_fd == -1 &&
+			    nifc->udp6_fd == -1))
+				fatalx("interface %s: configured without its "
+				    "descriptors", nifc->name);
+			iface_start(nifc);
+			TAILQ_INSERT_TAIL(&running, nifc, entry);
 			continue;
-		if (nifc->tun_fd == -1) {
-			nifc->tun_fd = oifc->tun_fd;
-			oifc->tun_fd = -1;
 		}
-		if (nifc->udp4_fd == -1 && nifc->listen_port ==
-		    oifc->listen_port) {
-			nifc->udp4_fd = oifc->udp4_fd;
-			oifc->udp4_fd = -1;
-		}
-		if (nifc->udp6_fd == -1 && nifc->listen_port ==
-		    oifc->listen_port) {
-			nifc->udp6_fd = oifc->udp6_fd;
-			oifc->udp6_fd = -1;
-		}
-		TAILQ_FOREACH(np, &nifc->peers, entry)
-			if ((op = peer_find_same(oifc, np)) != NULL)
-				np->state = op->state;
+		TAILQ_REMOVE(&env->ifaces, oifc, entry);
+		iface_update(oifc, nifc);
+		TAILQ_INSERT_TAIL(&running, oifc, entry);
 	}
 	ifaces_free(&env->ifaces);
-	TAILQ_CONCAT(&env->ifaces, &env->new_ifaces, entry);
+	TAILQ_CONCAT(&env->ifaces, &running, entry);
 	env->in_reconf = 0;
-
-	TAILQ_FOREACH(nifc, &env->ifaces, entry)
-		if (nifc->tun_fd == -1 || (nifc->udp4_fd == -1 &&
-		    nifc->udp6_fd == -1))
-			fatalx("interface %s: configured without its "
-			    "descriptors", nifc->name);
 	log_debug("configuration applied");
 }
 
@@ -296,7 +479,25 @@ show_iface(uint32_t id, const struct eng_iface *ifc)
 	strlcpy(ci.name, ifc->name, sizeof(ci.name));
 	memcpy(ci.pubkey, ifc->pubkey, WG_KEY_LEN);
 	ci.listen_port = ifc->listen_port;
+	memcpy(ci.drops, ifc->drops, sizeof(ci.drops));
 	send_ctl(id, IMSG_CTL_IFACE, &ci, sizeof(ci));
+}
+
+/* 192.0.2.1:51820 or [2001:db8::1]:51820, as wg show writes them. */
+static void
+format_endpoint(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const struct sockaddr_in	*sin = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)ss;
+	char				 a[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, ntohs(sin->sin_port));
+	} else {
+		inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(sin6->sin6_port));
+	}
 }
 
 static void
@@ -310,11 +511,16 @@ show_peer(uint32_t id, const struct eng_iface *ifc, const struct eng_peer *p)
 	strlcpy(cp.name, p->name, sizeof(cp.name));
 	cp.has_pubkey = p->has_pubkey;
 	memcpy(cp.pubkey, p->pubkey, WG_KEY_LEN);
-	if (p->endpoint_host[0] != '\0')
+	if (p->endpoint_len != 0)
+		format_endpoint(&p->endpoint, cp.endpoint, sizeof(cp.endpoint));
+	else if (p->endpoint_host[0] != '\0')
 		snprintf(cp.endpoint, sizeof(cp.endpoint),
 		    strchr(p->endpoint_host, ':') != NULL ? "[%s]:%u" :
 		    "%s:%u", p->endpoint_host, p->endpoint_port);
 	cp.keepalive = p->keepalive;
+	cp.last_handshake = p->state.last_handshake;
+	cp.rx_bytes = p->state.rx_bytes;
+	cp.tx_bytes = p->state.tx_bytes;
 	send_ctl(id, IMSG_CTL_PEER, &cp, sizeof(cp));
 	for (off = 0; off < p->allowed_ips.n; off += n) {
 		n = p->allowed_ips.n - off;
@@ -495,6 +701,7 @@ engine_main(int fd, int verbose)
 	TAILQ_INIT(&env->ifaces);
 	TAILQ_INIT(&env->new_ifaces);
 	log_setverbose(verbose);
+	index_init();
 
 	event_init();
 	signal(SIGPIPE, SIG_IGN);

@@ -2,21 +2,64 @@
  * The engine process: chrooted, unprivileged, holding the private keys.
  * It runs the WireGuard protocol and the data path over the TUN and UDP
  * descriptors the parent passes it.
+ *
+ * Everything here is used by the engine's one thread; the data path is
+ * shaped so that later worker threads can take the crypto (a packet is
+ * a buffer with headroom for the header, keypairs are looked up by
+ * index), but nothing is shared across threads yet.
  */
 
 #ifndef WGD_ENGINE_H
 #define WGD_ENGINE_H
 
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include <stdint.h>
 
+#include <event.h>
+
+#include "allowedips.h"
 #include "config.h"
+#include "cookie.h"
 #include "key.h"
+#include "noise.h"
+#include "ratelimiter.h"
+#include "replay.h"
+#include "timers.h"
+#include "wgd.h"
+
+/* One session's keys: current, previous or next of a peer. */
+struct eng_keypair;
+
+/* A local index in the index table: a keypair's, or a handshake's. */
+struct eng_index {
+	LIST_ENTRY(eng_index)	 entry;
+	uint32_t		 index;
+	struct eng_peer		*peer;
+	struct eng_keypair	*keypair;	/* NULL: the peer's handshake */
+	int			 linked;
+};
+
+struct eng_keypair {
+	struct noise_keypair	 kp;
+	struct eng_index	 idx;
+	uint64_t		 created;	/* monotonic ns */
+	uint64_t		 send_counter;
+	struct replay		 replay;
+};
+
+/* Plaintext packets waiting for a session. */
+struct staged_packet {
+	STAILQ_ENTRY(staged_packet) entry;
+	size_t			 len;
+	uint8_t			 data[];
+};
+STAILQ_HEAD(staged_queue, staged_packet);
 
 /*
- * What a peer has learned at run time.  A reload that keeps the peer's
- * public key carries this over, so its sessions survive.
+ * What a peer has learned at run time, for show.  A reload that keeps
+ * the peer's public key keeps this and its sessions.
  */
 struct eng_peer_state {
 	uint64_t		 rx_bytes;
@@ -24,8 +67,13 @@ struct eng_peer_state {
 	int64_t			 last_handshake;	/* epoch seconds, 0: never */
 };
 
+struct eng_iface;
+
 struct eng_peer {
 	TAILQ_ENTRY(eng_peer)	 entry;
+	struct eng_iface	*iface;
+
+	/* From the configuration. */
 	char			 name[WGD_PEER_NAME_MAX + 1];
 	int			 has_pubkey;
 	uint8_t			 pubkey[WG_KEY_LEN];
@@ -35,6 +83,21 @@ struct eng_peer {
 	char			 endpoint_host[WGD_HOST_MAX + 1];
 	uint16_t		 endpoint_port;
 	uint16_t		 keepalive;
+
+	/* The protocol. */
+	int			 running;	/* runtime set up */
+	int			 usable;	/* a key handshakes can use */
+	struct noise_remote	 noise;
+	struct cookie_maker	 cookie;
+	struct wg_timers	 timers;
+	struct event		 timer_ev;
+	struct eng_index	 hs_idx;
+	struct eng_keypair	*current, *previous, *next;
+	struct sockaddr_storage	 endpoint;
+	socklen_t		 endpoint_len;	/* 0: unknown */
+	struct staged_queue	 staged;
+	unsigned int		 nstaged;
+	uint64_t		 last_initiation_in;	/* flood check, ns */
 	struct eng_peer_state	 state;
 };
 TAILQ_HEAD(eng_peers, eng_peer);
@@ -50,9 +113,52 @@ struct eng_iface {
 	int			 udp4_fd;
 	int			 udp6_fd;
 	struct eng_peers	 peers;
+
+	int			 running;
+	struct event		 tun_ev;
+	struct event		 udp4_ev;
+	struct event		 udp6_ev;
+	struct noise_local	 noise;
+	struct cookie_checker	 cookie;
+	struct ratelimiter	 ratelimiter;
+	struct allowedips	 routes;
+	uint64_t		 load_window;	/* start of the count, ns */
+	unsigned int		 load_count;	/* handshakes in it */
+	uint64_t		 under_load_until;
+	uint64_t		 drops[DROP_MAX];
 };
 TAILQ_HEAD(eng_ifaces, eng_iface);
 
+/* engine.c */
 void	engine_main(int, int) __attribute__((__noreturn__));
+uint64_t now_ns(void);
+
+/* peer.c: a peer's protocol state */
+void	index_init(void);
+void	index_add(struct eng_index *, struct eng_peer *, struct eng_keypair *);
+int	index_set(struct eng_index *, uint32_t, struct eng_peer *,
+	    struct eng_keypair *);
+void	index_del(struct eng_index *);
+struct eng_index *index_find(uint32_t);
+
+int	peer_start(struct eng_peer *);
+void	peer_stop(struct eng_peer *);
+void	peer_reset_sessions(struct eng_peer *);
+void	peer_set_endpoint(struct eng_peer *, const struct sockaddr *,
+	    socklen_t);
+void	peer_configured_endpoint(struct eng_peer *);
+void	peer_timers_update(struct eng_peer *);
+void	peer_send_initiation(struct eng_peer *, int);
+void	peer_send_keepalive(struct eng_peer *);
+void	peer_send_staged(struct eng_peer *);
+void	peer_stage(struct eng_peer *, const uint8_t *, size_t);
+int	peer_send_buf(struct eng_peer *, const void *, size_t);
+void	peer_add_keypair(struct eng_peer *, struct eng_keypair *);
+int	peer_confirm_keypair(struct eng_peer *, struct eng_keypair *);
+int	peer_encrypt_send(struct eng_peer *, uint8_t *, size_t);
+
+/* datapath.c: packets in and out */
+void	datapath_tun_read(int, short, void *);
+void	datapath_udp_read(int, short, void *);
 
 #endif /* WGD_ENGINE_H */

@@ -116,10 +116,45 @@ struct ctl_show {
 	char			 name[WGD_PEER_NAME_MAX + 1];
 };
 
+/*
+ * Why the engine dropped packets, counted per interface and shown by
+ * wgctl show -j under these names, in this order.
+ */
+enum drop_reason {
+	DROP_SHORT,		/* shorter than its message type needs */
+	DROP_TYPE,		/* unknown message type or size */
+	DROP_MAC,		/* handshake with a wrong MAC1 */
+	DROP_COOKIE_SENT,	/* under load, no valid MAC2: answered */
+	DROP_RATELIMIT,		/* under load, over the source's rate */
+	DROP_HANDSHAKE,		/* did not decrypt or verify */
+	DROP_UNKNOWN_PEER,	/* a static key we do not know */
+	DROP_REPLAYED_HANDSHAKE, /* timestamp not newer, or a flood */
+	DROP_UNKNOWN_INDEX,	/* no session or handshake by that index */
+	DROP_EXPIRED,		/* a session past its limits */
+	DROP_DECRYPT,		/* transport data that did not authenticate */
+	DROP_REPLAY,		/* counter seen or too old */
+	DROP_INNER,		/* not an IP packet inside */
+	DROP_SOURCE,		/* inner source outside the allowed ips */
+	DROP_NO_ROUTE,		/* outgoing, no peer for the destination */
+	DROP_NO_ENDPOINT,	/* outgoing, peer's address unknown */
+	DROP_QUEUE_FULL,	/* waiting for a handshake, queue full */
+	DROP_IO,		/* the kernel refused to send or write */
+	DROP_MAX
+};
+
+#define DROP_NAMES {							\
+	"short", "bad_type", "bad_mac1", "cookie_sent", "rate_limited",	\
+	"bad_handshake", "unknown_peer", "replayed_handshake",		\
+	"unknown_index", "expired_session", "bad_auth", "replayed",	\
+	"bad_inner_packet", "source_not_allowed", "no_route",		\
+	"no_endpoint", "queue_full", "io_error"				\
+}
+
 struct ctl_iface {
 	char			 name[IFNAMSIZ];
 	uint8_t			 pubkey[WG_KEY_LEN];
 	uint16_t		 listen_port;
+	uint64_t		 drops[DROP_MAX];
 };
 
 struct ctl_peer {
@@ -129,6 +164,9 @@ struct ctl_peer {
 	uint8_t			 pubkey[WG_KEY_LEN];
 	char			 endpoint[WGD_HOST_MAX + 1 + 8];
 	uint16_t		 keepalive;
+	int64_t			 last_handshake;	/* epoch s, 0: never */
+	uint64_t		 rx_bytes;
+	uint64_t		 tx_bytes;
 };
 
 struct ctl_end {

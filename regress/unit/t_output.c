@@ -6,6 +6,7 @@
 
 #include <sys/socket.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,20 @@
 
 #define AIPS_MAX	8
 
+/* The clock of every test: 2023-11-14 22:13:20 UTC. */
+#define NOW		1700000000
+
+/* What an interface that dropped nothing shows. */
+#define DROPS0	"\"drops\":{\"short\":0,\"bad_type\":0,\"bad_mac1\":0," \
+	"\"cookie_sent\":0,\"rate_limited\":0,\"bad_handshake\":0," \
+	"\"unknown_peer\":0,\"replayed_handshake\":0,\"unknown_index\":0," \
+	"\"expired_session\":0,\"bad_auth\":0,\"replayed\":0," \
+	"\"bad_inner_packet\":0,\"source_not_allowed\":0,\"no_route\":0," \
+	"\"no_endpoint\":0,\"queue_full\":0,\"io_error\":0}"
+
+/* The new keys of a peer that never had a handshake nor any traffic. */
+#define STATS0	"\"latest_handshake\":0,\"transfer_rx\":0,\"transfer_tx\":0"
+
 struct capture {
 	struct output_ctx	 ctx;
 	char			*buf;
@@ -35,6 +50,7 @@ capture_start(struct capture *c)
 {
 	memset(c, 0, sizeof(*c));
 	ATF_REQUIRE((c->ctx.f = open_memstream(&c->buf, &c->len)) != NULL);
+	c->ctx.now = NOW;
 }
 
 /* Compares what was written with want; frees the capture. */
@@ -139,6 +155,9 @@ ATF_TC_BODY(text_spec_layout, tc)
 	struct ctl_peer		 p = peer("wg0", "laptop", 32,
 				    "203.0.113.7:44524", 25);
 
+	p.last_handshake = NOW - 63;
+	p.rx_bytes = 1268777;		/* 1.2100000381 MiB */
+	p.tx_bytes = 3565158;		/* 3.3999996185 MiB */
 	capture_start(&c);
 	output_text.head(&c.ctx);
 	output_text.iface(&c.ctx, &i);
@@ -152,6 +171,8 @@ ATF_TC_BODY(text_spec_layout, tc)
 	    "peer: laptop (" KEY32 ")\n"
 	    "  endpoint: 203.0.113.7:44524\n"
 	    "  allowed ips: 10.13.13.2/32\n"
+	    "  latest handshake: 1 minute, 3 seconds ago\n"
+	    "  transfer: 1.21 MiB received, 3.40 MiB sent\n"
 	    "  persistent keepalive: every 25 seconds\n");
 }
 
@@ -238,6 +259,170 @@ ATF_TC_BODY(text_keepalive, tc)
 	}
 }
 
+/* The latest handshake as wg show writes it, counted from ctx.now. */
+ATF_TC_WITHOUT_HEAD(text_handshake);
+ATF_TC_BODY(text_handshake, tc)
+{
+	static const struct {
+		int64_t		 then;
+		const char	*line;
+	} cases[] = {
+		{ NOW, "Now" },
+		{ NOW - 1, "1 second ago" },
+		{ NOW - 59, "59 seconds ago" },
+		{ NOW - 60, "1 minute ago" },
+		{ NOW - 63, "1 minute, 3 seconds ago" },
+		{ NOW - 3601, "1 hour, 1 second ago" },
+		{ NOW - 86400, "1 day ago" },
+		{ NOW - (2 * 86400 + 3 * 3600 + 4 * 60 + 5),
+		    "2 days, 3 hours, 4 minutes, 5 seconds ago" },
+		{ NOW - 365 * 86400LL, "1 year ago" },
+		{ NOW - (2 * 365 * 86400LL + 86400 + 1),
+		    "2 years, 1 day, 1 second ago" },
+		/* A year is 365 days, as in wg. */
+		{ 1, "53 years, 330 days, 22 hours, 13 minutes, 19 seconds "
+		    "ago" },
+		/* Ahead of the clock, by any amount: wg's warning. */
+		{ NOW + 1, "(System clock wound backward; connection "
+		    "problems may ensue.)" },
+		{ INT64_MAX, "(System clock wound backward; connection "
+		    "problems may ensue.)" }
+	};
+	struct capture		 c;
+	struct ctl_peer		 p;
+	char			 want[256];
+	size_t			 k;
+
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		p = peer("wg0", "x", 32, "", 0);
+		p.last_handshake = cases[k].then;
+		capture_start(&c);
+		output_text.peer(&c.ctx, &p, NULL, 0);
+		snprintf(want, sizeof(want), "peer: x (" KEY32 ")\n"
+		    "  allowed ips: (none)\n"
+		    "  latest handshake: %s\n", cases[k].line);
+		capture_check(&c, want);
+	}
+}
+
+/* No overflow whatever the two times are; 0 is never, not 1970. */
+ATF_TC_WITHOUT_HEAD(ago_extremes);
+ATF_TC_BODY(ago_extremes, tc)
+{
+	char	 buf[128];
+
+	output_ago(buf, sizeof(buf), NOW, INT64_MIN);
+	ATF_CHECK_STREQ(buf, "292471208731 years, 161 days, 13 hours, "
+	    "43 minutes, 28 seconds ago");
+	output_ago(buf, sizeof(buf), 0, -1);
+	ATF_CHECK_STREQ(buf, "1 second ago");
+	output_ago(buf, sizeof(buf), -1, 0);
+	ATF_CHECK_STREQ(buf, "(System clock wound backward; connection "
+	    "problems may ensue.)");
+	/* Cut short rather than overflow. */
+	output_ago(buf, 8, NOW, NOW - 3725);
+	ATF_CHECK(strlen(buf) < 8);
+	output_ago(buf, 2, NOW, NOW);
+	ATF_CHECK_STREQ(buf, "N");
+}
+
+ATF_TC_WITHOUT_HEAD(text_transfer);
+ATF_TC_BODY(text_transfer, tc)
+{
+	static const struct {
+		uint64_t	 rx, tx;
+		const char	*line;
+	} cases[] = {
+		{ 1, 0, "1 B received, 0 B sent" },
+		{ 0, 1024, "0 B received, 1.00 KiB sent" },
+		{ 1268777, 3565158, "1.21 MiB received, 3.40 MiB sent" },
+		{ UINT64_MAX, UINT64_MAX,
+		    "16777216.00 TiB received, 16777216.00 TiB sent" }
+	};
+	struct capture		 c;
+	struct ctl_peer		 p;
+	char			 want[256];
+	size_t			 k;
+
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		p = peer("wg0", "x", 32, "", 0);
+		p.rx_bytes = cases[k].rx;
+		p.tx_bytes = cases[k].tx;
+		capture_start(&c);
+		output_text.peer(&c.ctx, &p, NULL, 0);
+		snprintf(want, sizeof(want), "peer: x (" KEY32 ")\n"
+		    "  allowed ips: (none)\n"
+		    "  transfer: %s\n", cases[k].line);
+		capture_check(&c, want);
+	}
+}
+
+/*
+ * wg show's units: whole bytes below 1 KiB, else two decimals of the
+ * largest unit the count reaches, rounded after the unit is chosen (so
+ * one byte short of 1 MiB is "1024.00 KiB", in wg as here).
+ */
+ATF_TC_WITHOUT_HEAD(bytes);
+ATF_TC_BODY(bytes, tc)
+{
+	static const struct {
+		uint64_t	 n;
+		const char	*s;
+	} cases[] = {
+		{ 0, "0 B" },
+		{ 1, "1 B" },
+		{ 1023, "1023 B" },
+		{ 1024, "1.00 KiB" },
+		{ 1535, "1.50 KiB" },
+		{ 1048575, "1024.00 KiB" },
+		{ 1048576, "1.00 MiB" },
+		{ 1268777, "1.21 MiB" },
+		{ 1073741823, "1024.00 MiB" },
+		{ 1073741824, "1.00 GiB" },
+		{ 5368709120ULL, "5.00 GiB" },
+		{ 1099511627775ULL, "1024.00 GiB" },
+		{ 1099511627776ULL, "1.00 TiB" },
+		{ 1099511627776ULL * 1024, "1024.00 TiB" },
+		{ UINT64_MAX, "16777216.00 TiB" }
+	};
+	char	 buf[32];
+	size_t	 k;
+
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		output_bytes(buf, sizeof(buf), cases[k].n);
+		ATF_CHECK_STREQ_MSG(buf, cases[k].s, "%llu bytes: got %s",
+		    (unsigned long long)cases[k].n, buf);
+	}
+	/* Cut short rather than overflow. */
+	output_bytes(buf, 4, 1268777);
+	ATF_CHECK_STREQ(buf, "1.2");
+}
+
+/* SPEC's order: endpoint, allowed ips, handshake, transfer, keepalive. */
+ATF_TC_WITHOUT_HEAD(text_order);
+ATF_TC_BODY(text_order, tc)
+{
+	static const char *const aips[] = { "10.13.13.50/32", "fd00::/64",
+	    NULL };
+	struct capture		 c;
+	struct wgd_prefix	 v[AIPS_MAX];
+	struct ctl_peer		 p = peer("wg0", "office", 64,
+				    "[2001:db8::1]:51820", 3725);
+
+	p.last_handshake = NOW - 3601;
+	p.rx_bytes = 1023;
+	p.tx_bytes = 1099511627776ULL;
+	capture_start(&c);
+	output_text.peer(&c.ctx, &p, v, prefixes(v, aips));
+	capture_check(&c,
+	    "peer: office (" KEY64 ")\n"
+	    "  endpoint: [2001:db8::1]:51820\n"
+	    "  allowed ips: 10.13.13.50/32, fd00::/64\n"
+	    "  latest handshake: 1 hour, 1 second ago\n"
+	    "  transfer: 1023 B received, 1.00 TiB sent\n"
+	    "  persistent keepalive: every 1 hour, 2 minutes, 5 seconds\n");
+}
+
 ATF_TC_WITHOUT_HEAD(duration);
 ATF_TC_BODY(duration, tc)
 {
@@ -264,19 +449,19 @@ ATF_TC_BODY(json_spec, tc)
 	capture_check(&c,
 	    "{\"interfaces\":["
 	    "{\"name\":\"wg0\",\"public_key\":\"" KEY0 "\","
-	    "\"listen_port\":51820,\"peers\":["
+	    "\"listen_port\":51820," DROPS0 ",\"peers\":["
 	    "{\"name\":\"laptop\",\"public_key\":\"" KEY32 "\","
 	    "\"endpoint\":\"203.0.113.7:44524\","
 	    "\"allowed_ips\":[\"10.13.13.2/32\"],"
-	    "\"persistent_keepalive\":25},"
+	    "\"persistent_keepalive\":25," STATS0 "},"
 	    "{\"name\":\"phone\",\"public_key\":null,\"endpoint\":null,"
-	    "\"allowed_ips\":[],\"persistent_keepalive\":0},"
+	    "\"allowed_ips\":[],\"persistent_keepalive\":0," STATS0 "},"
 	    "{\"name\":\"office\",\"public_key\":\"" KEY64 "\","
 	    "\"endpoint\":\"[2001:db8::1]:51820\","
 	    "\"allowed_ips\":[\"10.13.13.50/32\",\"192.168.50.0/24\","
-	    "\"fd00:13::/64\"],\"persistent_keepalive\":0}]},"
+	    "\"fd00:13::/64\"],\"persistent_keepalive\":0," STATS0 "}]},"
 	    "{\"name\":\"wg1\",\"public_key\":\"" KEY96 "\","
-	    "\"listen_port\":51821,\"peers\":[]}"
+	    "\"listen_port\":51821," DROPS0 ",\"peers\":[]}"
 	    "]}\n");
 }
 
@@ -296,7 +481,56 @@ ATF_TC_BODY(json_empty, tc)
 	output_json.iface(&c.ctx, &i);
 	output_json.tail(&c.ctx);
 	capture_check(&c, "{\"interfaces\":[{\"name\":\"wg0\",\"public_key\":\""
-	    KEY0 "\",\"listen_port\":0,\"peers\":[]}]}\n");
+	    KEY0 "\",\"listen_port\":0," DROPS0 ",\"peers\":[]}]}\n");
+}
+
+/*
+ * Every drop counter under its name, in enum drop_reason's order, and a
+ * peer's handshake time and byte counts as plain numbers, whole range:
+ * the names are written out here so that a rename in wgd.h, which would
+ * break a user's scripts, fails this test.
+ */
+ATF_TC_WITHOUT_HEAD(json_stats);
+ATF_TC_BODY(json_stats, tc)
+{
+	struct capture		 c;
+	struct ctl_iface	 i = iface("wg0", 0, 51820);
+	struct ctl_peer		 p = peer("wg0", "laptop", 32, "", 0);
+	size_t			 k;
+
+	for (k = 0; k < DROP_MAX; k++)
+		i.drops[k] = k + 1;
+	i.drops[DROP_IO] = UINT64_MAX;
+	p.last_handshake = NOW - 63;
+	p.rx_bytes = 1268777;
+	p.tx_bytes = UINT64_MAX;
+	capture_start(&c);
+	output_json.head(&c.ctx);
+	output_json.iface(&c.ctx, &i);
+	output_json.peer(&c.ctx, &p, NULL, 0);
+	p = peer("wg0", "phone", 0, "", 0);
+	p.last_handshake = INT64_MAX;
+	output_json.peer(&c.ctx, &p, NULL, 0);
+	output_json.tail(&c.ctx);
+	capture_check(&c, "{\"interfaces\":[{\"name\":\"wg0\","
+	    "\"public_key\":\"" KEY0 "\",\"listen_port\":51820,"
+	    "\"drops\":{\"short\":1,\"bad_type\":2,\"bad_mac1\":3,"
+	    "\"cookie_sent\":4,\"rate_limited\":5,\"bad_handshake\":6,"
+	    "\"unknown_peer\":7,\"replayed_handshake\":8,"
+	    "\"unknown_index\":9,\"expired_session\":10,\"bad_auth\":11,"
+	    "\"replayed\":12,\"bad_inner_packet\":13,"
+	    "\"source_not_allowed\":14,\"no_route\":15,\"no_endpoint\":16,"
+	    "\"queue_full\":17,\"io_error\":18446744073709551615},"
+	    "\"peers\":["
+	    "{\"name\":\"laptop\",\"public_key\":\"" KEY32 "\","
+	    "\"endpoint\":null,\"allowed_ips\":[],"
+	    "\"persistent_keepalive\":0,\"latest_handshake\":1699999937,"
+	    "\"transfer_rx\":1268777,"
+	    "\"transfer_tx\":18446744073709551615},"
+	    "{\"name\":\"phone\",\"public_key\":null,\"endpoint\":null,"
+	    "\"allowed_ips\":[],\"persistent_keepalive\":0,"
+	    "\"latest_handshake\":9223372036854775807,"
+	    "\"transfer_rx\":0,\"transfer_tx\":0}]}]}\n");
 }
 
 /*
@@ -336,7 +570,7 @@ ATF_TC_BODY(json_escaping, tc)
 		output_json.peer(&c.ctx, &p, NULL, 0);
 		snprintf(want, sizeof(want), "{\"name\":\"x\",\"public_key\":"
 		    "null,\"endpoint\":\"%s\",\"allowed_ips\":[],"
-		    "\"persistent_keepalive\":0}", cases[k].out);
+		    "\"persistent_keepalive\":0," STATS0 "}", cases[k].out);
 		capture_check(&c, want);
 	}
 }
@@ -347,9 +581,15 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, text_blocks);
 	ATF_TP_ADD_TC(tp, text_nothing_to_say);
 	ATF_TP_ADD_TC(tp, text_keepalive);
+	ATF_TP_ADD_TC(tp, text_handshake);
+	ATF_TP_ADD_TC(tp, ago_extremes);
+	ATF_TP_ADD_TC(tp, text_transfer);
+	ATF_TP_ADD_TC(tp, bytes);
+	ATF_TP_ADD_TC(tp, text_order);
 	ATF_TP_ADD_TC(tp, duration);
 	ATF_TP_ADD_TC(tp, json_spec);
 	ATF_TP_ADD_TC(tp, json_empty);
+	ATF_TP_ADD_TC(tp, json_stats);
 	ATF_TP_ADD_TC(tp, json_escaping);
 	return atf_no_error();
 }

@@ -8,6 +8,9 @@
  * it reads to log as one line ("show all", "show peer NAME", "reload",
  * "log verbose 1", ...) and answers with the scenario's canned replies,
  * well-formed or not.  The child gives up after ten seconds.
+ *
+ * The replies are built from wgd.h's structs, so they have its sizes;
+ * the "bad-*-short" and "-long" scenarios are a byte off of those.
  */
 
 #include <sys/types.h>
@@ -19,10 +22,13 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -145,6 +151,46 @@ sc_show(void)
 	send_end(0);
 }
 
+/*
+ * The same with a handshake and traffic (SPEC's layout in full) and
+ * every drop counter set.  Handshake times are relative to this clock:
+ * laptop's was 1 hour, 2 minutes, 5 seconds before the reply was sent,
+ * phone's is an hour ahead of it, office never had one.
+ */
+static void
+sc_show_stats(void)
+{
+	struct wgd_prefix	 v[2];
+	struct ctl_iface	 i = make_iface("wg0", 0, 51820);
+	struct ctl_peer		 p;
+	time_t			 now = time(NULL);
+	size_t			 k;
+
+	for (k = 0; k < DROP_MAX; k++)
+		i.drops[k] = 1000 + k;
+	i.drops[DROP_IO] = UINT64_MAX;
+	send_msg(IMSG_CTL_IFACE, &i, sizeof(i));
+	p = make_peer("wg0", "laptop", 32, "203.0.113.7:44524", 25);
+	p.last_handshake = now - 3725;
+	p.rx_bytes = 1268777;
+	p.tx_bytes = 3565158;
+	send_peer(&p);
+	v[0] = prefix("10.13.13.2/32");
+	send_prefixes(v, 1);
+	p = make_peer("wg0", "phone", 0, "", 0);
+	p.last_handshake = now + 3600;
+	p.rx_bytes = 1024;
+	send_peer(&p);
+	p = make_peer("wg0", "office", 64, "[2001:db8::1]:51820", 0);
+	p.tx_bytes = UINT64_MAX;
+	send_peer(&p);
+	v[0] = prefix("10.13.13.50/32");
+	v[1] = prefix("fd00:13::/64");
+	send_prefixes(v, 2);
+	send_iface("wg1", 96, 51821);
+	send_end(0);
+}
+
 static void
 sc_empty(void)
 {
@@ -239,6 +285,16 @@ sc_iface_long(void)
 	send_end(0);
 }
 
+/* An interface from a wgd without drop counters. */
+static void
+sc_iface_no_drops(void)
+{
+	struct ctl_iface	 i = make_iface("wg0", 0, 1);
+
+	send_msg(IMSG_CTL_IFACE, &i, offsetof(struct ctl_iface, drops));
+	send_end(0);
+}
+
 static void
 sc_iface_unterminated(void)
 {
@@ -293,6 +349,30 @@ sc_peer_short(void)
 }
 
 static void
+sc_peer_long(void)
+{
+	char	 buf[sizeof(struct ctl_peer) + 1];
+
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, "wg0", 3);
+	memcpy(buf + offsetof(struct ctl_peer, name), "laptop", 6);
+	send_iface("wg0", 0, 1);
+	send_msg(IMSG_CTL_PEER, buf, sizeof(buf));
+	send_end(0);
+}
+
+/* A peer from a wgd without handshake time and byte counts. */
+static void
+sc_peer_no_stats(void)
+{
+	struct ctl_peer	 p = make_peer("wg0", "laptop", 32, "", 0);
+
+	send_iface("wg0", 0, 1);
+	send_msg(IMSG_CTL_PEER, &p, offsetof(struct ctl_peer, last_handshake));
+	send_end(0);
+}
+
+static void
 sc_peer_bad_name(void)
 {
 	struct ctl_peer	 p = make_peer("wg0", "lap top", 32, "", 0);
@@ -330,6 +410,18 @@ sc_peer_has_pubkey_2(void)
 	struct ctl_peer	 p = make_peer("wg0", "laptop", 32, "", 0);
 
 	p.has_pubkey = 2;
+	send_iface("wg0", 0, 1);
+	send_peer(&p);
+	send_end(0);
+}
+
+/* A time before the epoch: no handshake wgd can have seen. */
+static void
+sc_peer_negative_handshake(void)
+{
+	struct ctl_peer	 p = make_peer("wg0", "laptop", 32, "", 0);
+
+	p.last_handshake = -1;
 	send_iface("wg0", 0, 1);
 	send_peer(&p);
 	send_end(0);
@@ -475,6 +567,7 @@ static const struct scenario {
 	void		(*send)(void);
 } scenarios[] = {
 	{ "show",			sc_show },
+	{ "show-stats",			sc_show_stats },
 	{ "empty",			sc_empty },
 	{ "error",			sc_error },
 	{ "lines",			sc_lines },
@@ -488,16 +581,20 @@ static const struct scenario {
 	{ "bad-end-long",		sc_end_long },
 	{ "bad-iface-short",		sc_iface_short },
 	{ "bad-iface-long",		sc_iface_long },
+	{ "bad-iface-no-drops",		sc_iface_no_drops },
 	{ "bad-iface-unterminated",	sc_iface_unterminated },
 	{ "bad-iface-name",		sc_iface_bad_name },
 	{ "bad-iface-empty-name",	sc_iface_empty_name },
 	{ "bad-peer-first",		sc_peer_first },
 	{ "bad-peer-other-iface",	sc_peer_other_iface },
 	{ "bad-peer-short",		sc_peer_short },
+	{ "bad-peer-long",		sc_peer_long },
+	{ "bad-peer-no-stats",		sc_peer_no_stats },
 	{ "bad-peer-name",		sc_peer_bad_name },
 	{ "bad-peer-unterminated-name",	sc_peer_unterminated_name },
 	{ "bad-peer-unterminated-endpoint", sc_peer_unterminated_endpoint },
 	{ "bad-peer-has-pubkey-2",	sc_peer_has_pubkey_2 },
+	{ "bad-peer-negative-handshake", sc_peer_negative_handshake },
 	{ "bad-aips-first",		sc_aips_first },
 	{ "bad-aips-odd-size",		sc_aips_odd_size },
 	{ "bad-aips-af",		sc_aips_bad_af },

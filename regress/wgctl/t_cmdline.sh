@@ -31,7 +31,18 @@ one_line()
 
 KEY0=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=
 KEY32=ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=
+KEY64=QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8=
 KEY96=YGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn8=
+
+# The JSON of an interface that dropped nothing, of a peer without a
+# handshake or traffic.
+DROPS0='"drops":{"short":0,"bad_type":0,"bad_mac1":0,"cookie_sent":0,'\
+'"rate_limited":0,"bad_handshake":0,"unknown_peer":0,'\
+'"replayed_handshake":0,"unknown_index":0,"expired_session":0,'\
+'"bad_auth":0,"replayed":0,"bad_inner_packet":0,'\
+'"source_not_allowed":0,"no_route":0,"no_endpoint":0,"queue_full":0,'\
+'"io_error":0}'
+STATS0='"latest_handshake":0,"transfer_rx":0,"transfer_tx":0'
 
 atf_test_case no_daemon
 no_daemon_head()
@@ -199,19 +210,124 @@ show_json_body()
 	{
 		printf '{"interfaces":['
 		printf '{"name":"wg0","public_key":"%s",' $KEY0
-		printf '"listen_port":51820,"peers":['
+		printf '"listen_port":51820,%s,"peers":[' "$DROPS0"
 		printf '{"name":"laptop","public_key":"%s",' $KEY32
 		printf '"endpoint":"203.0.113.7:44524",'
 		printf '"allowed_ips":["10.13.13.2/32","192.168.50.0/24",'
-		printf '"fd00:13::/64"],"persistent_keepalive":25},'
+		printf '"fd00:13::/64"],"persistent_keepalive":25,'
+		printf '%s},' "$STATS0"
 		printf '{"name":"phone","public_key":null,"endpoint":null,'
-		printf '"allowed_ips":[],"persistent_keepalive":0}]},'
+		printf '"allowed_ips":[],"persistent_keepalive":0,%s}]},' \
+		    "$STATS0"
 		printf '{"name":"wg1","public_key":"%s",' $KEY96
-		printf '"listen_port":51821,"peers":[]}'
+		printf '"listen_port":51821,%s,"peers":[]}' "$DROPS0"
 		printf ']}\n'
 	} > want
 	serve show
 	atf_check -s exit:0 -o file:want -e empty wgctl -s sock show -j
+}
+
+atf_test_case show_stats_text
+show_stats_text_head()
+{
+	atf_set "descr" "show prints the latest handshake and the transfer as wg show does, in SPEC's order"
+}
+show_stats_text_body()
+{
+	use_build
+	cat > want <<EOF
+interface: wg0
+  public key: $KEY0
+  listening port: 51820
+
+peer: laptop ($KEY32)
+  endpoint: 203.0.113.7:44524
+  allowed ips: 10.13.13.2/32
+  latest handshake: AGO
+  transfer: 1.21 MiB received, 3.40 MiB sent
+  persistent keepalive: every 25 seconds
+
+peer: phone
+  allowed ips: (none)
+  latest handshake: (System clock wound backward; connection problems may ensue.)
+  transfer: 1.00 KiB received, 0 B sent
+
+peer: office ($KEY64)
+  endpoint: [2001:db8::1]:51820
+  allowed ips: 10.13.13.50/32, fd00:13::/64
+  transfer: 0 B received, 16777216.00 TiB sent
+
+interface: wg1
+  public key: $KEY96
+  listening port: 51821
+EOF
+	serve show-stats
+	atf_check -s exit:0 -o save:out -e empty wgctl -s sock show
+	# fakewgd sent a handshake 3725 s old; a slow run adds seconds.
+	ago='1 hour, 2 minutes, [5-9] seconds ago'
+	if ! grep -q "^  latest handshake: $ago\$" out; then
+		cat out >&2
+		atf_fail "no latest handshake 1 hour, 2 minutes, 5 seconds ago"
+	fi
+	sed "s/^\(  latest handshake: \)$ago\$/\1AGO/" out > out.ago
+	atf_check -o file:want cat out.ago
+}
+
+atf_test_case show_stats_json
+show_stats_json_head()
+{
+	atf_set "descr" "show -j prints every drop counter by name and each peer's handshake time and byte counts"
+}
+show_stats_json_body()
+{
+	use_build
+	serve show-stats
+	atf_check -s exit:0 -o save:out -e empty wgctl -s sock -j show
+	after=$(date +%s)
+	# The handshake times fakewgd sent are its clock -3725 and +3600.
+	set -- $(grep -o '"latest_handshake":[0-9]*' out | cut -d: -f2)
+	if [ $# -ne 3 ]; then
+		cat out >&2
+		atf_fail "not 3 latest_handshake keys"
+	fi
+	laptop=$1 phone=$2
+	[ $((after - 3725 - laptop)) -ge 0 ] &&
+	    [ $((after - 3725 - laptop)) -le 10 ] ||
+	    atf_fail "laptop's handshake $laptop, now $after"
+	[ $((phone - laptop)) -eq 7325 ] ||
+	    atf_fail "phone's handshake $phone, laptop's $laptop"
+	[ "$3" = 0 ] || atf_fail "office's handshake $3, not 0"
+	{
+		printf '{"interfaces":['
+		printf '{"name":"wg0","public_key":"%s",' $KEY0
+		printf '"listen_port":51820,"drops":{'
+		printf '"short":1000,"bad_type":1001,"bad_mac1":1002,'
+		printf '"cookie_sent":1003,"rate_limited":1004,'
+		printf '"bad_handshake":1005,"unknown_peer":1006,'
+		printf '"replayed_handshake":1007,"unknown_index":1008,'
+		printf '"expired_session":1009,"bad_auth":1010,"replayed":1011,'
+		printf '"bad_inner_packet":1012,"source_not_allowed":1013,'
+		printf '"no_route":1014,"no_endpoint":1015,"queue_full":1016,'
+		printf '"io_error":18446744073709551615},"peers":['
+		printf '{"name":"laptop","public_key":"%s",' $KEY32
+		printf '"endpoint":"203.0.113.7:44524",'
+		printf '"allowed_ips":["10.13.13.2/32"],'
+		printf '"persistent_keepalive":25,"latest_handshake":%s,' $laptop
+		printf '"transfer_rx":1268777,"transfer_tx":3565158},'
+		printf '{"name":"phone","public_key":null,"endpoint":null,'
+		printf '"allowed_ips":[],"persistent_keepalive":0,'
+		printf '"latest_handshake":%s,' $phone
+		printf '"transfer_rx":1024,"transfer_tx":0},'
+		printf '{"name":"office","public_key":"%s",' $KEY64
+		printf '"endpoint":"[2001:db8::1]:51820",'
+		printf '"allowed_ips":["10.13.13.50/32","fd00:13::/64"],'
+		printf '"persistent_keepalive":0,"latest_handshake":0,'
+		printf '"transfer_rx":0,"transfer_tx":18446744073709551615}]},'
+		printf '{"name":"wg1","public_key":"%s",' $KEY96
+		printf '"listen_port":51821,%s,"peers":[]}' "$DROPS0"
+		printf ']}\n'
+	} > want
+	atf_check -o file:want cat out
 }
 
 atf_test_case show_json_valid
@@ -223,9 +339,11 @@ show_json_valid_head()
 show_json_valid_body()
 {
 	use_build
-	serve show
-	atf_check -s exit:0 -o save:out -e empty wgctl -s sock -j show
-	atf_check -s exit:0 -o ignore -e empty python3 -m json.tool out
+	for sc in show show-stats; do
+		serve $sc
+		atf_check -s exit:0 -o save:out -e empty wgctl -s sock -j show
+		atf_check -s exit:0 -o ignore -e empty python3 -m json.tool out
+	done
 	serve empty
 	atf_check -s exit:0 -o save:out -e empty wgctl -s sock -j show
 	atf_check -s exit:0 -o ignore -e empty python3 -m json.tool out
@@ -281,11 +399,13 @@ bad_replies_body()
 {
 	use_build
 	for sc in bad-status-2 bad-status-negative bad-end-short bad-end-long \
-	    bad-iface-short bad-iface-long bad-iface-unterminated \
-	    bad-iface-name bad-iface-empty-name bad-peer-first \
-	    bad-peer-other-iface bad-peer-short bad-peer-name \
+	    bad-iface-short bad-iface-long bad-iface-no-drops \
+	    bad-iface-unterminated bad-iface-name bad-iface-empty-name \
+	    bad-peer-first bad-peer-other-iface bad-peer-short \
+	    bad-peer-long bad-peer-no-stats bad-peer-name \
 	    bad-peer-unterminated-name bad-peer-unterminated-endpoint \
-	    bad-peer-has-pubkey-2 bad-aips-first bad-aips-odd-size \
+	    bad-peer-has-pubkey-2 bad-peer-negative-handshake \
+	    bad-aips-first bad-aips-odd-size \
 	    bad-aips-af bad-aips-v4-plen bad-aips-v6-plen \
 	    bad-line-unterminated bad-line-empty bad-line-inner-nul \
 	    bad-error-unterminated bad-unknown-type bad-type-max \
@@ -328,6 +448,8 @@ atf_init_test_cases()
 	atf_add_test_case requests
 	atf_add_test_case show_text
 	atf_add_test_case show_json
+	atf_add_test_case show_stats_text
+	atf_add_test_case show_stats_json
 	atf_add_test_case show_json_valid
 	atf_add_test_case daemon_errors
 	atf_add_test_case reload_lines

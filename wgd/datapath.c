@@ -1,0 +1,469 @@
+/*
+ * Packets in and out of the engine.  From TUN: route by destination to a
+ * peer, encrypt, send.  From UDP: handshake messages (checked for MAC1
+ * before any Diffie-Hellman, answered with a cookie under load) and
+ * transport data (decrypted, replay-checked, then the inner source must
+ * be one of the sending peer's allowed ips).
+ *
+ * Nothing from the network is trusted: every length is checked before
+ * use, and every drop is counted by reason instead of logged.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "engine.h"
+#include "log.h"
+#include "wg_proto.h"
+
+/* Packets handled per wake-up, so one busy socket cannot starve. */
+#define BATCH			64
+
+/*
+ * Handshake messages per LOAD_WINDOW that make an interface under
+ * load: it then wants MAC2 (a cookie) for the next second.
+ */
+#define LOAD_WINDOW_NS		(NSEC_PER_SEC / 8)
+#define LOAD_THRESHOLD		64
+
+#define IPV4_HEADER_MIN		20
+#define IPV6_HEADER_SIZE	40
+
+static uint8_t	 rxbuf[65536 + WG_MSG_DATA_HEADER_SIZE];
+static uint8_t	 tunbuf[WG_MSG_DATA_HEADER_SIZE + 65536 + WG_DATA_PADDING +
+		    WG_AEAD_TAG_SIZE];
+
+/* The destination (or source) address of an IP packet, checked. */
+static int
+ip_addr(const uint8_t *pkt, size_t len, int dst, int *af,
+    const uint8_t **addr)
+{
+	if (len < 1)
+		return -1;
+	switch (pkt[0] >> 4) {
+	case 4:
+		if (len < IPV4_HEADER_MIN)
+			return -1;
+		*af = AF_INET;
+		*addr = pkt + (dst ? 16 : 12);
+		return 0;
+	case 6:
+		if (len < IPV6_HEADER_SIZE)
+			return -1;
+		*af = AF_INET6;
+		*addr = pkt + (dst ? 24 : 8);
+		return 0;
+	}
+	return -1;
+}
+
+/* The length the IP header claims, which trims the padding off. */
+static int
+ip_len(const uint8_t *pkt, size_t len, size_t *iplen)
+{
+	size_t	 n;
+
+	if ((pkt[0] >> 4) == 4) {
+		n = (size_t)pkt[2] << 8 | pkt[3];
+		if (n < (size_t)(pkt[0] & 0x0f) * 4 || (pkt[0] & 0x0f) < 5)
+			return -1;
+	} else
+		n = ((size_t)pkt[4] << 8 | pkt[5]) + IPV6_HEADER_SIZE;
+	if (n > len)
+		return -1;
+	*iplen = n;
+	return 0;
+}
+
+void
+datapath_tun_read(int fd, short event, void *arg)
+{
+	struct eng_iface	*ifc = arg;
+	struct eng_peer		*p;
+	const uint8_t		*dst;
+	uint8_t			*pkt = tunbuf + WG_MSG_DATA_HEADER_SIZE;
+	ssize_t			 n;
+	int			 i, af;
+
+	(void)event;
+	for (i = 0; i < BATCH; i++) {
+		n = read(fd, pkt, 65536);
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("%s: read", ifc->name);
+			return;
+		}
+		if (ip_addr(pkt, n, 1, &af, &dst) == -1) {
+			ifc->drops[DROP_INNER]++;
+			continue;
+		}
+		if ((p = allowedips_lookup(&ifc->routes, af, dst)) == NULL ||
+		    !p->usable) {
+			ifc->drops[DROP_NO_ROUTE]++;
+			continue;
+		}
+		(void)peer_encrypt_send(p, tunbuf, n);
+	}
+}
+
+/* Counts handshake messages; too many in a window means under load. */
+static int
+under_load(struct eng_iface *ifc, uint64_t now)
+{
+	if (now - ifc->load_window >= LOAD_WINDOW_NS) {
+		ifc->load_window = now;
+		ifc->load_count = 0;
+	}
+	if (++ifc->load_count > LOAD_THRESHOLD)
+		ifc->under_load_until = now + NSEC_PER_SEC;
+	return now < ifc->under_load_until;
+}
+
+/*
+ * The checks every handshake message passes before any public-key
+ * work: MAC1, and under load MAC2 and the per-source rate.  Returns 0
+ * to go on.
+ */
+static int
+handshake_admit(struct eng_iface *ifc, const void *msg, size_t len,
+    const struct sockaddr *src, uint64_t now)
+{
+	struct wg_msg_cookie		 reply;
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+
+	if (cookie_checker_validate_mac1(&ifc->cookie, msg, len) == -1) {
+		ifc->drops[DROP_MAC]++;
+		return -1;
+	}
+	if (!under_load(ifc, now))
+		return 0;
+	if (cookie_checker_validate_mac2(&ifc->cookie, msg, len, src,
+	    now) == -1) {
+		ifc->drops[DROP_COOKIE_SENT]++;
+		if (cookie_checker_create_reply(&ifc->cookie, &reply, msg, len,
+		    src, now) == 0)
+			(void)sendto(src->sa_family == AF_INET ? ifc->udp4_fd :
+			    ifc->udp6_fd, &reply, sizeof(reply), 0, src,
+			    src->sa_family == AF_INET ?
+			    sizeof(struct sockaddr_in) :
+			    sizeof(struct sockaddr_in6));
+		return -1;
+	}
+	if (src->sa_family == AF_INET) {
+		sin = (const struct sockaddr_in *)src;
+		if (ratelimiter_allow(&ifc->ratelimiter, AF_INET,
+		    &sin->sin_addr, now))
+			return 0;
+	} else {
+		sin6 = (const struct sockaddr_in6 *)src;
+		if (ratelimiter_allow(&ifc->ratelimiter, AF_INET6,
+		    &sin6->sin6_addr, now))
+			return 0;
+	}
+	ifc->drops[DROP_RATELIMIT]++;
+	return -1;
+}
+
+static struct eng_peer *
+peer_by_key(struct eng_iface *ifc, const uint8_t key[WG_KEY_SIZE])
+{
+	struct eng_peer	*p;
+
+	TAILQ_FOREACH(p, &ifc->peers, entry)
+		if (p->usable && sodium_memcmp(p->pubkey, key,
+		    WG_KEY_SIZE) == 0)
+			return p;
+	return NULL;
+}
+
+static struct eng_keypair *
+keypair_new(struct eng_peer *p)
+{
+	struct eng_keypair	*kp;
+
+	if ((kp = calloc(1, sizeof(*kp))) == NULL) {
+		log_warn("%s", __func__);
+		return NULL;
+	}
+	if (noise_derive_keypair(&p->noise, &kp->kp) == -1) {
+		sodium_memzero(kp, sizeof(*kp));
+		free(kp);
+		return NULL;
+	}
+	kp->created = now_ns();
+	replay_init(&kp->replay);
+	/* The handshake's index now finds the session. */
+	index_del(&p->hs_idx);
+	if (index_set(&kp->idx, kp->kp.local_index, p, kp) == -1) {
+		sodium_memzero(kp, sizeof(*kp));
+		free(kp);
+		return NULL;
+	}
+	return kp;
+}
+
+static void
+consume_initiation(struct eng_iface *ifc, const uint8_t *buf, size_t len,
+    const struct sockaddr *src, socklen_t srclen, uint64_t now)
+{
+	struct wg_msg_initiation	 msg;
+	struct wg_msg_response		 resp;
+	struct noise_pending		 pending;
+	struct eng_peer			*p;
+	struct eng_keypair		*kp;
+	uint8_t				 eph[WG_KEY_SIZE];
+
+	if (len != sizeof(msg)) {
+		ifc->drops[DROP_TYPE]++;
+		return;
+	}
+	memcpy(&msg, buf, sizeof(msg));
+	if (handshake_admit(ifc, &msg, sizeof(msg), src, now) == -1)
+		return;
+	if (noise_consume_initiation(&ifc->noise, &msg, &pending) == -1) {
+		ifc->drops[DROP_HANDSHAKE]++;
+		return;
+	}
+	if ((p = peer_by_key(ifc, pending.remote_public)) == NULL) {
+		noise_pending_clear(&pending);
+		ifc->drops[DROP_UNKNOWN_PEER]++;
+		return;
+	}
+	/* No more than INITIATIONS_PER_SECOND from one peer. */
+	if (p->last_initiation_in != 0 && now - p->last_initiation_in <
+	    NSEC_PER_SEC / INITIATIONS_PER_SECOND) {
+		noise_pending_clear(&pending);
+		ifc->drops[DROP_REPLAYED_HANDSHAKE]++;
+		return;
+	}
+	if (noise_accept_initiation(&p->noise, &pending) == -1) {
+		ifc->drops[DROP_REPLAYED_HANDSHAKE]++;
+		return;
+	}
+	p->last_initiation_in = now;
+	peer_set_endpoint(p, src, srclen);
+	timers_authenticated_received(&p->timers, now);
+
+	index_add(&p->hs_idx, p, NULL);
+	key_generate_private(eph);
+	if (noise_create_response(&p->noise, eph, p->hs_idx.index,
+	    &resp) == -1) {
+		sodium_memzero(eph, sizeof(eph));
+		index_del(&p->hs_idx);
+		ifc->drops[DROP_HANDSHAKE]++;
+		return;
+	}
+	sodium_memzero(eph, sizeof(eph));
+	cookie_maker_mac(&p->cookie, &resp, sizeof(resp), now);
+	if ((kp = keypair_new(p)) == NULL)
+		return;
+	peer_add_keypair(p, kp);
+	log_debug("peer %s: handshake initiation received, answering",
+	    p->name);
+	if (peer_send_buf(p, &resp, sizeof(resp)) == 0) {
+		timers_session_derived(&p->timers, now);
+		timers_authenticated_sent(&p->timers, now);
+	}
+	peer_timers_update(p);
+}
+
+static void
+consume_response(struct eng_iface *ifc, const uint8_t *buf, size_t len,
+    const struct sockaddr *src, socklen_t srclen, uint64_t now)
+{
+	struct wg_msg_response	 msg;
+	struct eng_index	*e;
+	struct eng_peer		*p;
+	struct eng_keypair	*kp;
+
+	if (len != sizeof(msg)) {
+		ifc->drops[DROP_TYPE]++;
+		return;
+	}
+	memcpy(&msg, buf, sizeof(msg));
+	if (handshake_admit(ifc, &msg, sizeof(msg), src, now) == -1)
+		return;
+	if ((e = index_find(le32toh(msg.receiver))) == NULL ||
+	    e->keypair != NULL || e->peer->iface != ifc) {
+		ifc->drops[DROP_UNKNOWN_INDEX]++;
+		return;
+	}
+	p = e->peer;
+	if (noise_consume_response(&ifc->noise, &p->noise, &msg) == -1) {
+		ifc->drops[DROP_HANDSHAKE]++;
+		return;
+	}
+	if ((kp = keypair_new(p)) == NULL)
+		return;
+	peer_set_endpoint(p, src, srclen);
+	peer_add_keypair(p, kp);
+	log_debug("peer %s: handshake complete (initiator)", p->name);
+	timers_authenticated_received(&p->timers, now);
+	timers_session_derived(&p->timers, now);
+	timers_handshake_complete(&p->timers);
+	p->state.last_handshake = time(NULL);
+	peer_send_staged(p);
+	peer_timers_update(p);
+}
+
+static void
+consume_cookie(struct eng_iface *ifc, const uint8_t *buf, size_t len,
+    uint64_t now)
+{
+	struct wg_msg_cookie	 msg;
+	struct eng_index	*e;
+
+	if (len != sizeof(msg)) {
+		ifc->drops[DROP_TYPE]++;
+		return;
+	}
+	memcpy(&msg, buf, sizeof(msg));
+	if ((e = index_find(le32toh(msg.receiver))) == NULL ||
+	    e->peer->iface != ifc) {
+		ifc->drops[DROP_UNKNOWN_INDEX]++;
+		return;
+	}
+	if (cookie_maker_consume_reply(&e->peer->cookie, &msg, now) == -1)
+		ifc->drops[DROP_HANDSHAKE]++;
+	else
+		log_debug("peer %s: got a cookie", e->peer->name);
+}
+
+static void
+consume_data(struct eng_iface *ifc, uint8_t *buf, size_t len,
+    const struct sockaddr *src, socklen_t srclen, uint64_t now)
+{
+	struct wg_msg_data	 hdr;
+	struct eng_index	*e;
+	struct eng_keypair	*kp;
+	struct eng_peer		*p;
+	const uint8_t		*addr;
+	uint8_t			*pkt = buf + WG_MSG_DATA_HEADER_SIZE;
+	uint64_t		 counter;
+	size_t			 plen, iplen;
+	int			 af;
+
+	if (len < WG_MSG_DATA_MIN_SIZE) {
+		ifc->drops[DROP_SHORT]++;
+		return;
+	}
+	memcpy(&hdr, buf, sizeof(hdr));
+	if ((e = index_find(le32toh(hdr.receiver))) == NULL ||
+	    (kp = e->keypair) == NULL || e->peer->iface != ifc) {
+		ifc->drops[DROP_UNKNOWN_INDEX]++;
+		return;
+	}
+	p = e->peer;
+	counter = le64toh(hdr.counter);
+	if (!keypair_usable(kp->created, now, counter)) {
+		ifc->drops[DROP_EXPIRED]++;
+		return;
+	}
+	plen = len - WG_MSG_DATA_HEADER_SIZE - WG_AEAD_TAG_SIZE;
+	if (noise_decrypt(&kp->kp, counter, pkt, plen + WG_AEAD_TAG_SIZE,
+	    pkt) == -1) {
+		ifc->drops[DROP_DECRYPT]++;
+		return;
+	}
+	/* Counted only once authentic, so forgeries cannot move it. */
+	if (replay_check(&kp->replay, counter) == -1) {
+		ifc->drops[DROP_REPLAY]++;
+		return;
+	}
+	peer_set_endpoint(p, src, srclen);
+	p->state.rx_bytes += len;
+	timers_authenticated_received(&p->timers, now);
+	if (peer_confirm_keypair(p, kp)) {
+		log_debug("peer %s: handshake complete (responder)", p->name);
+		timers_handshake_complete(&p->timers);
+		p->state.last_handshake = time(NULL);
+		peer_send_staged(p);
+	}
+	if (keypair_rekey_on_receive(kp->created, now, kp->kp.initiator) &&
+	    p->current == kp)
+		peer_send_initiation(p, 0);
+
+	if (plen == 0) {
+		peer_timers_update(p);
+		return;		/* a keepalive */
+	}
+	timers_data_received(&p->timers, now);
+	peer_timers_update(p);
+	if (ip_addr(pkt, plen, 0, &af, &addr) == -1 ||
+	    ip_len(pkt, plen, &iplen) == -1) {
+		ifc->drops[DROP_INNER]++;
+		return;
+	}
+	if (allowedips_lookup(&ifc->routes, af, addr) != p) {
+		ifc->drops[DROP_SOURCE]++;
+		return;
+	}
+	if (write(ifc->tun_fd, pkt, iplen) == -1)
+		ifc->drops[DROP_IO]++;
+}
+
+void
+datapath_udp_read(int fd, short event, void *arg)
+{
+	struct eng_iface	*ifc = arg;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	uint32_t		 type;
+	uint64_t		 now;
+	ssize_t			 n;
+	int			 i;
+
+	(void)event;
+	for (i = 0; i < BATCH; i++) {
+		sslen = sizeof(ss);
+		n = recvfrom(fd, rxbuf, sizeof(rxbuf), 0,
+		    (struct sockaddr *)&ss, &sslen);
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("%s: recvfrom", ifc->name);
+			return;
+		}
+		if ((ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+		    sslen > sizeof(ss))
+			continue;
+		if (n < 4) {
+			ifc->drops[DROP_SHORT]++;
+			continue;
+		}
+		/* The type and three reserved bytes that must be zero. */
+		memcpy(&type, rxbuf, sizeof(type));
+		now = now_ns();
+		switch (le32toh(type)) {
+		case WG_MSG_INITIATION:
+			consume_initiation(ifc, rxbuf, n,
+			    (struct sockaddr *)&ss, sslen, now);
+			break;
+		case WG_MSG_RESPONSE:
+			consume_response(ifc, rxbuf, n,
+			    (struct sockaddr *)&ss, sslen, now);
+			break;
+		case WG_MSG_COOKIE:
+			consume_cookie(ifc, rxbuf, n, now);
+			break;
+		case WG_MSG_DATA:
+			consume_data(ifc, rxbuf, n, (struct sockaddr *)&ss,
+			    sslen, now);
+			break;
+		default:
+			ifc->drops[DROP_TYPE]++;
+			break;
+		}
+	}
+}

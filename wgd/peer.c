@@ -1,0 +1,486 @@
+/*
+ * A peer's protocol state in the engine: its sessions (current, previous
+ * and next keypairs, rotated as the Linux and OpenBSD implementations
+ * rotate them), the index table that finds a session or handshake by
+ * the receiver index of an incoming message, the packets waiting for a
+ * handshake, and the timers that drive handshakes and keepalives.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "engine.h"
+#include "log.h"
+#include "wg_proto.h"
+
+#define INDEX_BUCKETS	4096	/* a power of two */
+#define STAGED_MAX	128	/* packets waiting for a handshake */
+
+LIST_HEAD(index_bucket, eng_index);
+static struct index_bucket	 index_table[INDEX_BUCKETS];
+
+/* Room for the data header, the largest packet, padding and the tag. */
+static uint8_t			 txbuf[WG_MSG_DATA_HEADER_SIZE + 65536 +
+				    WG_DATA_PADDING + WG_AEAD_TAG_SIZE];
+
+void
+index_init(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < INDEX_BUCKETS; i++)
+		LIST_INIT(&index_table[i]);
+}
+
+struct eng_index *
+index_find(uint32_t index)
+{
+	struct eng_index	*e;
+
+	LIST_FOREACH(e, &index_table[index & (INDEX_BUCKETS - 1)], entry)
+		if (e->index == index)
+			return e;
+	return NULL;
+}
+
+static void
+index_link(struct eng_index *e, uint32_t index, struct eng_peer *peer,
+    struct eng_keypair *kp)
+{
+	e->index = index;
+	e->peer = peer;
+	e->keypair = kp;
+	e->linked = 1;
+	LIST_INSERT_HEAD(&index_table[index & (INDEX_BUCKETS - 1)], e, entry);
+}
+
+/* Links e under index; -1 if someone holds it already. */
+int
+index_set(struct eng_index *e, uint32_t index, struct eng_peer *peer,
+    struct eng_keypair *kp)
+{
+	index_del(e);
+	if (index_find(index) != NULL)
+		return -1;
+	index_link(e, index, peer, kp);
+	return 0;
+}
+
+/* Links e under a new random index no one else holds. */
+void
+index_add(struct eng_index *e, struct eng_peer *peer, struct eng_keypair *kp)
+{
+	uint32_t	 index;
+
+	index_del(e);
+	do {
+		index = randombytes_random();
+	} while (index_find(index) != NULL);
+	index_link(e, index, peer, kp);
+}
+
+void
+index_del(struct eng_index *e)
+{
+	if (!e->linked)
+		return;
+	LIST_REMOVE(e, entry);
+	e->linked = 0;
+}
+
+uint64_t
+now_ns(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static unsigned int
+jitter_ms(void)
+{
+	return randombytes_uniform(REKEY_TIMEOUT_JITTER_MS);
+}
+
+static void
+keypair_free(struct eng_keypair *kp)
+{
+	if (kp == NULL)
+		return;
+	index_del(&kp->idx);
+	sodium_memzero(kp, sizeof(*kp));
+	free(kp);
+}
+
+static void
+staged_flush(struct eng_peer *p)
+{
+	struct staged_packet	*sp;
+
+	while ((sp = STAILQ_FIRST(&p->staged)) != NULL) {
+		STAILQ_REMOVE_HEAD(&p->staged, entry);
+		sodium_memzero(sp->data, sp->len);
+		free(sp);
+	}
+	p->nstaged = 0;
+}
+
+/* Drops every session and the handshake in progress. */
+void
+peer_reset_sessions(struct eng_peer *p)
+{
+	keypair_free(p->current);
+	keypair_free(p->previous);
+	keypair_free(p->next);
+	p->current = p->previous = p->next = NULL;
+	index_del(&p->hs_idx);
+	noise_handshake_clear(&p->noise.hs);
+}
+
+/* A literal address in the configuration is where to start. */
+void
+peer_configured_endpoint(struct eng_peer *p)
+{
+	struct sockaddr_in	 sin;
+	struct sockaddr_in6	 sin6;
+
+	if (p->endpoint_host[0] == '\0')
+		return;
+	memset(&sin, 0, sizeof(sin));
+	memset(&sin6, 0, sizeof(sin6));
+	if (inet_pton(AF_INET, p->endpoint_host, &sin.sin_addr) == 1) {
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(p->endpoint_port);
+		peer_set_endpoint(p, (struct sockaddr *)&sin, sizeof(sin));
+	} else if (inet_pton(AF_INET6, p->endpoint_host,
+	    &sin6.sin6_addr) == 1) {
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_port = htons(p->endpoint_port);
+		peer_set_endpoint(p, (struct sockaddr *)&sin6, sizeof(sin6));
+	}
+}
+
+static void
+peer_timer_cb(int fd, short event, void *arg)
+{
+	struct eng_peer	*p = arg;
+	int		 todo;
+
+	(void)fd;
+	(void)event;
+	todo = timers_expired(&p->timers, now_ns());
+	if (todo & TIMER_DO_ZERO_KEYS) {
+		log_debug("peer %s: no session for %d s, keys zeroed",
+		    p->name, REJECT_AFTER_TIME * 3);
+		peer_reset_sessions(p);
+	}
+	if (todo & TIMER_DO_GIVE_UP) {
+		log_debug("peer %s: no answer to %d s of handshakes",
+		    p->name, REKEY_ATTEMPT_TIME);
+		staged_flush(p);
+	}
+	if (todo & TIMER_DO_SEND_INITIATION)
+		peer_send_initiation(p, 1);
+	if (todo & TIMER_DO_SEND_KEEPALIVE)
+		peer_send_keepalive(p);
+	peer_timers_update(p);
+}
+
+/*
+ * Sets up a peer's protocol state.  A peer without a public key (a
+ * managed peer not provisioned yet) or with one no handshake can use is
+ * kept, but never handshakes.
+ */
+int
+peer_start(struct eng_peer *p)
+{
+	struct eng_iface	*ifc = p->iface;
+
+	STAILQ_INIT(&p->staged);
+	p->nstaged = 0;
+	timers_init(&p->timers, p->keepalive);
+	evtimer_set(&p->timer_ev, peer_timer_cb, p);
+	p->running = 1;
+	p->usable = 0;
+	if (!p->has_pubkey)
+		return 0;
+	cookie_maker_init(&p->cookie, p->pubkey);
+	if (noise_remote_init(&p->noise, &ifc->noise, p->pubkey,
+	    p->has_psk ? p->psk : NULL) == -1) {
+		log_warnx("peer %s: its public key is not usable", p->name);
+		return 0;
+	}
+	p->usable = 1;
+	peer_configured_endpoint(p);
+	/* A persistent keepalive starts the first handshake by itself. */
+	if (p->keepalive != 0 && p->endpoint_len != 0)
+		timers_set_persistent_keepalive(&p->timers, p->keepalive,
+		    now_ns());
+	peer_timers_update(p);
+	return 0;
+}
+
+void
+peer_stop(struct eng_peer *p)
+{
+	if (!p->running)
+		return;
+	evtimer_del(&p->timer_ev);
+	peer_reset_sessions(p);
+	staged_flush(p);
+	cookie_maker_free(&p->cookie);
+	noise_remote_clear(&p->noise);
+	p->running = 0;
+	p->usable = 0;
+}
+
+void
+peer_set_endpoint(struct eng_peer *p, const struct sockaddr *sa,
+    socklen_t len)
+{
+	if (len > sizeof(p->endpoint))
+		return;
+	memcpy(&p->endpoint, sa, len);
+	p->endpoint_len = len;
+}
+
+void
+peer_timers_update(struct eng_peer *p)
+{
+	struct timeval	 tv;
+	uint64_t	 next, now, delta;
+
+	if (!p->running)
+		return;
+	if ((next = timers_next(&p->timers)) == 0) {
+		evtimer_del(&p->timer_ev);
+		return;
+	}
+	now = now_ns();
+	delta = next > now ? next - now : 0;
+	tv.tv_sec = delta / NSEC_PER_SEC;
+	tv.tv_usec = (delta % NSEC_PER_SEC) / 1000;
+	evtimer_add(&p->timer_ev, &tv);
+}
+
+/* Sends a whole UDP payload to the peer's endpoint. */
+int
+peer_send_buf(struct eng_peer *p, const void *buf, size_t len)
+{
+	struct eng_iface	*ifc = p->iface;
+	int			 fd;
+
+	if (p->endpoint_len == 0) {
+		ifc->drops[DROP_NO_ENDPOINT]++;
+		return -1;
+	}
+	fd = p->endpoint.ss_family == AF_INET ? ifc->udp4_fd : ifc->udp6_fd;
+	if (fd == -1 || sendto(fd, buf, len, 0,
+	    (struct sockaddr *)&p->endpoint, p->endpoint_len) == -1) {
+		ifc->drops[DROP_IO]++;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Sends a handshake initiation, at most one per REKEY_TIMEOUT unless
+ * the retransmit timer asks for a retry.
+ */
+void
+peer_send_initiation(struct eng_peer *p, int retry)
+{
+	struct wg_msg_initiation	 msg;
+	struct timespec			 ts;
+	uint8_t				 eph[WG_KEY_SIZE];
+	uint8_t				 tai[WG_TIMESTAMP_SIZE];
+	uint64_t			 now = now_ns();
+
+	if (!p->usable || p->endpoint_len == 0)
+		return;
+	if (!retry && !timers_may_initiate(&p->timers, now))
+		return;
+	index_add(&p->hs_idx, p, NULL);
+	key_generate_private(eph);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	noise_tai64n(tai, &ts);
+	if (noise_create_initiation(&p->iface->noise, &p->noise, eph, tai,
+	    p->hs_idx.index, &msg) == -1) {
+		sodium_memzero(eph, sizeof(eph));
+		index_del(&p->hs_idx);
+		return;
+	}
+	sodium_memzero(eph, sizeof(eph));
+	cookie_maker_mac(&p->cookie, &msg, sizeof(msg), now);
+	log_debug("peer %s: sending handshake initiation", p->name);
+	(void)peer_send_buf(p, &msg, sizeof(msg));
+	timers_authenticated_sent(&p->timers, now);
+	timers_initiation_sent(&p->timers, now, jitter_ms());
+	peer_timers_update(p);
+}
+
+/*
+ * A new session.  The initiator uses it at once; the responder keeps
+ * it as next until the initiator's first data proves the initiator has
+ * it too (peer_confirm_keypair).
+ */
+void
+peer_add_keypair(struct eng_peer *p, struct eng_keypair *kp)
+{
+	if (kp->kp.initiator) {
+		if (p->next != NULL) {
+			keypair_free(p->previous);
+			p->previous = p->next;
+			p->next = NULL;
+			keypair_free(p->current);
+		} else {
+			keypair_free(p->previous);
+			p->previous = p->current;
+		}
+		p->current = kp;
+	} else {
+		keypair_free(p->next);
+		keypair_free(p->previous);
+		p->previous = NULL;
+		p->next = kp;
+	}
+}
+
+/* Data arrived under kp: if it was the next session, it is current now. */
+int
+peer_confirm_keypair(struct eng_peer *p, struct eng_keypair *kp)
+{
+	if (p->next != kp)
+		return 0;
+	keypair_free(p->previous);
+	p->previous = p->current;
+	p->current = p->next;
+	p->next = NULL;
+	return 1;
+}
+
+/* Trailing zeros up to a multiple of 16, never past the MTU. */
+static size_t
+padded_len(size_t len, uint32_t mtu)
+{
+	size_t	 padded = (len + WG_DATA_PADDING - 1) &
+		    ~(size_t)(WG_DATA_PADDING - 1);
+
+	if (len <= mtu && padded > mtu)
+		padded = mtu;
+	return padded > len ? padded : len;
+}
+
+/*
+ * Encrypts the plaintext at buf + WG_MSG_DATA_HEADER_SIZE (len bytes,
+ * 0 for a keepalive) in place and sends it.  buf must have room for the
+ * padding and the tag after the plaintext.  Without a usable session the
+ * packet waits for the handshake this starts.  Returns 0 when sent.
+ */
+int
+peer_encrypt_send(struct eng_peer *p, uint8_t *buf, size_t len)
+{
+	struct eng_keypair	*kp = p->current;
+	struct wg_msg_data	 hdr;
+	uint64_t		 now = now_ns(), counter;
+	size_t			 plen;
+
+	if (kp == NULL || !keypair_usable(kp->created, now, kp->send_counter)) {
+		if (len > 0)
+			peer_stage(p, buf + WG_MSG_DATA_HEADER_SIZE, len);
+		peer_send_initiation(p, 0);
+		return -1;
+	}
+	plen = padded_len(len, p->iface->mtu);
+	memset(buf + WG_MSG_DATA_HEADER_SIZE + len, 0, plen - len);
+	counter = kp->send_counter++;
+	hdr.type = htole32(WG_MSG_DATA);
+	hdr.receiver = htole32(kp->kp.remote_index);
+	hdr.counter = htole64(counter);
+	memcpy(buf, &hdr, sizeof(hdr));
+	if (noise_encrypt(&kp->kp, counter, buf + WG_MSG_DATA_HEADER_SIZE,
+	    plen, buf + WG_MSG_DATA_HEADER_SIZE) == -1)
+		return -1;
+	plen += WG_MSG_DATA_HEADER_SIZE + WG_AEAD_TAG_SIZE;
+	if (peer_send_buf(p, buf, plen) == -1)
+		return -1;
+	p->state.tx_bytes += plen;
+	timers_authenticated_sent(&p->timers, now);
+	if (len > 0)
+		timers_data_sent(&p->timers, now, jitter_ms());
+	if (keypair_rekey_on_send(kp->created, now, kp->send_counter,
+	    kp->kp.initiator))
+		peer_send_initiation(p, 0);
+	peer_timers_update(p);
+	return 0;
+}
+
+void
+peer_send_keepalive(struct eng_peer *p)
+{
+	if (p->current == NULL)
+		return;
+	(void)peer_encrypt_send(p, txbuf, 0);
+}
+
+/* Keeps a packet until a session exists; the oldest goes when full. */
+void
+peer_stage(struct eng_peer *p, const uint8_t *data, size_t len)
+{
+	struct staged_packet	*sp;
+
+	if (p->nstaged >= STAGED_MAX) {
+		sp = STAILQ_FIRST(&p->staged);
+		STAILQ_REMOVE_HEAD(&p->staged, entry);
+		sodium_memzero(sp->data, sp->len);
+		free(sp);
+		p->nstaged--;
+		p->iface->drops[DROP_QUEUE_FULL]++;
+	}
+	if ((sp = malloc(sizeof(*sp) + len)) == NULL) {
+		p->iface->drops[DROP_QUEUE_FULL]++;
+		return;
+	}
+	sp->len = len;
+	memcpy(sp->data, data, len);
+	STAILQ_INSERT_TAIL(&p->staged, sp, entry);
+	p->nstaged++;
+}
+
+/*
+ * After a handshake: what waited goes out, or a keepalive confirms the
+ * new session to the responder at once.
+ */
+void
+peer_send_staged(struct eng_peer *p)
+{
+	struct staged_queue	 q;
+	struct staged_packet	*sp;
+
+	if (p->nstaged == 0) {
+		peer_send_keepalive(p);
+		return;
+	}
+	STAILQ_INIT(&q);
+	STAILQ_CONCAT(&q, &p->staged);
+	p->nstaged = 0;
+	while ((sp = STAILQ_FIRST(&q)) != NULL) {
+		STAILQ_REMOVE_HEAD(&q, entry);
+		memcpy(txbuf + WG_MSG_DATA_HEADER_SIZE, sp->data, sp->len);
+		(void)peer_encrypt_send(p, txbuf, sp->len);
+		sodium_memzero(sp->data, sp->len);
+		free(sp);
+	}
+}
