@@ -91,6 +91,7 @@ struct eng_peer {
 	struct cookie_maker	 cookie;
 	struct wg_timers	 timers;
 	struct event		 timer_ev;
+	uint64_t		 timer_scheduled;	/* deadline of timer_ev */
 	struct eng_index	 hs_idx;
 	struct eng_keypair	*current, *previous, *next;
 	struct sockaddr_storage	 endpoint;

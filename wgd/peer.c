@@ -180,6 +180,7 @@ peer_timer_cb(int fd, short event, void *arg)
 
 	(void)fd;
 	(void)event;
+	p->timer_scheduled = 0;
 	todo = timers_expired(&p->timers, now_ns());
 	if (todo & TIMER_DO_ZERO_KEYS) {
 		log_debug("peer %s: no session for %d s, keys zeroed",
@@ -238,6 +239,7 @@ peer_stop(struct eng_peer *p)
 	if (!p->running)
 		return;
 	evtimer_del(&p->timer_ev);
+	p->timer_scheduled = 0;
 	peer_reset_sessions(p);
 	staged_flush(p);
 	cookie_maker_free(&p->cookie);
@@ -264,7 +266,11 @@ peer_timers_update(struct eng_peer *p)
 
 	if (!p->running)
 		return;
-	if ((next = timers_next(&p->timers)) == 0) {
+	/* Most packets move no deadline: then the event is already right. */
+	if ((next = timers_next(&p->timers)) == p->timer_scheduled)
+		return;
+	p->timer_scheduled = next;
+	if (next == 0) {
 		evtimer_del(&p->timer_ev);
 		return;
 	}
@@ -418,7 +424,8 @@ peer_encrypt_send(struct eng_peer *p, uint8_t *buf, size_t len)
 		return -1;
 	p->state.tx_bytes += plen;
 	timers_authenticated_sent(&p->timers, now);
-	if (len > 0)
+	/* The jitter costs a getrandom(2): only when the timer needs it. */
+	if (len > 0 && !timers_armed(&p->timers, TIMER_NEW_HANDSHAKE))
 		timers_data_sent(&p->timers, now, jitter_ms());
 	if (keypair_rekey_on_send(kp->created, now, kp->send_counter,
 	    kp->kp.initiator))

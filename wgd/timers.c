@@ -34,6 +34,12 @@ armed(const struct wg_timers *t, enum timer_id id)
 	return t->deadline[id] != 0;
 }
 
+int
+timers_armed(const struct wg_timers *t, enum timer_id id)
+{
+	return armed(t, id);
+}
+
 void
 timers_init(struct wg_timers *t, uint16_t persistent_keepalive)
 {

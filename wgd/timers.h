@@ -41,6 +41,8 @@ void	 timers_init(struct wg_timers *, uint16_t);
 void	 timers_set_persistent_keepalive(struct wg_timers *, uint16_t,
 	    uint64_t);
 
+int	 timers_armed(const struct wg_timers *, enum timer_id);
+
 /* Events; jitter_ms is a random 0-333 from the caller. */
 void	 timers_initiation_sent(struct wg_timers *, uint64_t, unsigned int);
 void	 timers_handshake_complete(struct wg_timers *);
