@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -91,36 +93,102 @@ prefixes_has(const struct wgd_prefixes *l, const struct wgd_prefix *p)
 	return 0;
 }
 
-static int
-bind_port(uint16_t port, struct iface_fds *fds)
+static struct port_socks *
+port_find(struct wgd *env, uint16_t port)
 {
-	if ((fds->udp4 = udp_bind(AF_INET, port)) == -1)
+	struct port_socks	*ps;
+
+	TAILQ_FOREACH(ps, &env->ports, entry)
+		if (ps->port == port)
+			return ps;
+	return NULL;
+}
+
+static int
+dup_fd(int fd)
+{
+	if (fd == -1)
 		return -1;
-	/* A host without IPv6 still serves IPv4. */
-	if ((fds->udp6 = udp_bind(AF_INET6, port)) == -1 &&
-	    errno != EAFNOSUPPORT) {
-		close(fds->udp4);
-		fds->udp4 = -1;
+	return fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
+/*
+ * The sockets of a port, for an interface.  The parent keeps one copy
+ * of each port's sockets and hands out duplicates, so a port can pass
+ * from one interface to another in a single reload (a renamed
+ * interface, two swapped ports) without ever being unbound.
+ */
+static int
+bind_port(struct wgd *env, uint16_t port, struct iface_fds *fds)
+{
+	struct port_socks	*ps;
+
+	if ((ps = port_find(env, port)) == NULL) {
+		if ((ps = calloc(1, sizeof(*ps))) == NULL) {
+			log_warn("%s", __func__);
+			return -1;
+		}
+		ps->port = port;
+		if ((ps->fd4 = udp_bind(AF_INET, port)) == -1) {
+			free(ps);
+			return -1;
+		}
+		/* A host without IPv6 still serves IPv4. */
+		if ((ps->fd6 = udp_bind(AF_INET6, port)) == -1 &&
+		    errno != EAFNOSUPPORT) {
+			close(ps->fd4);
+			free(ps);
+			return -1;
+		}
+		TAILQ_INSERT_TAIL(&env->ports, ps, entry);
+	}
+	if ((fds->udp4 = dup_fd(ps->fd4)) == -1 ||
+	    (ps->fd6 != -1 && (fds->udp6 = dup_fd(ps->fd6)) == -1)) {
+		log_warn("port %u", port);
+		iface_fds_close(fds);
 		return -1;
 	}
 	return 0;
 }
 
+/* Unbinds the ports no interface of conf listens on any more. */
+void
+ports_prune(struct wgd *env, const struct wgd_config *conf)
+{
+	const struct wgd_iface_conf	*ifc;
+	struct port_socks		*ps, *next;
+
+	for (ps = TAILQ_FIRST(&env->ports); ps != NULL; ps = next) {
+		next = TAILQ_NEXT(ps, entry);
+		TAILQ_FOREACH(ifc, &conf->ifaces, entry)
+			if (ifc->listen_port == ps->port)
+				break;
+		if (ifc != NULL)
+			continue;
+		TAILQ_REMOVE(&env->ports, ps, entry);
+		close(ps->fd4);
+		if (ps->fd6 != -1)
+			close(ps->fd6);
+		free(ps);
+	}
+}
+
 /*
  * Makes an interface from nothing: UDP sockets first (a port in use is
- * the likeliest failure and the cheapest to undo), then the device.
- * On failure everything made is closed again and -1 returned.
+ * the likeliest failure and the cheapest to undo), then the device with
+ * its addresses.  Its routes come with iface_update(env, NULL, ifc, 1),
+ * once those of interfaces going away are gone.  On failure everything
+ * made is closed again and -1 returned.
  */
 int
 iface_create(struct wgd *env, const struct wgd_iface_conf *ifc,
     struct iface_fds *fds)
 {
-	struct wgd_prefixes	 routes;
 	int			 ifindex;
 	size_t			 i;
 
 	iface_fds_init(fds, ifc->name);
-	if (bind_port(ifc->listen_port, fds) == -1)
+	if (bind_port(env, ifc->listen_port, fds) == -1)
 		goto fail;
 	if ((fds->tun = tun_open(ifc->name)) == -1)
 		goto fail;
@@ -135,13 +203,6 @@ iface_create(struct wgd *env, const struct wgd_iface_conf *ifc,
 			goto fail;
 	if (nl_link_set(env->nl, ifindex, ifc->mtu, 1) == -1)
 		goto fail;
-	iface_routes(ifc, &routes);
-	for (i = 0; i < routes.n; i++)
-		if (nl_route_add(env->nl, ifindex, &routes.v[i]) == -1) {
-			prefixes_free(&routes);
-			goto fail;
-		}
-	prefixes_free(&routes);
 	log_info("interface %s: up, port %u", ifc->name, ifc->listen_port);
 	return 0;
 fail:
@@ -151,32 +212,49 @@ fail:
 
 /* A changed listen port: new sockets, bound before anything changes. */
 int
-iface_rebind(const struct wgd_iface_conf *ifc, struct iface_fds *fds)
+iface_rebind(struct wgd *env, const struct wgd_iface_conf *ifc,
+    struct iface_fds *fds)
 {
 	iface_fds_init(fds, ifc->name);
-	return bind_port(ifc->listen_port, fds);
+	return bind_port(env, ifc->listen_port, fds);
 }
 
 /*
- * Brings a running interface from old to new in two steps, so that
- * what moves (a route to another interface, an address to another
- * prefix length) is removed everywhere before it is added anywhere:
- * first iface_update(..., 0) on every interface, then (..., 1).
+ * Brings an interface from old to new in two steps, so that what moves
+ * (a route to another interface, an address to another prefix length)
+ * is removed everywhere before it is added anywhere: first
+ * iface_update(..., 0) on every interface, then (..., 1).  old is NULL
+ * for an interface just made (its addresses are set), new is NULL for
+ * one going away (its routes go now, the device with the engine).
  * Failures are logged; the rest still goes on.
  */
 void
 iface_update(struct wgd *env, const struct wgd_iface_conf *old,
     const struct wgd_iface_conf *new, int add)
 {
-	const struct wgd_prefixes	*from, *to;
-	struct wgd_prefixes		 oroutes, nroutes;
-	int				 ifindex;
-	size_t				 i;
+	static const struct wgd_iface_conf	 none;
+	const struct wgd_prefixes		*from, *to;
+	struct wgd_prefixes			 oroutes, nroutes;
+	const char				*name;
+	int					 ifindex;
+	size_t					 i;
 
-	if ((ifindex = nl_ifindex(new->name)) == 0) {
-		log_warn("interface %s", new->name);
+	name = new != NULL ? new->name : old->name;
+	if ((ifindex = nl_ifindex(name)) == 0) {
+		log_warn("interface %s", name);
 		return;
 	}
+	if (old == NULL) {
+		old = new;
+		iface_routes(&none, &oroutes);
+	} else
+		iface_routes(old, &oroutes);
+	if (new == NULL) {
+		new = old;
+		iface_routes(&none, &nroutes);
+	} else
+		iface_routes(new, &nroutes);
+
 	if (add && old->mtu != new->mtu)
 		(void)nl_link_set(env->nl, ifindex, new->mtu, 1);
 	from = add ? &old->addresses : &new->addresses;
@@ -190,8 +268,6 @@ iface_update(struct wgd *env, const struct wgd_iface_conf *old,
 			(void)nl_addr_del(env->nl, ifindex, &to->v[i]);
 	}
 
-	iface_routes(old, &oroutes);
-	iface_routes(new, &nroutes);
 	from = add ? &oroutes : &nroutes;
 	to = add ? &nroutes : &oroutes;
 	for (i = 0; i < to->n; i++) {

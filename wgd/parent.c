@@ -489,6 +489,8 @@ parent_main(struct wgd *env, void (*ready)(void))
 			parent_shutdown(env, 1);
 		}
 	}
+	TAILQ_FOREACH(ifc, &env->conf->ifaces, entry)
+		iface_update(env, NULL, ifc, 1);
 	parent_send_config(env, env->conf, fds, n);
 	free(fds);
 

@@ -15,6 +15,15 @@
 
 struct nl_handle;
 
+/* A bound UDP port: the parent's own copy of its sockets. */
+struct port_socks {
+	TAILQ_ENTRY(port_socks)	 entry;
+	uint16_t		 port;
+	int			 fd4;
+	int			 fd6;		/* -1 without IPv6 */
+};
+TAILQ_HEAD(port_list, port_socks);
+
 struct wgd {
 	struct wgd_config	*conf;
 	const char		*conffile;
@@ -26,6 +35,7 @@ struct wgd {
 	struct imsgev		 engine;
 	struct imsgev		 control;
 	int			 sockets_made;	/* control sockets to remove */
+	struct port_list	 ports;
 };
 
 /*
@@ -43,7 +53,9 @@ struct iface_fds {
 int	iface_load_key(const struct wgd_config *, struct wgd_iface_conf *);
 int	iface_create(struct wgd *, const struct wgd_iface_conf *,
 	    struct iface_fds *);
-int	iface_rebind(const struct wgd_iface_conf *, struct iface_fds *);
+int	iface_rebind(struct wgd *, const struct wgd_iface_conf *,
+	    struct iface_fds *);
+void	ports_prune(struct wgd *, const struct wgd_config *);
 void	iface_update(struct wgd *, const struct wgd_iface_conf *,
 	    const struct wgd_iface_conf *, int);
 void	iface_fds_init(struct iface_fds *, const char *);

@@ -256,23 +256,23 @@ reload(struct wgd *env, uint32_t id)
 		old = find_iface(env->conf, ifc->name);
 		if ((old == NULL && iface_create(env, ifc, &fds[i]) == -1) ||
 		    (old != NULL && old->listen_port != ifc->listen_port &&
-		    iface_rebind(ifc, &fds[i]) == -1)) {
+		    iface_rebind(env, ifc, &fds[i]) == -1)) {
 			snprintf(line, sizeof(line), "interface %s: cannot "
 			    "set it up (see the log)", ifc->name);
 			parent_reply(env, id, 1, line);
 			for (i = 0; i < n; i++)
 				iface_fds_close(&fds[i]);
+			ports_prune(env, env->conf);
 			goto fail;
 		}
 		i++;
 	}
 
+	/* What goes away or moves leaves first, everywhere. */
+	TAILQ_FOREACH(old, &env->conf->ifaces, entry)
+		iface_update(env, old, find_iface(new, old->name), 0);
 	TAILQ_FOREACH(ifc, &new->ifaces, entry)
-		if ((old = find_iface(env->conf, ifc->name)) != NULL)
-			iface_update(env, old, ifc, 0);
-	TAILQ_FOREACH(ifc, &new->ifaces, entry)
-		if ((old = find_iface(env->conf, ifc->name)) != NULL)
-			iface_update(env, old, ifc, 1);
+		iface_update(env, find_iface(env->conf, ifc->name), ifc, 1);
 	parent_send_config(env, new, fds, n);
 	free(fds);
 
@@ -280,6 +280,7 @@ reload(struct wgd *env, uint32_t id)
 		parent_reply(env, id, 0, "no changes");
 	config_free(env->conf);
 	env->conf = new;
+	ports_prune(env, env->conf);
 	parent_reply_end(env, id, 0);
 	log_info("configuration reloaded");
 	return 0;

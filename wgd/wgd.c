@@ -211,6 +211,7 @@ main(int argc, char *argv[])
 		errx(1, "cannot initialise libsodium");
 
 	memset(&env, 0, sizeof(env));
+	TAILQ_INIT(&env.ports);
 	env.conffile = conffile;
 	env.debug = debug;
 	env.verbose = verbose;

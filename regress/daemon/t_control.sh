@@ -154,6 +154,33 @@ CONF
 	done
 
 	atf_check -s exit:0 -o inline:"no changes\n" -e empty wgctl reload
+
+	# A renamed interface takes its port along in the same reload.
+	sed -i 's/interface "wgt0"/interface "wgt2"/' wgd.conf
+	atf_check -s exit:0 -o save:out -e empty wgctl reload
+	grep -qx "interface wgt0: removed" out || atf_fail "$(cat out)"
+	grep -qx "interface wgt2: added" out || atf_fail "$(cat out)"
+	ip -n "$(ns)" -o addr show dev wgt2 | grep -q 10.13.13.1/24 ||
+	    atf_fail "wgt2 is not up"
+	ip netns exec "$(ns)" ss -Hlun | grep -q ':51999' ||
+	    atf_fail "the port was lost"
+
+	# Two interfaces swap their ports.
+	cat >> wgd.conf <<CONF
+interface "wgt3" {
+	listen-port 51998
+	address 10.15.0.1/24
+}
+CONF
+	atf_check -s exit:0 -o ignore -e empty wgctl reload
+	sed -i 's/listen-port 51999/listen-port 51997/; s/listen-port 51998/listen-port 51999/; s/listen-port 51997/listen-port 51998/' wgd.conf
+	atf_check -s exit:0 -o save:out -e empty wgctl reload
+	grep -qx "interface wgt2: listen-port changed" out ||
+	    atf_fail "$(cat out)"
+	grep -qx "interface wgt3: listen-port changed" out ||
+	    atf_fail "$(cat out)"
+	wgctl show interface wgt2 | grep -qx '  listening port: 51998' ||
+	    atf_fail "$(wgctl show interface wgt2)"
 }
 reload_cleanup()
 {
