@@ -434,11 +434,10 @@ peer_encrypt_send(struct eng_peer *p, uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* Without a session, as in Linux, a keepalive asks for a handshake. */
 void
 peer_send_keepalive(struct eng_peer *p)
 {
-	if (p->current == NULL)
-		return;
 	(void)peer_encrypt_send(p, txbuf, 0);
 }
 

@@ -231,8 +231,40 @@ wgd_with_wgd_cleanup()
 	net_cleanup
 }
 
+atf_test_case persistent_keepalive cleanup
+persistent_keepalive_head()
+{
+	net_head
+	atf_set "descr" "persistent-keepalive makes the handshake and keeps sending with no traffic at all"
+}
+persistent_keepalive_body()
+{
+	net_setup
+	wgd_conf 'endpoint "192.168.241.2" port 51821' 'persistent-keepalive 1'
+	wgd_start
+	go_start
+	sleep 4
+	ip netns exec "$B" wg show "$GODEV" dump > dump
+	# peer line: key psk endpoint ips handshake rx tx keepalive
+	set -- $(sed -n 2p dump)
+	[ "$5" -gt 0 ] || atf_fail "no handshake: $(cat dump)"
+	[ "$6" -ge 3 ] 2>/dev/null || atf_fail "no keepalives: $(cat dump)"
+	first=$6
+	sleep 2
+	set -- $(ip netns exec "$B" wg show "$GODEV" dump | sed -n 2p)
+	[ "$6" -gt "$first" ] || atf_fail "keepalives stopped"
+	wgctl show | grep -qx '  persistent keepalive: every 1 second' ||
+	    atf_fail "$(wgctl show)"
+}
+persistent_keepalive_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case persistent_keepalive
 	atf_add_test_case wgd_initiates
 	atf_add_test_case go_initiates
 	atf_add_test_case ipv6
