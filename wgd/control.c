@@ -365,22 +365,6 @@ control_reply(struct imsg *imsg, const char *from)
 		conn_close(c);
 }
 
-static int
-control_imsg_io(struct imsgev *iev, short event)
-{
-	ssize_t	 n;
-
-	if (event & EV_READ) {
-		if ((n = imsg_read(&iev->ibuf)) == -1 && errno != EAGAIN)
-			fatal("imsg_read");
-		if (n == 0)
-			return -1;
-	}
-	if (imsgev_write(iev, event) == -1)
-		fatal("imsg_write");
-	return 0;
-}
-
 static void
 control_listen(struct imsg *imsg)
 {
@@ -410,7 +394,7 @@ control_dispatch_parent(int fd, short event, void *arg)
 	int		 verbose, efd;
 
 	(void)fd;
-	if (control_imsg_io(iev, event) == -1) {
+	if (imsgev_io(iev, event) == -1) {
 		log_debug("parent closed the connection");
 		exit(0);
 	}
@@ -454,7 +438,7 @@ control_dispatch_engine(int fd, short event, void *arg)
 	ssize_t		 n;
 
 	(void)fd;
-	if (control_imsg_io(iev, event) == -1)
+	if (imsgev_io(iev, event) == -1)
 		fatalx("the engine closed the connection");
 	for (;;) {
 		if ((n = imsg_get(&iev->ibuf, &imsg)) == -1)

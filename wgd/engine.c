@@ -572,23 +572,6 @@ show(uint32_t id, struct imsg *imsg)
 	send_ctl_end(id, 0);
 }
 
-/* A read or write event on a socket to another wgd process. */
-static int
-engine_imsg_io(struct imsgev *iev, short event)
-{
-	ssize_t	 n;
-
-	if (event & EV_READ) {
-		if ((n = imsg_read(&iev->ibuf)) == -1 && errno != EAGAIN)
-			fatal("imsg_read");
-		if (n == 0)
-			return -1;
-	}
-	if (imsgev_write(iev, event) == -1)
-		fatal("imsg_write");
-	return 0;
-}
-
 static void
 engine_dispatch_parent(int fd, short event, void *arg)
 {
@@ -598,7 +581,7 @@ engine_dispatch_parent(int fd, short event, void *arg)
 	int		 verbose, cfd;
 
 	(void)fd;
-	if (engine_imsg_io(iev, event) == -1) {
+	if (imsgev_io(iev, event) == -1) {
 		/* The parent is gone: so is the reason to run. */
 		log_debug("parent closed the connection");
 		exit(0);
@@ -667,7 +650,7 @@ engine_dispatch_control(int fd, short event, void *arg)
 	ssize_t		 n;
 
 	(void)fd;
-	if (engine_imsg_io(iev, event) == -1)
+	if (imsgev_io(iev, event) == -1)
 		fatalx("control process closed the connection");
 	for (;;) {
 		if ((n = imsg_get(&iev->ibuf, &imsg)) == -1)

@@ -10,6 +10,7 @@
 #include <event.h>
 
 #include "imsgev.h"
+#include "log.h"
 
 void
 imsgev_init(struct imsgev *iev, int fd, void (*handler)(int, short, void *),
@@ -54,6 +55,27 @@ imsgev_compose(struct imsgev *iev, uint32_t type, uint32_t peerid, pid_t pid,
 	    len)) != -1)
 		imsgev_add(iev);
 	return rv;
+}
+
+/*
+ * The I/O of one event on a socket to another wgd process: reads what
+ * came, flushes what is queued.  A failure there is fatal: the other
+ * side is ours.  Returns -1 at end of file.
+ */
+int
+imsgev_io(struct imsgev *iev, short events)
+{
+	ssize_t	 n;
+
+	if (events & EV_READ) {
+		if ((n = imsg_read(&iev->ibuf)) == -1 && errno != EAGAIN)
+			fatal("imsg_read");
+		if (n == 0)
+			return -1;
+	}
+	if (imsgev_write(iev, events) == -1)
+		fatal("imsg_write");
+	return 0;
 }
 
 /*

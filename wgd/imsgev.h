@@ -25,5 +25,6 @@ void	imsgev_del(struct imsgev *);
 int	imsgev_compose(struct imsgev *, uint32_t, uint32_t, pid_t, int,
 	    const void *, size_t);
 int	imsgev_write(struct imsgev *, short);
+int	imsgev_io(struct imsgev *, short);
 
 #endif /* WGD_IMSGEV_H */
