@@ -35,6 +35,7 @@ peer_free(struct wgd_peer_conf *peer)
 {
 	prefixes_free(&peer->allowed_ips);
 	prefixes_free(&peer->addresses);
+	prefixes_free(&peer->prov_addresses);
 	free(peer->where.file);
 	explicit_bzero(peer, sizeof(*peer));
 	free(peer);
@@ -498,6 +499,10 @@ config_check(struct wgd_config *conf, struct conf_msgs *msgs)
 			    iface->name, iface->mtu, WGD_MTU_MIN_IPV6);
 
 		TAILQ_FOREACH(peer, &iface->peers, entry) {
+			if (peer->managed && iface->addresses.n == 0)
+				conf_msg(msgs, 0, &peer->where, "peer \"%s\": "
+				    "interface \"%s\" has no address to give a "
+				    "managed peer one", peer->name, iface->name);
 			for (i = 0; i < peer->addresses.n; i++)
 				check_fixed_address(iface, peer,
 				    &peer->addresses.v[i], msgs);

@@ -64,6 +64,17 @@ struct wgd_peer_conf {
 	uint16_t		 endpoint_port;
 	uint16_t		 keepalive;
 	struct conf_where	 where;
+
+	/*
+	 * A managed peer's keys and addresses, from the state dir: filled
+	 * by provision() in the parent, never by wgd -n.
+	 */
+	int			 managed;
+	int			 provisioned;
+	uint8_t			 prov_private[WG_KEY_LEN];
+	uint8_t			 prov_public[WG_KEY_LEN];
+	uint8_t			 prov_psk[WG_KEY_LEN];
+	struct wgd_prefixes	 prov_addresses;
 };
 TAILQ_HEAD(wgd_peer_confs, wgd_peer_conf);
 

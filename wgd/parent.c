@@ -24,6 +24,7 @@
 #include "netlink.h"
 #include "parent.h"
 #include "proc.h"
+#include "provision.h"
 #include "wgd.h"
 
 static struct wgd	*parent_env;	/* for the atexit handler only */
@@ -48,10 +49,16 @@ send_peer(struct wgd *env, const struct wgd_iface_conf *ifc,
 	memset(&m, 0, sizeof(m));
 	strlcpy(m.iface, ifc->name, sizeof(m.iface));
 	strlcpy(m.name, peer->name, sizeof(m.name));
-	m.has_pubkey = peer->has_pubkey;
-	memcpy(m.pubkey, peer->pubkey, WG_KEY_LEN);
-	m.has_psk = peer->psk_source != KEY_NONE;
-	memcpy(m.psk, peer->psk, WG_KEY_LEN);
+	if (peer->provisioned) {
+		m.has_pubkey = m.has_psk = 1;
+		memcpy(m.pubkey, peer->prov_public, WG_KEY_LEN);
+		memcpy(m.psk, peer->prov_psk, WG_KEY_LEN);
+	} else {
+		m.has_pubkey = peer->has_pubkey;
+		memcpy(m.pubkey, peer->pubkey, WG_KEY_LEN);
+		m.has_psk = peer->psk_source != KEY_NONE;
+		memcpy(m.psk, peer->psk, WG_KEY_LEN);
+	}
 	strlcpy(m.endpoint_host, peer->endpoint_host,
 	    sizeof(m.endpoint_host));
 	m.endpoint_port = peer->endpoint_port;
@@ -445,6 +452,9 @@ parent_main(struct wgd *env, void (*ready)(void))
 			fatalx("interface %s: no private key", ifc->name);
 		n++;
 	}
+	if (provision(env->conf) == -1)
+		fatalx("cannot provision the managed peers");
+	provision_write_clients(env->conf);
 
 	/* Signals first: a child that dies at once is not missed. */
 	event_init();

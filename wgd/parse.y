@@ -363,6 +363,7 @@ peer		: PEER STRING {
 				yyerror("peer \"%s\": preshared-key needs "
 				    "public-key (a managed peer gets its own)",
 				    peer->name);
+			peer->managed = !peer->has_pubkey;
 			peer = NULL;
 		}
 		;

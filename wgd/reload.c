@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "parent.h"
+#include "provision.h"
 
 #define CHANGES_MAX	256
 
@@ -244,6 +245,11 @@ reload(struct wgd *env, uint32_t id)
 		}
 		n++;
 	}
+	if (provision(new) == -1) {
+		parent_reply(env, id, 1, "cannot provision the managed peers "
+		    "(see the log)");
+		goto fail;
+	}
 
 	/* What can fail, first, so a failure changes nothing. */
 	if ((fds = calloc(n > 0 ? n : 1, sizeof(*fds))) == NULL)
@@ -278,6 +284,8 @@ reload(struct wgd *env, uint32_t id)
 
 	if (report_changes(env, id, env->conf, new) == 0)
 		parent_reply(env, id, 0, "no changes");
+	provision_retire(env->conf, new);
+	provision_write_clients(new);
 	config_free(env->conf);
 	env->conf = new;
 	ports_prune(env, env->conf);

@@ -31,13 +31,14 @@ show_body()
 {
 	start
 	pub=$(cat state/wgt0/server/publickey-server)
+	laptop=$(cat state/wgt0/peer_laptop/publickey-peer_laptop)
 	cat > expected <<OUT
 interface: wgt0
   public key: $pub
   listening port: 51820
 
-peer: laptop
-  allowed ips: (none)
+peer: laptop ($laptop)
+  allowed ips: 10.13.13.2/32, fd00:13::2/128
 
 peer: office ($OFFICE)
   endpoint: 192.0.2.1:51820

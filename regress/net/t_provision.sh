@@ -1,0 +1,249 @@
+#! /usr/bin/env atf-sh
+#
+# Managed peers: keys, preshared keys and addresses made once, kept in
+# the state dir in the container's layout, and client configurations
+# that work as they are.
+
+. "$(atf_get_srcdir)/lib.sh"
+
+prov_head()
+{
+	atf_set "require.user" "root"
+	atf_set "require.progs" "ip wg wireguard-go ping"
+}
+
+# managed_conf "peer lines...": wgd in A with managed peers.
+managed_conf()
+{
+	lines=$(printf '%s\n' "$@")
+	cat > wgd.conf <<CONF
+socket "$PWD/wgd.sock"
+state-dir "$PWD/state"
+interface "wgt0" {
+	address 10.13.13.1/24
+	address fd00:13::1/64
+	client endpoint "192.168.241.1"
+	client allowed-ips { 10.13.13.0/24, fd00:13::/64 }
+$lines
+}
+CONF
+}
+
+peer_file()
+{
+	cat "state/wgt0/peer_$1/$2-peer_$1"
+}
+
+wgd_restart()
+{
+	kill "$(cat wgd.pid)"
+	wait "$(cat wgd.pid)" 2>/dev/null
+	rm -f wgd.sock
+	wgd_start
+}
+
+atf_test_case keys_persist cleanup
+keys_persist_head()
+{
+	prov_head
+	atf_set "descr" "restart and reload keep every key and address; files 0600, folders 0700"
+}
+keys_persist_body()
+{
+	net_setup
+	managed_conf '	peer "laptop"' '	peer "phone" { address 10.13.13.9 }'
+	wgd_start
+	for f in privatekey publickey presharedkey address; do
+		[ "$(stat -c %a "state/wgt0/peer_laptop/$f-peer_laptop")" = 600 ] ||
+		    atf_fail "$f mode"
+	done
+	[ "$(stat -c %a state/wgt0/peer_laptop)" = 700 ] || atf_fail "dir mode"
+	[ "$(stat -c %a state/wgt0/peer_laptop/peer_laptop.conf)" = 600 ] ||
+	    atf_fail "conf mode"
+	printf '10.13.13.2\nfd00:13::2\n' | cmp -s - state/wgt0/peer_laptop/address-peer_laptop ||
+	    atf_fail "laptop: $(peer_file laptop address)"
+	printf '10.13.13.9\nfd00:13::3\n' | cmp -s - state/wgt0/peer_phone/address-peer_phone ||
+	    atf_fail "phone: $(peer_file phone address)"
+	wg pubkey < state/wgt0/peer_laptop/privatekey-peer_laptop |
+	    cmp -s - state/wgt0/peer_laptop/publickey-peer_laptop ||
+	    atf_fail "public key does not match"
+	cp -R state before
+	wgd_restart
+	atf_check -s exit:0 -o inline:"no changes\n" wgctl reload
+	diff -r before state > diff.out || atf_fail "state changed: $(cat diff.out)"
+}
+keys_persist_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
+atf_test_case add_and_remove cleanup
+add_and_remove_head()
+{
+	prov_head
+	atf_set "descr" "a peer added in the middle moves no one; a removed peer's folder goes aside and a new one of that name gets new keys"
+}
+add_and_remove_body()
+{
+	net_setup
+	managed_conf '	peer "laptop"' '	peer "phone"'
+	wgd_start
+	laptop=$(peer_file laptop publickey)
+	phone=$(peer_file phone address)
+	managed_conf '	peer "laptop"' '	peer "tablet"' '	peer "phone"'
+	atf_check -s exit:0 -o match:'^peer tablet: added$' wgctl reload
+	[ "$(peer_file phone address)" = "$phone" ] || atf_fail "phone moved"
+	printf '10.13.13.4\nfd00:13::4\n' | cmp -s - state/wgt0/peer_tablet/address-peer_tablet ||
+	    atf_fail "tablet: $(peer_file tablet address)"
+	wgctl show peer tablet | grep -q 'allowed ips: 10.13.13.4/32' ||
+	    atf_fail "$(wgctl show peer tablet)"
+
+	managed_conf '	peer "tablet"' '	peer "phone"'
+	atf_check -s exit:0 -o match:'^peer laptop: removed$' wgctl reload
+	[ -d state/wgt0/peer_laptop ] && atf_fail "laptop's folder is still there"
+	ls -d state/wgt0/removed/peer_laptop.* > /dev/null ||
+	    atf_fail "laptop's folder was not kept"
+	atf_check -s exit:1 -o empty -e match:laptop wgctl show peer laptop
+
+	managed_conf '	peer "laptop"' '	peer "tablet"' '	peer "phone"'
+	atf_check -s exit:0 -o match:'^peer laptop: added$' wgctl reload
+	[ "$(peer_file laptop publickey)" != "$laptop" ] ||
+	    atf_fail "a removed peer's keys came back"
+}
+add_and_remove_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
+atf_test_case bad_key_file cleanup
+bad_key_file_head()
+{
+	prov_head
+	atf_set "descr" "a key file that does not parse stops wgd, never a silent new key"
+}
+bad_key_file_body()
+{
+	net_setup
+	managed_conf '	peer "laptop"'
+	mkdir -p state/wgt0/peer_laptop
+	chmod 700 state state/wgt0 state/wgt0/peer_laptop
+	echo garbage > state/wgt0/peer_laptop/privatekey-peer_laptop
+	chmod 600 state/wgt0/peer_laptop/privatekey-peer_laptop
+	atf_check -s not-exit:0 -o empty -e match:privatekey-peer_laptop \
+	    ip netns exec "$A" "$WGD" -d -f "$PWD/wgd.conf"
+	grep -qx garbage state/wgt0/peer_laptop/privatekey-peer_laptop ||
+	    atf_fail "the key file was replaced"
+}
+bad_key_file_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
+atf_test_case full_subnet cleanup
+full_subnet_head()
+{
+	prov_head
+	atf_set "descr" "a subnet without a free address for a managed peer is an error"
+}
+full_subnet_body()
+{
+	net_setup
+	cat > wgd.conf <<CONF
+socket "$PWD/wgd.sock"
+state-dir "$PWD/state"
+interface "wgt0" {
+	address 10.13.13.1/30
+	peer "laptop"
+	peer "phone"
+}
+CONF
+	atf_check -s not-exit:0 -o empty -e match:'10.13.13.0/30 is full' \
+	    ip netns exec "$A" "$WGD" -d -f "$PWD/wgd.conf"
+}
+full_subnet_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
+atf_test_case client_conf_works cleanup
+client_conf_works_head()
+{
+	atf_set "require.user" "root"
+	atf_set "require.progs" "ip wg wg-quick wireguard-go ping"
+	atf_set "descr" "wireguard-go configured from peer_laptop.conf alone reaches the server"
+}
+client_conf_works_body()
+{
+	net_setup
+	managed_conf '	peer "laptop"' '	client persistent-keepalive 25'
+	wgd_start
+	conf=state/wgt0/peer_laptop/peer_laptop.conf
+	ip netns exec "$B" wireguard-go -f "$GODEV" > go.log 2>&1 &
+	echo $! > go.pid
+	i=0
+	while ! ip -n "$B" link show "$GODEV" >/dev/null 2>&1; do
+		[ $i -lt 50 ] || atf_fail "wireguard-go did not start"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	wg-quick strip "$conf" > stripped
+	ip netns exec "$B" wg setconf "$GODEV" stripped ||
+	    atf_fail "wg setconf refused: $(cat stripped)"
+	for a in $(sed -n 's/^Address = //p' "$conf" | tr ',' ' '); do
+		ip -n "$B" addr add "$a" dev "$GODEV" ||
+		    atf_fail "Address $a"
+	done
+	ip -n "$B" link set "$GODEV" up
+	# What wg-quick does with AllowedIPs.
+	for r in $(sed -n 's/^AllowedIPs = //p' "$conf" | tr ',' ' '); do
+		ip -n "$B" route add "$r" dev "$GODEV"
+	done
+	ping_ok "$B" 10.13.13.1
+	ping_ok "$B" fd00:13::1
+}
+client_conf_works_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
+atf_test_case client_option_change cleanup
+client_option_change_head()
+{
+	prov_head
+	atf_set "descr" "changing the client port rewrites the Endpoint line and nothing else"
+}
+client_option_change_body()
+{
+	net_setup
+	managed_conf '	peer "laptop"'
+	wgd_start
+	conf=state/wgt0/peer_laptop/peer_laptop.conf
+	cp "$conf" before.conf
+	grep -qx 'Endpoint = 192.168.241.1:51820' before.conf ||
+	    atf_fail "$(cat before.conf)"
+	sed -i 's/client endpoint "192.168.241.1"/client endpoint "192.168.241.1" port 443/' wgd.conf
+	atf_check -s exit:0 -o ignore wgctl reload
+	diff before.conf "$conf" > d
+	[ "$(grep -c '^[<>]' d)" -eq 2 ] || atf_fail "$(cat d)"
+	grep -qx '> Endpoint = 192.168.241.1:443' d || atf_fail "$(cat d)"
+}
+client_option_change_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case keys_persist
+	atf_add_test_case add_and_remove
+	atf_add_test_case bad_key_file
+	atf_add_test_case full_subnet
+	atf_add_test_case client_conf_works
+	atf_add_test_case client_option_change
+}

@@ -1,0 +1,16 @@
+/*
+ * Managed peers (SPEC, DESIGN "Provisioning"): their keys, preshared key
+ * and addresses, made once and kept in the state dir, and the client
+ * files made from them.  Run by the parent.
+ */
+
+#ifndef WGD_PROVISION_H
+#define WGD_PROVISION_H
+
+#include "config.h"
+
+int	provision(struct wgd_config *);
+void	provision_write_clients(const struct wgd_config *);
+void	provision_retire(const struct wgd_config *, const struct wgd_config *);
+
+#endif /* WGD_PROVISION_H */
