@@ -207,9 +207,10 @@ control_accept(int lfd, short event, void *arg)
 static int
 control_request(struct ctl_conn *c, struct imsg *imsg)
 {
-	struct ctl_show	 req;
-	int		 verbose;
-	size_t		 len = imsg_get_len(imsg);
+	struct ctl_show		 req;
+	struct ctl_peer_req	 preq;
+	int			 verbose;
+	size_t			 len = imsg_get_len(imsg);
 
 	if (c->busy) {
 		log_warnx("control: client %u: a second request before the "
@@ -263,6 +264,23 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 		if (imsgev_compose(&env->parent, IMSG_CTL_LOG_VERBOSE, c->id,
 		    0, -1, &verbose, sizeof(verbose)) == -1)
 			fatal("%s", __func__);
+		return 0;
+	case IMSG_CTL_PEER_CONF:
+		if (imsg_get_data(imsg, &preq, sizeof(preq)) == -1 ||
+		    !STR_TERMINATED(preq.name)) {
+			log_warnx("control: client %u: malformed peer "
+			    "request", c->id);
+			return -1;
+		}
+		/* The reply carries a private key. */
+		if (c->restricted)
+			return reply_error(c, "peer configurations are not "
+			    "given out on the restricted socket");
+		c->busy = 1;
+		if (imsgev_compose(&env->parent, IMSG_CTL_PEER_CONF, c->id, 0,
+		    -1, &preq, sizeof(preq)) == -1)
+			fatal("%s", __func__);
+		explicit_bzero(&preq, sizeof(preq));
 		return 0;
 	default:
 		log_warnx("control: client %u: unknown request type %u",
@@ -338,6 +356,7 @@ control_reply(struct imsg *imsg, const char *from)
 		break;
 	case IMSG_CTL_LINE:
 	case IMSG_CTL_ERROR:
+	case IMSG_CTL_CONF:
 		if (len == 0 || text[len - 1] != '\0')
 			fatalx("unterminated text from %s", from);
 		break;

@@ -20,6 +20,7 @@
 #include <event.h>
 #include <sodium.h>
 
+#include "clientconf.h"
 #include "log.h"
 #include "netlink.h"
 #include "parent.h"
@@ -30,6 +31,7 @@
 static struct wgd	*parent_env;	/* for the atexit handler only */
 
 static void	parent_dispatch(int, short, void *);
+static void	peer_conf_reply(struct wgd *, struct imsg *);
 static void	parent_shutdown(struct wgd *, int) __attribute__((__noreturn__));
 
 static void
@@ -207,6 +209,9 @@ parent_dispatch(int fd, short event, void *arg)
 				fatalx("bad IMSG_CTL_RELOAD from control");
 			(void)reload(env, imsg.hdr.peerid);
 			break;
+		case IMSG_CTL_PEER_CONF:
+			peer_conf_reply(env, &imsg);
+			break;
 		case IMSG_CTL_LOG_VERBOSE:
 			if (imsg_get_data(&imsg, &verbose, sizeof(verbose)) ==
 			    -1 || verbose < 0 || verbose > 4)
@@ -221,6 +226,44 @@ parent_dispatch(int fd, short event, void *arg)
 		imsg_free(&imsg);
 	}
 	imsgev_add(iev);
+}
+
+/* wgctl peer NAME conf|qr|png: the text, made now from the running config. */
+static void
+peer_conf_reply(struct wgd *env, struct imsg *imsg)
+{
+	struct ctl_peer_req		 req;
+	const struct wgd_iface_conf	*ifc;
+	const struct wgd_peer_conf	*peer;
+	char				 msg[128], *text;
+	uint32_t			 id = imsg->hdr.peerid;
+
+	if (imsg_get_data(imsg, &req, sizeof(req)) == -1 ||
+	    !STR_TERMINATED(req.name))
+		fatalx("bad IMSG_CTL_PEER_CONF from control");
+	TAILQ_FOREACH(ifc, &env->conf->ifaces, entry)
+		TAILQ_FOREACH(peer, &ifc->peers, entry)
+			if (strcmp(peer->name, req.name) == 0)
+				goto found;
+	snprintf(msg, sizeof(msg), "no peer named \"%s\"", req.name);
+	parent_reply(env, id, 1, msg);
+	parent_reply_end(env, id, 1);
+	return;
+found:
+	if (!peer->provisioned) {
+		snprintf(msg, sizeof(msg), "peer \"%s\" brings its own key: "
+		    "wgd has no configuration for it", req.name);
+		parent_reply(env, id, 1, msg);
+		parent_reply_end(env, id, 1);
+		return;
+	}
+	text = clientconf_text(ifc, peer, 0);
+	if (imsgev_compose(&env->control, IMSG_CTL_CONF, id, 0, -1, text,
+	    strlen(text) + 1) == -1)
+		fatal("%s", __func__);
+	sodium_memzero(text, strlen(text));
+	free(text);
+	parent_reply_end(env, id, 0);
 }
 
 static void

@@ -28,6 +28,7 @@
 #include "clientconf.h"
 #include "log.h"
 #include "provision.h"
+#include "qr.h"
 #include "statedir.h"
 
 #define ADDRESS_FILE_MAX	4096
@@ -371,7 +372,33 @@ provision(struct wgd_config *conf)
 	return 0;
 }
 
-/* peer_NAME.conf (and its QR code), rewritten only when it changed. */
+/* peer_NAME.png: the QR code of exactly the text of peer_NAME.conf. */
+static int
+write_png(const char *dir, const char *peer, const char *text)
+{
+	char	 name[PATH_MAX], *buf = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
+	int	 rv;
+
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		fatal("%s", __func__);
+	rv = qr_write_png(text, fp);
+	if (fclose(fp) == EOF)
+		rv = -1;
+	if (rv == -1) {
+		log_warn("peer %s: QR code", peer);
+		free(buf);
+		return -1;
+	}
+	snprintf(name, sizeof(name), "peer_%s.png", peer);
+	rv = statedir_write(dir, name, buf, len);
+	sodium_memzero(buf, len);
+	free(buf);
+	return rv;
+}
+
+/* peer_NAME.conf and its QR code, rewritten only when the text changed. */
 void
 provision_write_clients(const struct wgd_config *conf)
 {
@@ -379,6 +406,7 @@ provision_write_clients(const struct wgd_config *conf)
 	const struct wgd_peer_conf	*peer;
 	char				 dir[PATH_MAX], name[PATH_MAX];
 	char				 path[PATH_MAX], old[8192];
+	char				 png[PATH_MAX];
 	char				*text;
 	ssize_t				 n = -1;
 	FILE				*fp;
@@ -398,12 +426,17 @@ provision_write_clients(const struct wgd_config *conf)
 				n = fread(old, 1, sizeof(old), fp);
 				fclose(fp);
 			}
+			if ((size_t)snprintf(png, sizeof(png), "%s/peer_%s.png",
+			    dir, peer->name) >= sizeof(png))
+				png[0] = '\0';
 			if (n < 0 || (size_t)n != strlen(text) ||
-			    memcmp(old, text, n) != 0) {
+			    memcmp(old, text, n) != 0 ||
+			    access(png, F_OK) == -1) {
 				if (statedir_write(dir, name, text,
-				    strlen(text)) == 0)
-					log_info("peer %s: wrote %s",
-					    peer->name, path);
+				    strlen(text)) == 0 &&
+				    write_png(dir, peer->name, text) == 0)
+					log_info("peer %s: wrote %s and its QR "
+					    "code", peer->name, path);
 			}
 			sodium_memzero(old, sizeof(old));
 			sodium_memzero(text, strlen(text));

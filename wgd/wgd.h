@@ -53,6 +53,7 @@ enum imsg_type {
 	IMSG_CTL_SHOW,			/* struct ctl_show */
 	IMSG_CTL_RELOAD,
 	IMSG_CTL_LOG_VERBOSE,		/* int */
+	IMSG_CTL_PEER_CONF,		/* struct ctl_peer_req; main socket */
 
 	/* replies, back the same way (peerid: client id) */
 	IMSG_CTL_IFACE,			/* struct ctl_iface */
@@ -61,6 +62,7 @@ enum imsg_type {
 	IMSG_CTL_LINE,			/* text for stdout, NUL-terminated */
 	IMSG_CTL_ERROR,			/* text for stderr, NUL-terminated */
 	IMSG_CTL_END,			/* struct ctl_end */
+	IMSG_CTL_CONF,			/* a client configuration, NUL-ended */
 
 	IMSG_MAX
 };
@@ -167,6 +169,11 @@ struct ctl_peer {
 	int64_t			 last_handshake;	/* epoch s, 0: never */
 	uint64_t		 rx_bytes;
 	uint64_t		 tx_bytes;
+};
+
+/* wgctl peer NAME conf|qr|png: the managed peer's client configuration. */
+struct ctl_peer_req {
+	char			 name[WGD_PEER_NAME_MAX + 1];
 };
 
 struct ctl_end {

@@ -238,8 +238,42 @@ client_option_change_cleanup()
 	net_cleanup
 }
 
+atf_test_case qr_code cleanup
+qr_code_head()
+{
+	atf_set "require.user" "root"
+	atf_set "require.progs" "ip wg zbarimg"
+	atf_set "descr" "peer_NAME.png decodes to exactly the text of peer_NAME.conf, and follows it"
+}
+qr_code_body()
+{
+	net_setup
+	managed_conf '	peer "laptop"' '	peer "phone"'
+	wgd_start
+	for p in laptop phone; do
+		d=state/wgt0/peer_$p
+		[ "$(stat -c %a $d/peer_$p.png)" = 600 ] || atf_fail "png mode"
+		zbarimg --raw -q --nodbus $d/peer_$p.png > decoded ||
+		    atf_fail "zbarimg cannot read $d/peer_$p.png"
+		# zbarimg ends what it read with a newline of its own.
+		printf '\n' | cat $d/peer_$p.conf - | cmp -s - decoded ||
+		    atf_fail "$p: the QR code is not the conf"
+	done
+	sed -i 's/client endpoint "192.168.241.1"/client endpoint "vpn.example.org"/' wgd.conf
+	atf_check -s exit:0 -o ignore wgctl reload
+	d=state/wgt0/peer_laptop
+	zbarimg --raw -q --nodbus $d/peer_laptop.png | grep -q vpn.example.org ||
+	    atf_fail "the QR code did not follow the conf"
+}
+qr_code_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case qr_code
 	atf_add_test_case keys_persist
 	atf_add_test_case add_and_remove
 	atf_add_test_case bad_key_file
