@@ -572,6 +572,37 @@ show(uint32_t id, struct imsg *imsg)
 	send_ctl_end(id, 0);
 }
 
+/* The parent resolved a peer's endpoint name to a new address. */
+static void
+peer_endpoint(struct imsg *imsg)
+{
+	struct msg_endpoint	 m;
+	struct eng_iface	*ifc;
+	struct eng_peer		*p;
+
+	if (imsg_get_data(imsg, &m, sizeof(m)) == -1 ||
+	    !STR_TERMINATED(m.iface) || !STR_TERMINATED(m.peer) ||
+	    !((m.ss.ss_family == AF_INET &&
+	    m.len == sizeof(struct sockaddr_in)) ||
+	    (m.ss.ss_family == AF_INET6 &&
+	    m.len == sizeof(struct sockaddr_in6))))
+		fatalx("bad IMSG_PEER_ENDPOINT");
+	if ((ifc = iface_find(&env->ifaces, m.iface)) == NULL)
+		return;		/* gone in a reload since */
+	TAILQ_FOREACH(p, &ifc->peers, entry)
+		if (strcmp(p->name, m.peer) == 0 && p->usable) {
+			peer_set_endpoint(p, (struct sockaddr *)&m.ss, m.len);
+			log_debug("peer %s: endpoint from its name", p->name);
+			/* Keepalives wait for an address to go to. */
+			if (p->keepalive != 0 && !timers_armed(&p->timers,
+			    TIMER_PERSISTENT_KEEPALIVE)) {
+				timers_set_persistent_keepalive(&p->timers,
+				    p->keepalive, now_ns());
+				peer_timers_update(p);
+			}
+		}
+}
+
 static void
 engine_dispatch_parent(int fd, short event, void *arg)
 {
@@ -632,6 +663,9 @@ engine_dispatch_parent(int fd, short event, void *arg)
 			    -1)
 				fatalx("bad IMSG_LOG_VERBOSE");
 			log_setverbose(verbose);
+			break;
+		case IMSG_PEER_ENDPOINT:
+			peer_endpoint(&imsg);
 			break;
 		default:
 			fatalx("%s: unexpected message %u from the parent",

@@ -500,7 +500,7 @@ parent_main(struct wgd *env, void (*ready)(void))
 	provision_write_clients(env->conf);
 
 	/* Signals first: a child that dies at once is not missed. */
-	event_init();
+	env->base = event_init();
 	signal(SIGPIPE, SIG_IGN);
 	signal_set(&ev_hup, SIGHUP, sig_reload, env);
 	signal_set(&ev_term, SIGTERM, sig_term, env);
@@ -556,6 +556,8 @@ parent_main(struct wgd *env, void (*ready)(void))
 	imsgev_add(&env->engine);
 	imsgev_add(&env->control);
 
+	resolve_init(env);
+	resolve_all(env);
 	ready();
 	event_dispatch();
 	fatalx("event loop ended");

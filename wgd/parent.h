@@ -14,6 +14,19 @@
 #include "imsgev.h"
 
 struct nl_handle;
+struct evdns_base;
+
+/* The address an endpoint name last resolved to, per peer. */
+struct resolved {
+	TAILQ_ENTRY(resolved)	 entry;
+	char			 iface[IFNAMSIZ];
+	char			 peer[WGD_PEER_NAME_MAX + 1];
+	char			 host[WGD_HOST_MAX + 1];
+	uint16_t		 port;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+};
+TAILQ_HEAD(resolved_list, resolved);
 
 /* A bound UDP port: the parent's own copy of its sockets. */
 struct port_socks {
@@ -36,6 +49,10 @@ struct wgd {
 	struct imsgev		 control;
 	int			 sockets_made;	/* control sockets to remove */
 	struct port_list	 ports;
+	struct event_base	*base;
+	struct evdns_base	*dns;
+	struct event		 resolve_ev;
+	struct resolved_list	 resolved;
 };
 
 /*
@@ -60,6 +77,10 @@ void	iface_update(struct wgd *, const struct wgd_iface_conf *,
 	    const struct wgd_iface_conf *, int);
 void	iface_fds_init(struct iface_fds *, const char *);
 void	iface_fds_close(struct iface_fds *);
+
+/* resolve.c: endpoint names, resolved without blocking */
+void	resolve_init(struct wgd *);
+void	resolve_all(struct wgd *);
 
 /* reload.c: a new configuration, applied as a difference */
 int	reload(struct wgd *, uint32_t);

@@ -288,6 +288,7 @@ reload(struct wgd *env, uint32_t id)
 	provision_write_clients(new);
 	config_free(env->conf);
 	env->conf = new;
+	resolve_all(env);
 	ports_prune(env, env->conf);
 	parent_reply_end(env, id, 0);
 	log_info("configuration reloaded");

@@ -8,6 +8,8 @@
 #ifndef WGD_WGD_H
 #define WGD_WGD_H
 
+#include <sys/socket.h>
+
 #include <net/if.h>
 #include <stdint.h>
 #include <string.h>
@@ -39,6 +41,7 @@ enum imsg_type {
 	IMSG_RECONF_END,
 	IMSG_TUN_FD,			/* fd; struct msg_ifname */
 	IMSG_UDP_FD,			/* fd; struct msg_udp */
+	IMSG_PEER_ENDPOINT,		/* struct msg_endpoint: a name resolved */
 
 	/* parent -> control */
 	IMSG_CONTROL_FD,		/* fd; struct msg_control_fd */
@@ -93,6 +96,13 @@ struct msg_peer {
 	char			 endpoint_host[WGD_HOST_MAX + 1];
 	uint16_t		 endpoint_port;
 	uint16_t		 keepalive;
+};
+
+struct msg_endpoint {
+	char			 iface[IFNAMSIZ];
+	char			 peer[WGD_PEER_NAME_MAX + 1];
+	uint32_t		 len;		/* of the address in ss */
+	struct sockaddr_storage	 ss;
 };
 
 /* Prefixes in one IMSG_*_ALLOWED_IPS message, at most. */

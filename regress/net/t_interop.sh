@@ -262,8 +262,46 @@ persistent_keepalive_cleanup()
 	net_cleanup
 }
 
+atf_test_case endpoint_name cleanup
+endpoint_name_head()
+{
+	net_head
+	atf_set "descr" "an endpoint given as a name is resolved, and followed when it resolves elsewhere"
+}
+endpoint_name_body()
+{
+	net_setup
+	# ip netns exec shows /etc/netns/NS/hosts as /etc/hosts.
+	mkdir -p "/etc/netns/$A"
+	echo "/etc/netns/$A" >> cleanup.dirs
+	echo "192.168.241.2 peer.wgd.test" > "/etc/netns/$A/hosts"
+	wgd_conf 'endpoint "peer.wgd.test" port 51821' 'persistent-keepalive 1'
+	wgd_start
+	go_start
+	ping_ok "$A" 10.77.0.2
+	grep -q 'peer.wgd.test is 192.168.241.2' wgd.log ||
+	    atf_fail "$(cat wgd.log)"
+
+	# The peer moves; its name follows; a reload resolves it again.
+	ip netns exec "$B" sysctl -q -w net.ipv4.conf.vB.promote_secondaries=1
+	ip -n "$B" addr add 192.168.241.3/24 dev vB
+	ip -n "$B" addr del 192.168.241.2/24 dev vB
+	echo "192.168.241.3 peer.wgd.test" > "/etc/netns/$A/hosts"
+	atf_check -s exit:0 -o ignore wgctl reload
+	ping_ok "$A" 10.77.0.2
+	grep -q 'peer.wgd.test is 192.168.241.3' wgd.log ||
+	    atf_fail "$(cat wgd.log)"
+}
+endpoint_name_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	[ -f cleanup.dirs ] && rm -rf $(cat cleanup.dirs)
+	net_cleanup
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case endpoint_name
 	atf_add_test_case persistent_keepalive
 	atf_add_test_case wgd_initiates
 	atf_add_test_case go_initiates
