@@ -15,7 +15,8 @@ enum token_type {
 	NOTOKEN,	/* the command may stop here */
 	KEYWORD,
 	IFNAME,		/* any word that is a valid interface name */
-	PEERNAME	/* any word that is a valid peer name */
+	PEERNAME,	/* any word that is a valid peer name */
+	FILENAME	/* any word but "" */
 };
 
 struct token {
@@ -30,6 +31,9 @@ static const struct token t_show[];
 static const struct token t_ifname[];
 static const struct token t_peername[];
 static const struct token t_log[];
+static const struct token t_peer[];
+static const struct token t_peer_cmd[];
+static const struct token t_file[];
 
 static const struct token t_end[] = {
 	{ ENDTOKEN,	"",		NONE,		NULL }
@@ -39,6 +43,7 @@ static const struct token t_main[] = {
 	{ KEYWORD,	"genkey",	GENKEY,		t_end },
 	{ KEYWORD,	"genpsk",	GENPSK,		t_end },
 	{ KEYWORD,	"log",		NONE,		t_log },
+	{ KEYWORD,	"peer",		NONE,		t_peer },
 	{ KEYWORD,	"pubkey",	PUBKEY,		t_end },
 	{ KEYWORD,	"reload",	RELOAD,		t_end },
 	{ KEYWORD,	"show",		SHOW,		t_show },
@@ -68,6 +73,24 @@ static const struct token t_log[] = {
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
+/* "peer NAME conf|qr|png FILE": NAME comes before the command. */
+static const struct token t_peer[] = {
+	{ PEERNAME,	"",		NONE,		t_peer_cmd },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_peer_cmd[] = {
+	{ KEYWORD,	"conf",		PEER_CONF,	t_end },
+	{ KEYWORD,	"png",		PEER_PNG,	t_file },
+	{ KEYWORD,	"qr",		PEER_QR,	t_end },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_file[] = {
+	{ FILENAME,	"",		NONE,		t_end },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
 static struct parse_result	res;
 
 /* What a row stands for in a list of valid words. */
@@ -81,6 +104,8 @@ token_name(const struct token *t)
 		return "an interface name";
 	case PEERNAME:
 		return "a peer name";
+	case FILENAME:
+		return "a file name";
 	default:
 		return NULL;
 	}
@@ -104,7 +129,10 @@ valid_words(const struct token *table, char *buf, size_t len)
 	return n;
 }
 
-/* The same checks as wgd's configuration parser, with its words. */
+/*
+ * Names get the same checks as in wgd's configuration parser, with its
+ * words; a file name may be anything open(2) could take.
+ */
 static int
 valid_name(const struct token *t, const char *word)
 {
@@ -116,6 +144,10 @@ valid_name(const struct token *t, const char *word)
 	if (t->type == PEERNAME && !conf_valid_peer_name(word)) {
 		warnx("bad peer name \"%s\": 1-%d characters of "
 		    "A-Za-z0-9._-", word, WGD_PEER_NAME_MAX);
+		return 0;
+	}
+	if (t->type == FILENAME && word[0] == '\0') {
+		warnx("bad file name \"\"");
 		return 0;
 	}
 	return 1;
@@ -149,7 +181,8 @@ match_token(const char *word, const struct token *table)
 	if (nmatch == 0) {
 		for (i = 0; table[i].type != ENDTOKEN; i++) {
 			if (table[i].type != IFNAME &&
-			    table[i].type != PEERNAME)
+			    table[i].type != PEERNAME &&
+			    table[i].type != FILENAME)
 				continue;
 			return valid_name(&table[i], word) ? &table[i] : NULL;
 		}
@@ -194,6 +227,8 @@ parse(int argc, char *argv[])
 			return NULL;
 		if (match->type == IFNAME || match->type == PEERNAME)
 			res.name = argv[0];
+		if (match->type == FILENAME)
+			res.file = argv[0];
 		if (match->value != NONE)
 			res.action = match->value;
 		table = match->next;

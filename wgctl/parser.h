@@ -16,12 +16,16 @@ enum actions {
 	SHOW_ONE_PEER,
 	RELOAD,
 	LOG_VERBOSE,
-	LOG_BRIEF
+	LOG_BRIEF,
+	PEER_CONF,
+	PEER_QR,
+	PEER_PNG
 };
 
 struct parse_result {
 	enum actions	 action;
-	const char	*name;		/* SHOW_ONE_*: checked, from argv */
+	const char	*name;		/* SHOW_ONE_*, PEER_*: argv, checked */
+	const char	*file;		/* PEER_PNG: argv, not "" */
 	int		 json;		/* -j was among the words */
 };
 

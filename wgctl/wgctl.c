@@ -8,10 +8,12 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,7 @@
 #include "keys.h"
 #include "output.h"
 #include "parser.h"
+#include "qr.h"
 #include "wgd.h"
 
 /* What one request's replies have built so far. */
@@ -41,6 +44,8 @@ struct reply {
 	size_t			 naips;
 	int			 nerrors;	/* IMSG_CTL_ERROR lines */
 	int			 status;	/* from IMSG_CTL_END */
+	int			 want_conf;	/* a peer request */
+	char			*conf;		/* its IMSG_CTL_CONF, to wipe */
 };
 
 static void __attribute__((__noreturn__))
@@ -86,8 +91,9 @@ ctl_connect(const char *path)
 static void
 ctl_request(struct imsgbuf *ibuf, const struct parse_result *res)
 {
-	struct ctl_show	 show;
-	int		 verbose, rv = -1;
+	struct ctl_show		 show;
+	struct ctl_peer_req	 req;
+	int			 verbose, rv = -1;
 
 	switch (res->action) {
 	case SHOW:
@@ -112,6 +118,15 @@ ctl_request(struct imsgbuf *ibuf, const struct parse_result *res)
 		verbose = res->action == LOG_VERBOSE;
 		rv = imsg_compose(ibuf, IMSG_CTL_LOG_VERBOSE, 0, 0, -1,
 		    &verbose, sizeof(verbose));
+		break;
+	case PEER_CONF:
+	case PEER_QR:
+	case PEER_PNG:
+		/* The three differ only in what wgctl makes of the reply. */
+		memset(&req, 0, sizeof(req));
+		strlcpy(req.name, res->name, sizeof(req.name));
+		rv = imsg_compose(ibuf, IMSG_CTL_PEER_CONF, 0, 0, -1, &req,
+		    sizeof(req));
 		break;
 	default:
 		errx(1, "%s: not a daemon command", __func__);
@@ -221,6 +236,26 @@ reply_allowed_ips(struct reply *r, const struct imsg *imsg)
 	r->naips += n;
 }
 
+/*
+ * A managed peer's client configuration, which holds its private key:
+ * the only reply to a peer request that is not an error, sent once.
+ */
+static void
+reply_conf(struct reply *r, const struct imsg *imsg)
+{
+	const char	*text;
+	size_t		 len;
+
+	if (!r->want_conf || r->conf != NULL)
+		bad_reply();
+	text = reply_text(imsg);
+	if ((len = imsg_get_len(imsg)) == 1)
+		bad_reply();
+	if ((r->conf = malloc(len)) == NULL)
+		err(1, NULL);
+	memcpy(r->conf, text, len);
+}
+
 static void
 reply_end(struct reply *r, const struct imsg *imsg)
 {
@@ -230,6 +265,8 @@ reply_end(struct reply *r, const struct imsg *imsg)
 	    (end.status != 0 && end.status != 1))
 		bad_reply();
 	r->status = end.status;
+	if (r->want_conf && r->status == 0 && r->conf == NULL)
+		bad_reply();
 	if (r->out != NULL) {
 		reply_flush_peer(r);
 		/* A failed show with nothing to show prints nothing. */
@@ -262,7 +299,13 @@ reply_dispatch(struct reply *r, const struct imsg *imsg)
 		reply_allowed_ips(r, imsg);
 		break;
 	case IMSG_CTL_LINE:
+		/* A peer's conf is all a peer request prints. */
+		if (r->want_conf)
+			bad_reply();
 		fprintf(r->ctx.f, "%s\n", reply_text(imsg));
+		break;
+	case IMSG_CTL_CONF:
+		reply_conf(r, imsg);
 		break;
 	case IMSG_CTL_ERROR:
 		warnx("%s", reply_text(imsg));
@@ -281,9 +324,13 @@ reply_dispatch(struct reply *r, const struct imsg *imsg)
  * Reads replies up to IMSG_CTL_END.  Standard output is collected in a
  * buffer and written only then, so a reply refused half-way leaves no
  * half-printed output (and never half a JSON object) behind.
+ *
+ * conf is NULL but for a peer request: then it returns the peer's client
+ * configuration there when wgd's status is 0, a NUL-terminated string
+ * the caller wipes and frees; NULL otherwise.
  */
 static int
-ctl_replies(struct imsgbuf *ibuf, const struct output *out)
+ctl_replies(struct imsgbuf *ibuf, const struct output *out, char **conf)
 {
 	struct reply	 r;
 	struct imsg	 imsg;
@@ -294,6 +341,7 @@ ctl_replies(struct imsgbuf *ibuf, const struct output *out)
 
 	memset(&r, 0, sizeof(r));
 	r.out = out;
+	r.want_conf = conf != NULL;
 	if ((r.ctx.f = open_memstream(&buf, &buflen)) == NULL)
 		err(1, "open_memstream");
 	while (!done) {
@@ -319,11 +367,146 @@ ctl_replies(struct imsgbuf *ibuf, const struct output *out)
 	}
 	if (fclose(r.ctx.f) == EOF)
 		err(1, "open_memstream");
-	if (fwrite(buf, 1, buflen, stdout) != buflen || fflush(stdout) == EOF)
+	if (buflen > 0 &&
+	    (fwrite(buf, 1, buflen, stdout) != buflen || fflush(stdout) == EOF))
 		err(1, "stdout");
 	free(buf);
 	free(r.aips);
+	if (r.conf != NULL && r.status != 0) {
+		explicit_bzero(r.conf, strlen(r.conf));
+		free(r.conf);
+		r.conf = NULL;
+	}
+	if (conf != NULL)
+		*conf = r.conf;
 	return r.status;
+}
+
+/*
+ * Standard output of a peer command carries a private key, or a QR code
+ * of one: it gets this buffer instead of one stdio allocates, so that it
+ * can be wiped.  stdio uses it up to exit, hence static.
+ */
+static char	 stdout_buf[BUFSIZ];
+
+/* Before anything is written to stdout. */
+static void
+stdout_wipeable(void)
+{
+	if (setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf)) != 0)
+		err(1, "setvbuf");
+}
+
+/* Drops what a failed write left in the buffer: exit must not retry. */
+static void
+stdout_wipe(void)
+{
+	fpurge(stdout);
+	explicit_bzero(stdout_buf, sizeof(stdout_buf));
+}
+
+static int
+stdout_done(void)
+{
+	int	 rv = 0;
+
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		warn("stdout");
+		rv = 1;
+	}
+	stdout_wipe();
+	return rv;
+}
+
+/* "peer NAME conf": the text as wgd sent it. */
+static int
+peer_conf(const char *conf)
+{
+	fputs(conf, stdout);
+	return stdout_done();
+}
+
+/* "peer NAME qr": UTF-8 half blocks, as qrencode -t UTF8 draws them. */
+static int
+peer_qr(const struct parse_result *res, const char *conf)
+{
+	if (qr_write_terminal(conf, stdout) == -1) {
+		if (errno == EMSGSIZE)
+			warnx("the configuration of peer %s is too long for "
+			    "a QR code", res->name);
+		else if (errno == ENOMEM)
+			warn(NULL);
+		else
+			warn("stdout");
+		stdout_wipe();
+		return 1;
+	}
+	return stdout_done();
+}
+
+/*
+ * "peer NAME png FILE": the PNG the WireGuard apps scan.  A new FILE is
+ * made 0600, as it holds a private key; an existing one is truncated and
+ * keeps its mode, with a warning (as genkey's) if others may read it.
+ * The stream is unbuffered: libpng writes whole chunks, and stdio would
+ * otherwise keep a copy of the image that nothing wipes.
+ */
+static int
+peer_png(const struct parse_result *res, const char *conf)
+{
+	struct stat	 st;
+	FILE		*fp;
+	int		 fd;
+
+	if ((fd = open(res->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) == -1) {
+		warn("%s", res->file);
+		return 1;
+	}
+	if (fstat(fd, &st) == -1 || (fp = fdopen(fd, "w")) == NULL) {
+		warn("%s", res->file);
+		close(fd);
+		return 1;
+	}
+	setvbuf(fp, NULL, _IONBF, 0);
+	if (S_ISREG(st.st_mode) && (st.st_mode & S_IRWXO))
+		warnx("%s: writing a private key to a file others can read",
+		    res->file);
+	if (qr_write_png(conf, fp) == -1) {
+		if (errno == EMSGSIZE)
+			warnx("%s: the configuration of peer %s is too long "
+			    "for a QR code", res->file, res->name);
+		else
+			warn("%s", res->file);
+		fclose(fp);
+		return 1;
+	}
+	/* A FILE such as /dev/stdout may be a pipe, which has no fsync. */
+	if (S_ISREG(st.st_mode) && fsync(fd) == -1) {
+		warn("%s", res->file);
+		fclose(fp);
+		return 1;
+	}
+	if (fclose(fp) == EOF) {
+		warn("%s", res->file);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+peer_output(const struct parse_result *res, const char *conf)
+{
+	switch (res->action) {
+	case PEER_CONF:
+		return peer_conf(conf);
+	case PEER_QR:
+		return peer_qr(res, conf);
+	case PEER_PNG:
+		return peer_png(res, conf);
+	default:
+		errx(1, "%s: not a peer command", __func__);
+	}
 }
 
 int
@@ -332,6 +515,7 @@ main(int argc, char *argv[])
 	struct parse_result	*res;
 	struct imsgbuf		 ibuf;
 	const char		*sockpath = WGD_SOCKET;
+	char			*conf;
 	int			 ch, fd, json = 0, status;
 
 	while ((ch = getopt(argc, argv, "+js:")) != -1) {
@@ -371,6 +555,9 @@ main(int argc, char *argv[])
 		break;
 	}
 
+	if (res->action == PEER_CONF || res->action == PEER_QR)
+		stdout_wipeable();
+
 	fd = ctl_connect(sockpath);
 	imsg_init(&ibuf, fd);
 	ctl_request(&ibuf, res);
@@ -379,10 +566,20 @@ main(int argc, char *argv[])
 	case SHOW_ONE_IFACE:
 	case SHOW_ONE_PEER:
 		status = ctl_replies(&ibuf,
-		    res->json ? &output_json : &output_text);
+		    res->json ? &output_json : &output_text, NULL);
+		break;
+	case PEER_CONF:
+	case PEER_QR:
+	case PEER_PNG:
+		status = ctl_replies(&ibuf, NULL, &conf);
+		if (status == 0) {
+			status = peer_output(res, conf);
+			explicit_bzero(conf, strlen(conf));
+			free(conf);
+		}
 		break;
 	default:
-		status = ctl_replies(&ibuf, NULL);
+		status = ctl_replies(&ibuf, NULL, NULL);
 		break;
 	}
 	imsg_clear(&ibuf);

@@ -6,8 +6,9 @@
  * listens on socket and returns once it does (so the caller knows wgctl
  * may connect), while a child accepts one connection, writes the request
  * it reads to log as one line ("show all", "show peer NAME", "reload",
- * "log verbose 1", ...) and answers with the scenario's canned replies,
- * well-formed or not.  The child gives up after ten seconds.
+ * "log verbose 1", "peer conf NAME", ...) and answers with the
+ * scenario's canned replies, well-formed or not.  The child gives up
+ * after ten seconds.
  *
  * The replies are built from wgd.h's structs, so they have its sizes;
  * the "bad-*-short" and "-long" scenarios are a byte off of those.
@@ -562,6 +563,132 @@ sc_with_fd(void)
 	send_end(0);
 }
 
+/*
+ * A client configuration as wgd writes one, with made-up keys (the bytes
+ * 0..31, 32..63 and 64..95 in base64), and a reply for it.
+ */
+#define PEER_CONF_TEXT \
+	"[Interface]\n" \
+	"Address = 10.13.13.2/32, fd00:13::2/128\n" \
+	"PrivateKey = AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n" \
+	"DNS = 10.13.13.1\n" \
+	"\n" \
+	"[Peer]\n" \
+	"PublicKey = ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=\n" \
+	"PresharedKey = QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8=\n" \
+	"Endpoint = vpn.example.org:51820\n" \
+	"AllowedIPs = 0.0.0.0/0, ::/0\n" \
+	"PersistentKeepalive = 25\n"
+
+static void
+sc_peer_conf(void)
+{
+	send_text(IMSG_CTL_CONF, PEER_CONF_TEXT);
+	send_end(0);
+}
+
+/* The most a reply carries: more than a QR code holds. */
+static void
+sc_peer_conf_huge(void)
+{
+	char	*text;
+
+	if ((text = malloc(IMSG_MAXDATA)) == NULL)
+		err(1, NULL);
+	memset(text, 'a', IMSG_MAXDATA - 1);
+	text[IMSG_MAXDATA - 1] = '\0';
+	send_text(IMSG_CTL_CONF, text);
+	send_end(0);
+	free(text);
+}
+
+static void
+sc_peer_unknown(void)
+{
+	send_text(IMSG_CTL_ERROR, "no peer named \"nobody\"");
+	send_end(1);
+}
+
+static void
+sc_peer_restricted(void)
+{
+	send_text(IMSG_CTL_ERROR, "peer configurations are not given out on "
+	    "the restricted socket");
+	send_end(1);
+}
+
+static void
+sc_conf_unterminated(void)
+{
+	send_msg(IMSG_CTL_CONF, PEER_CONF_TEXT, strlen(PEER_CONF_TEXT));
+	send_end(0);
+}
+
+static void
+sc_conf_empty(void)
+{
+	send_text(IMSG_CTL_CONF, "");
+	send_end(0);
+}
+
+static void
+sc_conf_no_payload(void)
+{
+	send_msg(IMSG_CTL_CONF, NULL, 0);
+	send_end(0);
+}
+
+static void
+sc_conf_inner_nul(void)
+{
+	send_msg(IMSG_CTL_CONF, "[Interface]\n\0x\n", 16);
+	send_end(0);
+}
+
+static void
+sc_conf_twice(void)
+{
+	send_text(IMSG_CTL_CONF, PEER_CONF_TEXT);
+	send_text(IMSG_CTL_CONF, PEER_CONF_TEXT);
+	send_end(0);
+}
+
+/* Success with nothing to print. */
+static void
+sc_conf_missing(void)
+{
+	send_end(0);
+}
+
+static void
+sc_conf_with_line(void)
+{
+	send_text(IMSG_CTL_LINE, "hello");
+	send_text(IMSG_CTL_CONF, PEER_CONF_TEXT);
+	send_end(0);
+}
+
+static void
+sc_conf_with_iface(void)
+{
+	send_iface("wg0", 0, 51820);
+	send_text(IMSG_CTL_CONF, PEER_CONF_TEXT);
+	send_end(0);
+}
+
+static void
+sc_conf_with_fd(void)
+{
+	int	 fd;
+
+	if ((fd = open("/dev/null", O_RDONLY)) == -1)
+		err(1, "/dev/null");
+	if (imsg_compose(&ibuf, IMSG_CTL_CONF, 0, 0, fd, PEER_CONF_TEXT,
+	    sizeof(PEER_CONF_TEXT)) == -1)
+		err(1, "imsg_compose");
+	send_end(0);
+}
+
 static const struct scenario {
 	const char	*name;
 	void		(*send)(void);
@@ -609,6 +736,19 @@ static const struct scenario {
 	{ "bad-request-type",		sc_request_type },
 	{ "bad-header",			sc_bad_header },
 	{ "bad-with-fd",		sc_with_fd },
+	{ "peer-conf",			sc_peer_conf },
+	{ "peer-conf-huge",		sc_peer_conf_huge },
+	{ "peer-unknown",		sc_peer_unknown },
+	{ "peer-restricted",		sc_peer_restricted },
+	{ "bad-conf-unterminated",	sc_conf_unterminated },
+	{ "bad-conf-empty",		sc_conf_empty },
+	{ "bad-conf-no-payload",	sc_conf_no_payload },
+	{ "bad-conf-inner-nul",		sc_conf_inner_nul },
+	{ "bad-conf-twice",		sc_conf_twice },
+	{ "bad-conf-missing",		sc_conf_missing },
+	{ "bad-conf-with-line",		sc_conf_with_line },
+	{ "bad-conf-with-iface",	sc_conf_with_iface },
+	{ "bad-conf-with-fd",		sc_conf_with_fd },
 	{ NULL,				NULL }
 };
 
@@ -616,8 +756,9 @@ static const struct scenario {
 static void
 log_request(const struct imsg *imsg)
 {
-	struct ctl_show	 show;
-	int		 verbose;
+	struct ctl_show		 show;
+	struct ctl_peer_req	 req;
+	int			 verbose;
 
 	switch (imsg->hdr.type) {
 	case IMSG_CTL_SHOW:
@@ -646,6 +787,13 @@ log_request(const struct imsg *imsg)
 			printf("bad log request\n");
 		else
 			printf("log verbose %d\n", verbose);
+		break;
+	case IMSG_CTL_PEER_CONF:
+		if (imsg_get_data(imsg, &req, sizeof(req)) == -1 ||
+		    !STR_TERMINATED(req.name))
+			printf("bad peer request\n");
+		else
+			printf("peer conf %s\n", req.name);
 		break;
 	default:
 		printf("type %u len %zu\n", imsg->hdr.type,

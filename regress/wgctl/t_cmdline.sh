@@ -44,6 +44,46 @@ DROPS0='"drops":{"short":0,"bad_type":0,"bad_mac1":0,"cookie_sent":0,'\
 '"io_error":0}'
 STATS0='"latest_handshake":0,"transfer_rx":0,"transfer_tx":0'
 
+# What fakewgd's peer scenarios send, to ./conf.want.
+conf_want()
+{
+	cat > conf.want <<EOF
+[Interface]
+Address = 10.13.13.2/32, fd00:13::2/128
+PrivateKey = $KEY0
+DNS = 10.13.13.1
+
+[Peer]
+PublicKey = $KEY32
+PresharedKey = $KEY64
+Endpoint = vpn.example.org:51820
+AllowedIPs = 0.0.0.0/0, ::/0
+PersistentKeepalive = 25
+EOF
+}
+
+# Fails unless zbarimg reads the QR code in image $1 as conf.want.
+# zbarimg ends what it read with a newline of its own.
+scans_to_conf()
+{
+	{ cat conf.want; echo; } > scan.want
+	atf_check -s exit:0 -o file:scan.want -e empty \
+	    zbarimg --raw -q --nodbus "$1"
+}
+
+# Turns the half blocks of file $1 into ./qr.map, a letter a cell: U
+# (upper half light), L (lower half light), F (full), D (dark, blank).
+# Fails on any other character.
+qr_map()
+{
+	sed -e 's/\xe2\x96\x80/U/g' -e 's/\xe2\x96\x84/L/g' \
+	    -e 's/\xe2\x96\x88/F/g' -e 's/ /D/g' "$1" > qr.map
+	if LC_ALL=C grep -q '[^ULFD]' qr.map; then
+		cat "$1" >&2
+		atf_fail "not only half blocks and spaces"
+	fi
+}
+
 atf_test_case no_daemon
 no_daemon_head()
 {
@@ -53,13 +93,15 @@ no_daemon_body()
 {
 	use_build
 	for cmd in "show" "show interface wg0" "show peer laptop" "reload" \
-	    "log verbose" "log brief" "-j show"; do
+	    "log verbose" "log brief" "-j show" "peer laptop conf" \
+	    "peer laptop qr" "peer laptop png out.png"; do
 		atf_check -s exit:1 -o empty -e save:err \
 		    wgctl -s /nonexistent/wgd.sock $cmd
 		one_line err
 		grep -q '^wgctl: connect /nonexistent/wgd.sock: ' err ||
 		    atf_fail "$cmd: $(cat err)"
 	done
+	[ ! -e out.png ] || atf_fail "png made its file without a reply"
 	# Not a socket, and a path too long for one.
 	touch plain
 	atf_check -s exit:1 -o empty -e match:'^wgctl: connect plain: ' \
@@ -93,8 +135,10 @@ bad_words_body()
 		grep -q -- "$want" err ||
 		    atf_fail "wgctl $words: want '$want', got: $(cat err)"
 	done <<EOF
-frobnicate|unknown argument "frobnicate": valid are genkey, genpsk, log,
+frobnicate|unknown argument "frobnicate": valid are genkey, genpsk, log, peer, pubkey, reload, show
 gen|ambiguous argument "gen"
+p|ambiguous argument "p": valid are
+p laptop conf|ambiguous argument "p"
 ''|unknown argument ""
 show frob|unknown argument "frob": valid are interface, peer
 show wg0|unknown argument "wg0"
@@ -114,6 +158,21 @@ show interface ''|bad interface name ""
 show interface 0123456789abcdef|bad interface name "0123456789abcdef"
 show interface a/b|bad interface name "a/b"
 show interface wg:0|bad interface name "wg:0"
+peer|missing argument: a peer name
+peer laptop|missing argument: one of conf, png, qr
+pe laptop -j|missing argument: one of conf, png, qr
+peer laptop frob|unknown argument "frob": valid are conf, png, qr
+peer laptop p|missing argument: a file name
+peer laptop png|missing argument: a file name
+peer laptop png -j|missing argument: a file name
+peer laptop png ''|bad file name ""
+peer laptop png a b|unexpected argument "b"
+peer laptop conf x|unexpected argument "x"
+peer laptop qr x|unexpected argument "x"
+peer 'lap top' conf|bad peer name "lap top"
+peer '' conf|bad peer name ""
+peer $long qr|bad peer name "$long"
+peer conf|missing argument: one of conf, png, qr
 EOF
 	atf_check -s exit:1 -o empty -e match:'^usage: wgctl' wgctl -x show
 	atf_check -s exit:1 -o empty -e match:'^usage: wgctl' wgctl -s
@@ -425,6 +484,255 @@ bad_replies_body()
 	done
 }
 
+atf_test_case peer_conf
+peer_conf_head()
+{
+	atf_set "descr" "peer NAME conf prints the client configuration exactly as wgd sent it; its abbreviations send the same request"
+}
+peer_conf_body()
+{
+	use_build
+	conf_want
+	for words in "peer laptop conf" "pe laptop c" "peer laptop co" \
+	    "-j peer laptop conf" "peer laptop conf -j"; do
+		serve peer-conf
+		atf_check -s exit:0 -o file:conf.want -e empty \
+		    wgctl -s sock $words
+		atf_check -o inline:"peer conf laptop\n" cat req
+	done
+	# Peer names are checked as show checks them, and may be keywords.
+	for name in a.B_c-9 conf png qr peer $(printf 'a%.0s' $(seq 64)); do
+		serve peer-conf
+		atf_check -s exit:0 -o file:conf.want -e empty \
+		    wgctl -s sock peer $name conf
+		atf_check -o inline:"peer conf $name\n" cat req
+	done
+	# qr and png send the same request.
+	serve peer-conf
+	atf_check -s exit:0 -o not-empty -e empty wgctl -s sock pe laptop q
+	atf_check -o inline:"peer conf laptop\n" cat req
+	serve peer-conf
+	atf_check -s exit:0 -o empty -e empty wgctl -s sock pe laptop pn f.png
+	atf_check -o inline:"peer conf laptop\n" cat req
+	# Too long for a QR code is not too long to print.
+	serve peer-conf-huge
+	atf_check -s exit:0 -o save:out -e empty wgctl -s sock peer big conf
+	[ "$(wc -c < out)" -gt 2953 ] || atf_fail "short output"
+	atf_check -o empty tr -d a < out
+}
+
+atf_test_case peer_qr
+peer_qr_head()
+{
+	atf_set "descr" "peer NAME qr prints lines of equal width of UTF-8 half blocks and spaces, with a light quiet zone around the code"
+}
+peer_qr_body()
+{
+	use_build
+	serve peer-conf
+	atf_check -s exit:0 -o save:out -e empty wgctl -s sock peer laptop qr
+	qr_map out
+	set -- $(awk '{ print length }' qr.map | sort -u)
+	[ $# -eq 1 ] || atf_fail "lines of several widths: $*"
+	cols=$1
+	lines=$(wc -l < qr.map)
+	# A code is 21 to 177 modules, an odd number, and 4 more on each
+	# side; a line holds two module rows.
+	[ $cols -ge 29 ] && [ $cols -le 185 ] && [ $((cols % 2)) -eq 1 ] ||
+	    atf_fail "$cols columns"
+	[ $lines -eq $(((cols + 1) / 2)) ] ||
+	    atf_fail "$lines lines of $cols columns"
+	# The quiet zone: 4 light modules on every side, and a light half
+	# below the last module row.
+	full=$(printf 'F%.0s' $(seq $cols))
+	[ "$(sed -n 1p qr.map)" = "$full" ] &&
+	    [ "$(sed -n 2p qr.map)" = "$full" ] &&
+	    [ "$(sed -n '$p' qr.map)" = "$full" ] ||
+	    atf_fail "no light quiet zone above or below"
+	if grep -v '^FFFF.*FFFF$' qr.map | grep -q .; then
+		atf_fail "no light quiet zone left or right"
+	fi
+	# Too long for a QR code: one line, nothing printed.
+	serve peer-conf-huge
+	atf_check -s exit:1 -o empty \
+	    -e inline:"wgctl: the configuration of peer big is too long for a QR code\n" \
+	    wgctl -s sock peer big qr
+}
+
+atf_test_case peer_qr_scans
+peer_qr_scans_head()
+{
+	atf_set "descr" "the QR code that peer NAME qr prints, drawn as an image, reads back as the client configuration"
+	atf_set "require.progs" "zbarimg"
+}
+peer_qr_scans_body()
+{
+	use_build
+	conf_want
+	serve peer-conf
+	atf_check -s exit:0 -o save:out -e empty wgctl -s sock peer laptop qr
+	qr_map out
+	# A PBM, 1 for black: drawn halves are light, blank ones dark; a
+	# module 4 pixels square, as zbar wants more than one.
+	awk -v s=4 '
+	{
+		up = lo = ""
+		for (i = 1; i <= length($0); i++) {
+			c = substr($0, i, 1)
+			u = (c == "U" || c == "F") ? "0 " : "1 "
+			l = (c == "L" || c == "F") ? "0 " : "1 "
+			for (k = 0; k < s; k++) {
+				up = up u
+				lo = lo l
+			}
+		}
+		row[++n] = up
+		row[++n] = lo
+		w = length($0) * s
+	}
+	END {
+		printf "P1\n%d %d\n", w, n * s
+		for (j = 1; j <= n; j++)
+			for (k = 0; k < s; k++)
+				print row[j]
+	}' qr.map > qr.pbm
+	scans_to_conf qr.pbm
+}
+
+atf_test_case peer_png
+peer_png_head()
+{
+	atf_set "descr" "peer NAME png FILE writes a PNG that reads back as the client configuration, mode 0600 whatever the umask"
+	atf_set "require.progs" "zbarimg"
+}
+peer_png_body()
+{
+	use_build
+	conf_want
+	printf '\211PNG\r\n\032\n' > magic
+	for mask in 022 000 077; do
+		rm -f out.png
+		serve peer-conf
+		atf_check -s exit:0 -o empty -e empty \
+		    -x "umask $mask && wgctl -s sock peer laptop png out.png"
+		atf_check -o inline:"600\n" stat -c %a out.png
+		atf_check -o file:magic head -c 8 out.png
+		scans_to_conf out.png
+	done
+	# An existing file is truncated: nothing of the old one stays.
+	head -c 100000 /dev/zero > old.png
+	chmod 600 old.png
+	serve peer-conf
+	atf_check -s exit:0 -o empty -e empty \
+	    wgctl -s sock peer laptop png old.png
+	atf_check -o inline:"600\n" stat -c %a old.png
+	[ "$(wc -c < old.png)" -lt 100000 ] || atf_fail "old.png not truncated"
+	scans_to_conf old.png
+	# One that others may read keeps its mode, with a warning.
+	: > shared.png
+	chmod 644 shared.png
+	serve peer-conf
+	atf_check -s exit:0 -o empty -e save:err \
+	    wgctl -s sock peer laptop png shared.png
+	one_line err
+	atf_check -o match:'^wgctl: shared.png: .*others can read' cat err
+	atf_check -o inline:"644\n" stat -c %a shared.png
+	scans_to_conf shared.png
+	# A pipe, which has no fsync.
+	serve peer-conf
+	atf_check -s exit:0 -o empty -e empty \
+	    -x "wgctl -s sock peer laptop png /dev/stdout | cat > piped.png"
+	scans_to_conf piped.png
+}
+
+atf_test_case peer_png_errors
+peer_png_errors_head()
+{
+	atf_set "descr" "peer NAME png FILE that cannot be written fails with 'wgctl: FILE: reason' and exit 1"
+}
+peer_png_errors_body()
+{
+	use_build
+	serve peer-conf
+	atf_check -s exit:1 -o empty \
+	    -e inline:"wgctl: nodir/out.png: No such file or directory\n" \
+	    wgctl -s sock peer laptop png nodir/out.png
+	mkdir dir
+	serve peer-conf
+	atf_check -s exit:1 -o empty -e inline:"wgctl: dir: Is a directory\n" \
+	    wgctl -s sock peer laptop png dir
+	if [ -w /dev/full ]; then
+		serve peer-conf
+		atf_check -s exit:1 -o empty \
+		    -e inline:"wgctl: /dev/full: No space left on device\n" \
+		    wgctl -s sock peer laptop png /dev/full
+	fi
+	serve peer-conf-huge
+	atf_check -s exit:1 -o empty \
+	    -e inline:"wgctl: big.png: the configuration of peer big is too long for a QR code\n" \
+	    wgctl -s sock peer big png big.png
+}
+
+atf_test_case peer_errors
+peer_errors_head()
+{
+	atf_set "descr" "wgd's refusal of a peer command is one line and exit 1, with nothing printed and no file made"
+}
+peer_errors_body()
+{
+	use_build
+	for cmd in conf qr "png out.png"; do
+		serve peer-unknown
+		atf_check -s exit:1 -o empty \
+		    -e inline:'wgctl: no peer named "nobody"\n' \
+		    wgctl -s sock peer nobody $cmd
+		atf_check -o inline:"peer conf nobody\n" cat req
+		serve peer-restricted
+		atf_check -s exit:1 -o empty -e save:err \
+		    wgctl -s sock peer laptop $cmd
+		one_line err
+		atf_check -o match:'restricted socket' cat err
+		serve silent-failure
+		atf_check -s exit:1 -o empty -e save:err \
+		    wgctl -s sock peer laptop $cmd
+		one_line err
+	done
+	[ ! -e out.png ] || atf_fail "png made its file after an error"
+}
+
+atf_test_case peer_bad_replies
+peer_bad_replies_head()
+{
+	atf_set "descr" "a malformed reply to a peer command, or a configuration in reply to another command, is refused and nothing of it is printed"
+}
+peer_bad_replies_body()
+{
+	use_build
+	for sc in bad-conf-unterminated bad-conf-empty bad-conf-no-payload \
+	    bad-conf-inner-nul bad-conf-twice bad-conf-missing \
+	    bad-conf-with-line bad-conf-with-iface bad-conf-with-fd \
+	    show lines eof-midway bad-status-2 bad-end-short \
+	    bad-unknown-type bad-header; do
+		for cmd in conf qr "png out.png"; do
+			serve $sc
+			atf_check -s exit:1 -o empty \
+			    -e inline:"wgctl: bad reply from wgd\n" \
+			    wgctl -s sock peer laptop $cmd
+		done
+	done
+	[ ! -e out.png ] || atf_fail "png made its file for a bad reply"
+	# A configuration answers a peer request, nothing else.
+	for cmd in show "-j show" "show peer laptop" reload "log verbose"; do
+		serve peer-conf
+		atf_check -s exit:1 -o empty \
+		    -e inline:"wgctl: bad reply from wgd\n" wgctl -s sock $cmd
+	done
+	serve eof
+	atf_check -s exit:1 -o empty \
+	    -e inline:"wgctl: wgd closed the connection\n" \
+	    wgctl -s sock peer laptop conf
+}
+
 atf_test_case early_eof
 early_eof_head()
 {
@@ -454,5 +762,12 @@ atf_init_test_cases()
 	atf_add_test_case daemon_errors
 	atf_add_test_case reload_lines
 	atf_add_test_case bad_replies
+	atf_add_test_case peer_conf
+	atf_add_test_case peer_qr
+	atf_add_test_case peer_qr_scans
+	atf_add_test_case peer_png
+	atf_add_test_case peer_png_errors
+	atf_add_test_case peer_errors
+	atf_add_test_case peer_bad_replies
 	atf_add_test_case early_eof
 }
