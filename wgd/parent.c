@@ -22,6 +22,7 @@
 
 #include "clientconf.h"
 #include "log.h"
+#include "masq.h"
 #include "netlink.h"
 #include "parent.h"
 #include "proc.h"
@@ -376,6 +377,7 @@ parent_shutdown(struct wgd *env, int status)
 		kill(env->control_pid, SIGTERM);
 	reap(env, &env->engine_pid);
 	reap(env, &env->control_pid);
+	masq_teardown();
 	remove_sockets();
 	if (env->nl != NULL)
 		nl_close(env->nl);
@@ -512,6 +514,7 @@ parent_main(struct wgd *env, void (*ready)(void))
 	signal_add(&ev_chld, NULL);
 	parent_env = env;
 	atexit(remove_sockets);
+	atexit(masq_teardown);
 
 	env->engine_pid = proc_start(PROC_ENGINE, env->conf->user,
 	    env->debug, env->verbose, &efd);
@@ -544,6 +547,9 @@ parent_main(struct wgd *env, void (*ready)(void))
 	}
 	TAILQ_FOREACH(ifc, &env->conf->ifaces, entry)
 		iface_update(env, NULL, ifc, 1);
+	/* LAN access is a convenience: without it the tunnel still works. */
+	if (masq_apply(env->conf) == -1)
+		log_warnx("masquerade: not fully set up (see above)");
 	parent_send_config(env, env->conf, fds, n);
 	free(fds);
 

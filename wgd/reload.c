@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "log.h"
+#include "masq.h"
 #include "parent.h"
 #include "provision.h"
 
@@ -289,6 +290,9 @@ reload(struct wgd *env, uint32_t id)
 	config_free(env->conf);
 	env->conf = new;
 	resolve_all(env);
+	if (masq_apply(env->conf) == -1)
+		parent_reply(env, id, 1, "masquerade: not fully applied (see "
+		    "the log)");
 	ports_prune(env, env->conf);
 	parent_reply_end(env, id, 0);
 	log_info("configuration reloaded");

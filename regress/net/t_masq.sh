@@ -1,0 +1,309 @@
+#! /usr/bin/env atf-sh
+#
+# LAN access (masquerade on "IF"): a wireguard-go peer (B) reaches a
+# host (L, 192.168.77.2 and fd00:177::2) on the server's LAN through
+# the tunnel, and that host sees the server's LAN address (vL,
+# 192.168.77.1 and fd00:177::1) as the source; the same behind Docker's
+# FORWARD DROP; and when wgd stops or the option goes, the table, the
+# DOCKER-USER rules and the sysctls are as they were, nothing else
+# touched.
+
+. "$(atf_get_srcdir)/lib.sh"
+
+# fail_with MESSAGE FILE...: the files on stderr, one line for atf.
+fail_with()
+{
+	msg=$1
+	shift
+	cat "$@" >&2
+	atf_fail "$msg (see stderr)"
+}
+
+masq_head()
+{
+	atf_set "require.user" "root"
+	atf_set "require.progs" "ip wg wireguard-go ping nft iptables ip6tables"
+}
+
+# lan_setup: the LAN namespace L behind A's vL.  L has no route to the
+# tunnel's subnets: only a source address on vL can get an answer.
+lan_setup()
+{
+	L="wgnL$$"
+	echo "$L" >> netns
+	ip netns add "$L" || atf_fail "ip netns add"
+	ip -n "$L" link set lo up
+	ip link add vL netns "$A" type veth peer name vH netns "$L" ||
+	    atf_fail "ip link add veth"
+	ip -n "$A" addr add 192.168.77.1/24 dev vL
+	ip -n "$A" addr add fd00:177::1/64 dev vL nodad
+	ip -n "$L" addr add 192.168.77.2/24 dev vH
+	ip -n "$L" addr add fd00:177::2/64 dev vH nodad
+	ip -n "$A" link set vL up
+	ip -n "$L" link set vH up
+	# What the LAN host sees: echo requests counted by source.
+	ip netns exec "$L" nft -f - <<'EOF' || atf_fail "nft in the LAN"
+table inet seen {
+counter lan4 { }
+counter lan6 { }
+counter other4 { }
+counter other6 { }
+chain input {
+	type filter hook input priority filter; policy accept;
+	icmp type echo-request ip saddr 192.168.77.1 counter name lan4
+	icmp type echo-request ip saddr != 192.168.77.1 counter name other4
+	icmpv6 type echo-request ip6 saddr fd00:177::1 counter name lan6
+	icmpv6 type echo-request ip6 saddr != fd00:177::1 counter name other6
+}
+}
+EOF
+	# Known values to come back to: a new namespace may have inherited
+	# the host's IPv4 forwarding.
+	ip netns exec "$A" sh -c 'echo 0 > /proc/sys/net/ipv4/ip_forward &&
+	    echo 0 > /proc/sys/net/ipv6/conf/all/forwarding &&
+	    echo 1 > /proc/sys/net/ipv6/conf/vL/accept_ra' ||
+	    atf_fail "cannot set A's sysctls"
+}
+
+# seen COUNTER: packets counted in the LAN host.
+seen()
+{
+	ip netns exec "$L" nft list counter inet seen "$1" |
+	    sed -n 's/.*packets \([0-9]*\).*/\1/p'
+}
+
+# masq_conf [LINE]: wgd.conf for A with LINE at the interface level.
+masq_conf()
+{
+	wgd_conf ''
+	awk -v line="$1" '{ print } /^\tlisten-port / { print "\t" line }' \
+	    wgd.conf > wgd.conf.new && mv wgd.conf.new wgd.conf
+}
+
+# server_client: wgd in A, wireguard-go in B with a route to the LAN.
+server_client()
+{
+	wgd_start
+	go_start endpoint 192.168.241.1:51820
+	ip netns exec "$B" wg set "$GODEV" peer "$(wgd_pubkey)" allowed-ips \
+	    10.77.0.1/32,fd00:77::1/128,192.168.77.0/24,fd00:177::/64 ||
+	    atf_fail "wg set"
+	ip -n "$B" route add 192.168.77.0/24 dev "$GODEV"
+	ip -n "$B" route add fd00:177::/64 dev "$GODEV"
+}
+
+# wgd sets masquerade up before it says it is ready.
+masq_start()
+{
+	:
+}
+
+masq_reload()
+{
+	wgctl reload > reload.out 2>&1 || fail_with "reload failed" reload.out
+}
+
+# SIGTERM: wgd undoes it all before it exits.
+masq_stop()
+{
+	kill -TERM "$(cat wgd.pid)"
+	wait "$(cat wgd.pid)" || fail_with "wgd did not exit cleanly" wgd.log
+	rm wgd.pid
+}
+
+masq_cleanup()
+{
+	net_cleanup
+}
+
+# sysctls: forwarding (IPv4, IPv6) and vL's accept_ra in A.
+sysctls()
+{
+	ip netns exec "$A" cat /proc/sys/net/ipv4/ip_forward \
+	    /proc/sys/net/ipv6/conf/all/forwarding \
+	    /proc/sys/net/ipv6/conf/vL/accept_ra | tr '\n' ' '
+}
+
+# lan_reached: B pings L over IPv4 and IPv6, and L saw vL's addresses.
+lan_reached()
+{
+	ping_ok "$B" 192.168.77.2
+	ping_ok "$B" fd00:177::2
+	[ "$(seen lan4)" -ge 3 ] || atf_fail "no echo from 192.168.77.1"
+	[ "$(seen lan6)" -ge 3 ] || atf_fail "no echo from fd00:177::1"
+	[ "$(seen other4)" -eq 0 ] || atf_fail "IPv4 echo not masqueraded"
+	[ "$(seen other6)" -eq 0 ] || atf_fail "IPv6 echo not masqueraded"
+}
+
+lan_unreached()
+{
+	! ip netns exec "$B" ping -c 1 -W 1 192.168.77.2 >/dev/null 2>&1 ||
+	    atf_fail "the LAN is still reachable"
+}
+
+# A's own firewall, Docker-like: FORWARD drops, DOCKER-USER decides
+# first and holds a rule of the admin's.
+docker_setup()
+{
+	for t in iptables ip6tables; do
+		ip netns exec "$A" $t -P FORWARD DROP &&
+		ip netns exec "$A" $t -N DOCKER-USER &&
+		ip netns exec "$A" $t -A DOCKER-USER -j RETURN &&
+		ip netns exec "$A" $t -A FORWARD -j DOCKER-USER ||
+		    atf_fail "$t: Docker-like chains"
+	done
+	ip netns exec "$A" iptables -I DOCKER-USER -s 198.51.100.7 -j DROP
+	ip netns exec "$A" ip6tables -I DOCKER-USER -s 2001:db8::7 -j DROP
+}
+
+firewall()
+{
+	ip netns exec "$A" iptables -S
+	ip netns exec "$A" ip6tables -S
+}
+
+atf_test_case lan_access cleanup
+lan_access_head()
+{
+	masq_head
+	atf_set "descr" "a peer reaches a LAN host, which sees the" \
+	    "server's LAN address; stopping puts every sysctl back"
+}
+lan_access_body()
+{
+	net_setup
+	lan_setup
+	ip netns exec "$A" nft add table inet keep
+	ip netns exec "$A" nft add chain inet keep c \
+	    '{ type filter hook forward priority 10; policy accept; }'
+	ip netns exec "$A" nft add rule inet keep c iifname nothere drop
+	nft_before=$(ip netns exec "$A" nft list table inet keep)
+	before=$(sysctls)
+	[ "$before" = "0 0 1 " ] || atf_fail "unexpected start: $before"
+	masq_conf 'masquerade on "vL"'
+	server_client
+	masq_start
+	[ "$(sysctls)" = "1 1 2 " ] || atf_fail "sysctls: $(sysctls)"
+	ip netns exec "$A" nft list table inet wgd > table ||
+	    atf_fail "no table inet wgd"
+	grep -q 'iifname "wgt0" oifname "vL" .*masquerade' table ||
+	    fail_with "no masquerade rule" table
+	lan_reached
+
+	masq_stop
+	! ip netns exec "$A" nft list table inet wgd >/dev/null 2>&1 ||
+	    atf_fail "table inet wgd is still there"
+	[ "$(sysctls)" = "$before" ] || atf_fail "sysctls: $(sysctls)"
+	[ "$(ip netns exec "$A" nft list table inet keep)" = "$nft_before" ] ||
+	    atf_fail "table inet keep changed"
+}
+lan_access_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	masq_cleanup
+}
+
+atf_test_case docker cleanup
+docker_head()
+{
+	masq_head
+	atf_set "descr" "behind Docker's FORWARD DROP, the tunnel is" \
+	    "accepted in DOCKER-USER, and only wgd's rules leave"
+}
+docker_body()
+{
+	net_setup
+	lan_setup
+	docker_setup
+	# Docker turns IPv4 forwarding on, and an admin's accept_ra 0
+	# means no RAs: wgd leaves both so, and puts back only IPv6's.
+	ip netns exec "$A" sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward &&
+	    echo 0 > /proc/sys/net/ipv6/conf/vL/accept_ra'
+	before=$(sysctls)
+	[ "$before" = "1 0 0 " ] || atf_fail "unexpected start: $before"
+	fw_before=$(firewall)
+	masq_conf 'masquerade on "vL"'
+	server_client
+	masq_start
+	[ "$(sysctls)" = "1 1 0 " ] || atf_fail "sysctls: $(sysctls)"
+	for t in iptables ip6tables; do
+		ip netns exec "$A" $t -S DOCKER-USER > rules
+		[ "$(grep -c -- '--comment wgd' rules)" -eq 2 ] ||
+		    fail_with "$t: not 2 rules of wgd" rules
+		head -n 3 rules | grep -q -- '-i wgt0 .*--comment wgd' ||
+		    fail_with "$t: not first" rules
+	done
+	lan_reached
+
+	masq_stop
+	firewall > fw_after
+	[ "$(cat fw_after)" = "$fw_before" ] ||
+	    fail_with "the firewall changed" fw_after
+	! ip netns exec "$A" nft list table inet wgd >/dev/null 2>&1 ||
+	    atf_fail "table inet wgd is still there"
+	[ "$(sysctls)" = "$before" ] || atf_fail "sysctls: $(sysctls)"
+}
+docker_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	masq_cleanup
+}
+
+atf_test_case reload cleanup
+reload_head()
+{
+	masq_head
+	atf_set "descr" "a reload without masquerade undoes it all;" \
+	    "one with it brings it back"
+}
+reload_body()
+{
+	net_setup
+	lan_setup
+	docker_setup
+	before=$(sysctls)
+	fw_before=$(firewall)
+	# What a wgd killed before it could clean up leaves behind.
+	ip netns exec "$A" iptables -I DOCKER-USER -i wgold \
+	    -m comment --comment wgd -j ACCEPT
+	ip netns exec "$A" nft add table inet wgd
+	ip netns exec "$A" nft add chain inet wgd stale
+	masq_conf 'masquerade on "vL"'
+	server_client
+	masq_start
+	! ip netns exec "$A" iptables -S DOCKER-USER | grep -q wgold ||
+	    atf_fail "a stale rule of wgd stayed"
+	! ip netns exec "$A" nft list table inet wgd | grep -q stale ||
+	    atf_fail "the stale table stayed"
+	lan_reached
+
+	masq_conf ''
+	masq_reload
+	[ "$(sysctls)" = "$before" ] || atf_fail "sysctls: $(sysctls)"
+	! ip netns exec "$A" nft list table inet wgd >/dev/null 2>&1 ||
+	    atf_fail "table inet wgd is still there"
+	firewall > fw_after
+	[ "$(cat fw_after)" = "$fw_before" ] ||
+	    fail_with "the firewall changed" fw_after
+	lan_unreached
+
+	masq_conf 'masquerade on "vL"'
+	masq_reload
+	[ "$(sysctls)" = "1 1 2 " ] || atf_fail "sysctls: $(sysctls)"
+	ping_ok "$B" 192.168.77.2
+	ping_ok "$B" fd00:177::2
+	masq_stop
+	[ "$(sysctls)" = "$before" ] || atf_fail "sysctls: $(sysctls)"
+}
+reload_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	masq_cleanup
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case lan_access
+	atf_add_test_case docker
+	atf_add_test_case reload
+}

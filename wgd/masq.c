@@ -1,0 +1,748 @@
+/*
+ * LAN access for tunnel peers: `masquerade on "IF"`, in the parent.
+ * Three parts, each made to match the configuration on every call:
+ *
+ * - Sysctls: IPv4 and IPv6 forwarding on, and accept_ra 2 on IF where it
+ *   was 1 (with forwarding on, the kernel ignores router advertisements
+ *   at 1 and the host would lose its IPv6 default route).  Each value
+ *   wgd changes is remembered and put back when no longer wanted; one
+ *   that already was as wanted is left alone, then and later.
+ * - The nftables table "inet wgd": masquerade for what comes in from the
+ *   tunnel and leaves by IF.  It is replaced whole in one transaction
+ *   (nft -f), and nothing else in nftables is ever named.
+ * - Docker sets the FORWARD policy to DROP, and an accept in our table
+ *   cannot overrule a drop in another table's chain on the same hook.
+ *   Docker leaves its DOCKER-USER chain to the admin: where it exists
+ *   (iptables or ip6tables, with the backend Docker uses too), the
+ *   tunnel's traffic is accepted there by rules carrying the comment
+ *   "wgd", which is how they are found again and removed, those only.
+ *
+ * nft and iptables are Debian's programs, found in fixed directories and
+ * run with a fixed environment, their arguments an argv, never through a
+ * shell.  The parent waits for each: a few milliseconds at start, reload
+ * and shutdown.
+ */
+
+#include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/queue.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "masq.h"
+
+#define MASQ_TABLE	"wgd"			/* table inet wgd */
+#define MASQ_COMMENT	"wgd"			/* on our DOCKER-USER rules */
+#define MASQ_CHAIN	"DOCKER-USER"
+#define MASQ_ARGS_MAX	32
+#define MASQ_SPEC_MAX	24			/* a rule, after the chain */
+#define MASQ_OUT_MAX	(1024 * 1024)		/* output kept from a program */
+#define SYSCTL_VAL_MAX	32
+#define SYSCTL_IPV4_FWD	"/proc/sys/net/ipv4/ip_forward"
+#define SYSCTL_IPV6_FWD	"/proc/sys/net/ipv6/conf/all/forwarding"
+#define SYSCTL_IPV6_DIR	"/proc/sys/net/ipv6/conf"
+
+/* A sysctl wgd changed: what it was, and what wgd wrote. */
+struct masq_sysctl {
+	TAILQ_ENTRY(masq_sysctl) entry;
+	char			 path[PATH_MAX];
+	char			 old[SYSCTL_VAL_MAX];
+	char			 set[SYSCTL_VAL_MAX];
+	int			 wanted;	/* scratch, in masq_apply */
+};
+TAILQ_HEAD(masq_sysctls, masq_sysctl);
+
+/*
+ * The parent's record of what it changed.  It outlives any one
+ * configuration, so it lives here, not in struct wgd_config.
+ */
+static struct {
+	struct masq_sysctls	 sysctls;	/* in the order changed */
+	int			 active;	/* something may be set up */
+} masq = { TAILQ_HEAD_INITIALIZER(masq.sysctls), 0 };
+
+static const char *const masq_dirs[] = {
+	"/usr/sbin", "/sbin", "/usr/bin", "/bin"
+};
+static char *const masq_envp[] = {
+	"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL
+};
+
+static int	masq_which(const char *, char *, size_t);
+static int	masq_run(const char *, const char *const [], const char *,
+		    int, char **);
+static int	masq_cmd(const char *, const char *const [], const char *);
+static int	masq_nft(const struct wgd_config *);
+static int	masq_docker(const char *, const struct wgd_config *);
+static int	masq_sysctls(const struct wgd_config *);
+static void	sysctl_release(void);
+
+/*
+ * Names go into nft's language and iptables' arguments: keep to what
+ * neither reads as quoting or a wildcard ("eth*", "eth+").
+ */
+static int
+masq_name_ok(const char *name)
+{
+	const char	*p;
+
+	if (*name == '\0')
+		return 0;
+	for (p = name; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' ||
+		    *p == '.'))
+			return 0;
+	return 1;
+}
+
+/* An interface that masquerades, with names masq_apply checked. */
+static int
+masq_on(const struct wgd_iface_conf *ifc)
+{
+	return ifc->masquerade[0] != '\0' && masq_name_ok(ifc->name) &&
+	    masq_name_ok(ifc->masquerade);
+}
+
+static int
+masq_which(const char *name, char *path, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(masq_dirs) / sizeof(masq_dirs[0]); i++) {
+		snprintf(path, len, "%s/%s", masq_dirs[i], name);
+		if (access(path, X_OK) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* Moves fd out of 0-2, where the child's own standard fds go. */
+static int
+masq_child_fd(int fd)
+{
+	return fd == -1 ? -1 : fcntl(fd, F_DUPFD, 3);
+}
+
+static void __attribute__((__noreturn__))
+masq_child(const char *path, const char *argv[], int in, int out, int quiet)
+{
+	sigset_t	 set;
+	int		 null;
+
+	sigemptyset(&set);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	if ((null = open("/dev/null", O_RDWR)) == -1 ||
+	    (null = masq_child_fd(null)) == -1 ||
+	    (in != -1 && (in = masq_child_fd(in)) == -1) ||
+	    (out = masq_child_fd(out)) == -1)
+		_exit(127);
+	if (dup2(in != -1 ? in : null, 0) == -1 || dup2(out, 1) == -1 ||
+	    dup2(quiet ? null : out, 2) == -1)
+		_exit(127);
+	closefrom(3);
+	execve(path, (char *const *)argv, masq_envp);
+	_exit(127);
+}
+
+/*
+ * Runs prog (a bare name, looked up in masq_dirs) with args (NULL
+ * ended), input on its standard input (NULL: /dev/null), and waits for
+ * it.  Its standard output, and its standard error unless quiet, come
+ * back in *outp, NUL-terminated, for the caller to free.  Returns the
+ * exit status, or -1 (logged) when it did not run or was killed.
+ */
+static int
+masq_run(const char *prog, const char *const args[], const char *input,
+    int quiet, char **outp)
+{
+	const char	*argv[MASQ_ARGS_MAX + 2];
+	char		 path[PATH_MAX], chunk[4096], *buf = NULL, *nbuf;
+	size_t		 i, len = 0, cap = 0, inlen;
+	ssize_t		 n;
+	pid_t		 pid;
+	int		 in = -1, p[2] = { -1, -1 }, status, rv = -1;
+
+	*outp = NULL;
+	if (masq_which(prog, path, sizeof(path)) == -1) {
+		log_warnx("%s: not found in /usr/sbin, /sbin, /usr/bin, /bin",
+		    prog);
+		return -1;
+	}
+	argv[0] = prog;
+	for (i = 0; args[i] != NULL; i++) {
+		if (i == MASQ_ARGS_MAX)
+			fatalx("%s: too many arguments", __func__);
+		argv[i + 1] = args[i];
+	}
+	argv[i + 1] = NULL;
+
+	/* A memory file is all read before the program ends: no deadlock. */
+	if (input != NULL) {
+		if ((in = memfd_create("wgd-masq", MFD_CLOEXEC)) == -1) {
+			log_warn("memfd_create");
+			goto done;
+		}
+		for (inlen = strlen(input); inlen > 0; inlen -= (size_t)n) {
+			if ((n = write(in, input, inlen)) == -1) {
+				log_warn("%s: write", __func__);
+				goto done;
+			}
+			input += n;
+		}
+		if (lseek(in, 0, SEEK_SET) == -1) {
+			log_warn("%s: lseek", __func__);
+			goto done;
+		}
+	}
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		log_warn("pipe2");
+		goto done;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("fork");
+		goto done;
+	}
+	if (pid == 0)
+		masq_child(path, argv, in, p[1], quiet);
+	close(p[1]);
+	p[1] = -1;
+
+	for (;;) {
+		if ((n = read(p[0], chunk, sizeof(chunk))) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("%s: read", prog);
+			break;
+		}
+		if (n == 0)
+			break;
+		if (len + (size_t)n + 1 > cap && cap < MASQ_OUT_MAX) {
+			cap = cap == 0 ? sizeof(chunk) * 2 : cap * 2;
+			if ((nbuf = realloc(buf, cap)) == NULL)
+				fatal("%s", __func__);
+			buf = nbuf;
+		}
+		if (len + (size_t)n + 1 <= cap) {
+			memcpy(buf + len, chunk, (size_t)n);
+			len += (size_t)n;
+		}
+	}
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR) {
+			log_warn("%s: waitpid", prog);
+			goto done;
+		}
+	}
+	if (WIFEXITED(status)) {
+		rv = WEXITSTATUS(status);
+		if (rv == 127)
+			log_warnx("%s: cannot run it", path);
+	} else
+		log_warnx("%s: killed by signal %d", prog, WTERMSIG(status));
+
+done:
+	if (in != -1)
+		close(in);
+	if (p[0] != -1)
+		close(p[0]);
+	if (p[1] != -1)
+		close(p[1]);
+	if (buf == NULL && (buf = strdup("")) == NULL)
+		fatal("%s", __func__);
+	buf[len] = '\0';
+	*outp = buf;
+	return rv;
+}
+
+/* Runs prog as masq_run; a failure is logged with what prog said. */
+static int
+masq_cmd(const char *prog, const char *const args[], const char *input)
+{
+	char	*out, *line, *last;
+	int	 status;
+
+	status = masq_run(prog, args, input, 0, &out);
+	if (status > 0) {
+		for (line = strtok_r(out, "\n", &last); line != NULL;
+		    line = strtok_r(NULL, "\n", &last))
+			log_warnx("%s: %s", prog, line);
+		log_warnx("%s %s %s: exit status %d", prog, args[0],
+		    args[1] != NULL ? args[1] : "", status);
+	}
+	free(out);
+	return status == 0 ? 0 : -1;
+}
+
+/*
+ * Replaces the table "inet wgd" in one transaction: made first so the
+ * delete finds it, deleted, made anew (or not, when conf is NULL or
+ * masquerades nothing).  Either all of it happens or none.
+ */
+static int
+masq_nft(const struct wgd_config *conf)
+{
+	static const char *const args[] = { "-f", "-", NULL };
+	const struct wgd_iface_conf	*ifc;
+	char				 path[PATH_MAX], *text = NULL;
+	size_t				 len;
+	FILE				*f;
+	int				 want = 0, rv;
+
+	if (conf != NULL)
+		TAILQ_FOREACH(ifc, &conf->ifaces, entry)
+			want |= masq_on(ifc);
+	if (masq_which("nft", path, sizeof(path)) == -1) {
+		if (!want)
+			return 0;
+		log_warnx("masquerade needs nft (Debian package nftables)");
+		return -1;
+	}
+
+	if ((f = open_memstream(&text, &len)) == NULL)
+		fatal("%s", __func__);
+	fprintf(f, "table inet %s\ndelete table inet %s\n", MASQ_TABLE,
+	    MASQ_TABLE);
+	if (want) {
+		fprintf(f, "table inet %s {\n", MASQ_TABLE);
+		/*
+		 * Accepting here overrules no drop elsewhere (see the top):
+		 * this chain counts what the tunnel forwards.
+		 */
+		fprintf(f, "\tchain forward {\n"
+		    "\t\ttype filter hook forward priority filter; "
+		    "policy accept;\n");
+		TAILQ_FOREACH(ifc, &conf->ifaces, entry) {
+			if (!masq_on(ifc))
+				continue;
+			fprintf(f, "\t\tiifname \"%s\" counter accept\n"
+			    "\t\toifname \"%s\" ct state established,related "
+			    "counter accept\n", ifc->name, ifc->name);
+		}
+		fprintf(f, "\t}\n\tchain postrouting {\n"
+		    "\t\ttype nat hook postrouting priority srcnat; "
+		    "policy accept;\n");
+		TAILQ_FOREACH(ifc, &conf->ifaces, entry) {
+			if (!masq_on(ifc))
+				continue;
+			fprintf(f, "\t\tiifname \"%s\" oifname \"%s\" counter "
+			    "masquerade\n", ifc->name, ifc->masquerade);
+		}
+		fprintf(f, "\t}\n}\n");
+	}
+	if (fclose(f) != 0)
+		fatal("%s", __func__);
+
+	if ((rv = masq_cmd("nft", args, text)) == -1)
+		log_warnx("nft table inet %s: cannot %s it", MASQ_TABLE,
+		    want ? "install" : "remove");
+	else
+		log_debug("nft table inet %s %s", MASQ_TABLE,
+		    want ? "installed" : "removed");
+	free(text);
+	return rv;
+}
+
+/*
+ * The DOCKER-USER rule for interface wg, in (0) or out (1), as iptables
+ * -S prints it after "-A DOCKER-USER".  Replies only go out to the
+ * tunnel, as in the forward chain of our table.
+ */
+static void
+docker_rule(const char *wg, int out, const char *spec[MASQ_ARGS_MAX])
+{
+	size_t	 i = 0;
+
+	spec[i++] = out ? "-o" : "-i";
+	spec[i++] = wg;
+	if (out) {
+		spec[i++] = "-m";
+		spec[i++] = "conntrack";
+		spec[i++] = "--ctstate";
+		spec[i++] = "RELATED,ESTABLISHED";
+	}
+	spec[i++] = "-m";
+	spec[i++] = "comment";
+	spec[i++] = "--comment";
+	spec[i++] = MASQ_COMMENT;
+	spec[i++] = "-j";
+	spec[i++] = "ACCEPT";
+	spec[i] = NULL;
+}
+
+static int
+spec_equal(const char *const a[], const char *const b[])
+{
+	size_t	 i;
+
+	for (i = 0; a[i] != NULL && b[i] != NULL; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return 0;
+	return a[i] == NULL && b[i] == NULL;
+}
+
+/* Is spec one of the rules conf wants? */
+static int
+docker_wanted(const struct wgd_config *conf, const char *const spec[])
+{
+	const struct wgd_iface_conf	*ifc;
+	const char			*want[MASQ_ARGS_MAX];
+	int				 out;
+
+	if (conf == NULL)
+		return 0;
+	TAILQ_FOREACH(ifc, &conf->ifaces, entry) {
+		if (!masq_on(ifc))
+			continue;
+		for (out = 0; out <= 1; out++) {
+			docker_rule(ifc->name, out, want);
+			if (spec_equal(spec, want))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Runs tool -w 5 op DOCKER-USER spec... */
+static int
+docker_run(const char *tool, const char *op, const char *const spec[],
+    int quiet)
+{
+	const char	*args[MASQ_ARGS_MAX + 1];
+	char		*out, *line, *last;
+	size_t		 i = 0, j;
+	int		 status;
+
+	args[i++] = "-w";
+	args[i++] = "5";
+	args[i++] = op;
+	args[i++] = MASQ_CHAIN;
+	for (j = 0; spec[j] != NULL && i < MASQ_ARGS_MAX; j++)
+		args[i++] = spec[j];
+	args[i] = NULL;
+	if (quiet) {
+		status = masq_run(tool, args, NULL, 1, &out);
+		free(out);
+		return status;
+	}
+	status = masq_run(tool, args, NULL, 0, &out);
+	if (status > 0) {
+		for (line = strtok_r(out, "\n", &last); line != NULL;
+		    line = strtok_r(NULL, "\n", &last))
+			log_warnx("%s: %s", tool, line);
+	}
+	free(out);
+	return status;
+}
+
+/*
+ * Makes tool's DOCKER-USER chain hold the accept rules conf wants (none
+ * when conf is NULL): ours that are no longer wanted leave first, then
+ * what is missing is put at the top (Docker's own chain may end in
+ * RETURN).  No chain, or no iptables at all, means no Docker: nothing
+ * to do.
+ */
+static int
+masq_docker(const char *tool, const struct wgd_config *conf)
+{
+	const struct wgd_iface_conf	*ifc;
+	const char			*list[] = { "-w", "5", "-S",
+					    MASQ_CHAIN, NULL };
+	const char			*spec[MASQ_ARGS_MAX];
+	char				 path[PATH_MAX], *out, *line, *last;
+	char				*tok, *tlast;
+	size_t				 n;
+	int				 i, rv = 0, mine, bad;
+
+	if (masq_which(tool, path, sizeof(path)) == -1)
+		return 0;
+	if (masq_run(tool, list, NULL, 1, &out) != 0) {
+		free(out);
+		return 0;
+	}
+
+	for (line = strtok_r(out, "\n", &last); line != NULL;
+	    line = strtok_r(NULL, "\n", &last)) {
+		if (strncmp(line, "-A " MASQ_CHAIN " ",
+		    strlen("-A " MASQ_CHAIN " ")) != 0)
+			continue;
+		/* A quoted argument is nobody's we made: never split it. */
+		if (strchr(line, '"') != NULL || strchr(line, '\'') != NULL)
+			continue;
+		n = 0;
+		mine = bad = 0;
+		tok = strtok_r(line + strlen("-A " MASQ_CHAIN " "), " \t",
+		    &tlast);
+		for (; tok != NULL; tok = strtok_r(NULL, " \t", &tlast)) {
+			if (n == MASQ_SPEC_MAX) {
+				bad = 1;
+				break;
+			}
+			if (n > 0 && strcmp(spec[n - 1], "--comment") == 0 &&
+			    strcmp(tok, MASQ_COMMENT) == 0)
+				mine = 1;
+			spec[n++] = tok;
+		}
+		spec[n] = NULL;
+		if (!mine || bad || docker_wanted(conf, spec))
+			continue;
+		if (docker_run(tool, "-D", spec, 0) != 0) {
+			log_warnx("%s: cannot remove a rule of ours from %s",
+			    tool, MASQ_CHAIN);
+			rv = -1;
+		} else
+			log_debug("%s: rule removed from %s", tool,
+			    MASQ_CHAIN);
+	}
+	free(out);
+
+	if (conf == NULL)
+		return rv;
+	TAILQ_FOREACH(ifc, &conf->ifaces, entry) {
+		if (!masq_on(ifc))
+			continue;
+		for (i = 1; i >= 0; i--) {
+			docker_rule(ifc->name, i, spec);
+			if (docker_run(tool, "-C", spec, 1) == 0)
+				continue;
+			if (docker_run(tool, "-I", spec, 0) != 0) {
+				log_warnx("%s: cannot accept %s's traffic in "
+				    "%s", tool, ifc->name, MASQ_CHAIN);
+				rv = -1;
+			} else
+				log_info("%s: %s's traffic accepted in %s",
+				    tool, ifc->name, MASQ_CHAIN);
+		}
+	}
+	return rv;
+}
+
+/* A sysctl's value, without its newline; -1 (errno set) if none. */
+static int
+sysctl_read(const char *path, char *val, size_t len)
+{
+	ssize_t	 n;
+	int	 fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, val, len - 1);
+	saved = errno;
+	close(fd);
+	if (n == -1) {
+		errno = saved;
+		return -1;
+	}
+	val[n] = '\0';
+	while (n > 0 && (val[n - 1] == '\n' || val[n - 1] == ' ' ||
+	    val[n - 1] == '\t'))
+		val[--n] = '\0';
+	return 0;
+}
+
+static int
+sysctl_write(const char *path, const char *val)
+{
+	char	 buf[SYSCTL_VAL_MAX + 1];
+	int	 fd, n, saved;
+
+	n = snprintf(buf, sizeof(buf), "%s\n", val);
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (write(fd, buf, (size_t)n) != n) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return close(fd);
+}
+
+static struct masq_sysctl *
+sysctl_find(const char *path)
+{
+	struct masq_sysctl	*s;
+
+	TAILQ_FOREACH(s, &masq.sysctls, entry)
+		if (strcmp(s->path, path) == 0)
+			return s;
+	return NULL;
+}
+
+/*
+ * Wants path at val.  When wgd changes it, the value it had is
+ * remembered; a later change by someone else is overwritten, but the
+ * value from before wgd stays the one put back.
+ */
+static int
+sysctl_want(const char *path, const char *val)
+{
+	struct masq_sysctl	*s;
+	char			 cur[SYSCTL_VAL_MAX];
+	int			 created = 0;
+
+	if (sysctl_read(path, cur, sizeof(cur)) == -1) {
+		log_warn("%s", path);
+		return -1;
+	}
+	if ((s = sysctl_find(path)) != NULL)
+		s->wanted = 1;
+	if (strcmp(cur, val) == 0)
+		return 0;
+	if (s == NULL) {
+		if ((s = calloc(1, sizeof(*s))) == NULL)
+			fatal("%s", __func__);
+		strlcpy(s->path, path, sizeof(s->path));
+		strlcpy(s->old, cur, sizeof(s->old));
+		strlcpy(s->set, val, sizeof(s->set));
+		s->wanted = 1;
+		TAILQ_INSERT_TAIL(&masq.sysctls, s, entry);
+		created = 1;
+	}
+	if (sysctl_write(path, val) == -1) {
+		log_warn("%s: cannot set %s", path, val);
+		if (created) {
+			TAILQ_REMOVE(&masq.sysctls, s, entry);
+			free(s);
+		}
+		return -1;
+	}
+	log_info("%s: %s (was %s)", path, val, cur);
+	return 0;
+}
+
+/*
+ * Puts back, newest first, each sysctl no longer wanted, unless someone
+ * else has changed it since: then theirs stays.
+ */
+static void
+sysctl_release(void)
+{
+	struct masq_sysctl	*s, *prev;
+	char			 cur[SYSCTL_VAL_MAX];
+
+	for (s = TAILQ_LAST(&masq.sysctls, masq_sysctls); s != NULL;
+	    s = prev) {
+		prev = TAILQ_PREV(s, masq_sysctls, entry);
+		if (s->wanted)
+			continue;
+		if (sysctl_read(s->path, cur, sizeof(cur)) == -1) {
+			if (errno != ENOENT)
+				log_warn("%s", s->path);
+		} else if (strcmp(cur, s->set) != 0)
+			log_info("%s: left at %s, set since wgd set it",
+			    s->path, cur);
+		else if (sysctl_write(s->path, s->old) == -1)
+			log_warn("%s: cannot put back %s", s->path, s->old);
+		else
+			log_info("%s: %s again", s->path, s->old);
+		TAILQ_REMOVE(&masq.sysctls, s, entry);
+		free(s);
+	}
+}
+
+/*
+ * Router advertisements first, forwarding after: RAs on IF never go
+ * unheard.  Putting back runs newest first, the other way round.
+ */
+static int
+masq_sysctls(const struct wgd_config *conf)
+{
+	const struct wgd_iface_conf	*ifc;
+	struct masq_sysctl		*s;
+	char				 path[PATH_MAX], cur[SYSCTL_VAL_MAX];
+	int				 ipv6, rv = 0;
+
+	TAILQ_FOREACH(s, &masq.sysctls, entry)
+		s->wanted = 0;
+	ipv6 = access(SYSCTL_IPV6_FWD, F_OK) == 0;
+	TAILQ_FOREACH(ifc, &conf->ifaces, entry) {
+		if (!masq_on(ifc))
+			continue;
+		if (if_nametoindex(ifc->masquerade) == 0)
+			log_warnx("masquerade on %s: no such interface (yet)",
+			    ifc->masquerade);
+		if (!ipv6)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/accept_ra",
+		    SYSCTL_IPV6_DIR, ifc->masquerade);
+		/* 2 where it was 1: an admin's 0 means no RAs at all. */
+		if (sysctl_find(path) != NULL || (sysctl_read(path, cur,
+		    sizeof(cur)) == 0 && strcmp(cur, "1") == 0)) {
+			if (sysctl_want(path, "2") == -1)
+				rv = -1;
+		}
+	}
+	if (sysctl_want(SYSCTL_IPV4_FWD, "1") == -1)
+		rv = -1;
+	if (ipv6 && sysctl_want(SYSCTL_IPV6_FWD, "1") == -1)
+		rv = -1;
+	sysctl_release();
+	return rv;
+}
+
+int
+masq_apply(const struct wgd_config *conf)
+{
+	const struct wgd_iface_conf	*ifc;
+	int				 want = 0, rv = 0;
+
+	TAILQ_FOREACH(ifc, &conf->ifaces, entry) {
+		if (ifc->masquerade[0] == '\0')
+			continue;
+		if (!masq_on(ifc)) {
+			log_warnx("interface %s: masquerade on %s: only "
+			    "letters, digits, '-', '_' and '.' can go into "
+			    "firewall rules", ifc->name, ifc->masquerade);
+			rv = -1;
+			continue;
+		}
+		want = 1;
+	}
+	if (!want) {
+		masq_teardown();
+		return rv;
+	}
+
+	/* The rules before forwarding, so nothing leaves un-NATed. */
+	masq.active = 1;
+	if (masq_nft(conf) == -1)
+		rv = -1;
+	if (masq_docker("iptables", conf) == -1)
+		rv = -1;
+	if (masq_docker("ip6tables", conf) == -1)
+		rv = -1;
+	if (masq_sysctls(conf) == -1)
+		rv = -1;
+	return rv;
+}
+
+void
+masq_teardown(void)
+{
+	struct masq_sysctl	*s;
+
+	if (!masq.active)
+		return;
+	/* Cleared first: a fatal() on the way does not come back here. */
+	masq.active = 0;
+	/* Forwarding off first, then the rules. */
+	TAILQ_FOREACH(s, &masq.sysctls, entry)
+		s->wanted = 0;
+	sysctl_release();
+	(void)masq_nft(NULL);
+	(void)masq_docker("iptables", NULL);
+	(void)masq_docker("ip6tables", NULL);
+}

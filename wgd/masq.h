@@ -1,0 +1,29 @@
+/*
+ * LAN access for tunnel peers (masquerade on "IF"), done by the parent:
+ * the forwarding sysctls, an nftables table of wgd's own ("inet wgd")
+ * and, on hosts that run Docker, accept rules in its DOCKER-USER chain.
+ */
+
+#ifndef WGD_MASQ_H
+#define WGD_MASQ_H
+
+struct wgd_config;
+
+/*
+ * Makes the system match conf: called at start once the interfaces
+ * exist, after every reload, and with no interface masquerading it
+ * removes what an earlier call set up.  The parent only (root); it runs
+ * nft and iptables and waits for them.  Returns 0, or -1 when some part
+ * could not be done (logged; the rest is still done).
+ */
+int	masq_apply(const struct wgd_config *);
+
+/*
+ * Removes the nft table and the DOCKER-USER rules and puts back the
+ * sysctls that masq_apply changed, those only, to their old values.
+ * Does nothing when masq_apply never set anything up, nor when called
+ * again, so it can be both called at shutdown and an atexit handler.
+ */
+void	masq_teardown(void);
+
+#endif /* WGD_MASQ_H */
