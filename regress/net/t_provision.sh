@@ -18,6 +18,7 @@ managed_conf()
 	lines=$(printf '%s\n' "$@")
 	cat > wgd.conf <<CONF
 socket "$PWD/wgd.sock"
+socket "$PWD/wgd.rsock" restricted
 state-dir "$PWD/state"
 interface "wgt0" {
 	address 10.13.13.1/24
@@ -264,6 +265,11 @@ qr_code_body()
 	d=state/wgt0/peer_laptop
 	zbarimg --raw -q --nodbus $d/peer_laptop.png | grep -q vpn.example.org ||
 	    atf_fail "the QR code did not follow the conf"
+
+	# wgctl gives the same text, on the main socket only.
+	atf_check -s exit:0 -o file:$d/peer_laptop.conf wgctl peer laptop conf
+	atf_check -s exit:1 -o empty -e match:restricted \
+	    "$WGCTL" -s "$PWD/wgd.rsock" peer laptop conf
 }
 qr_code_cleanup()
 {
