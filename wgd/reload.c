@@ -131,6 +131,22 @@ peer_changes(const struct wgd_iface_conf *ai, const struct wgd_peer_conf *a,
 		add_word(buf, len, "persistent-keepalive");
 }
 
+/* Where a new managed peer's client configuration and QR code are. */
+static void
+report_client_files(struct wgd *env, uint32_t id, const struct wgd_config *conf,
+    const struct wgd_iface_conf *ifc, const struct wgd_peer_conf *peer)
+{
+	char	*line;
+
+	if (asprintf(&line, "peer %s: client configuration in "
+	    "%s/%s/peer_%s/peer_%s.conf, QR code in peer_%s.png", peer->name,
+	    conf->state_dir, ifc->name, peer->name, peer->name,
+	    peer->name) == -1)
+		fatal("%s", __func__);
+	parent_reply(env, id, 0, line);
+	free(line);
+}
+
 /* The lines wgctl reload prints, from old to new. */
 static int
 report_changes(struct wgd *env, uint32_t id, const struct wgd_config *old,
@@ -179,6 +195,9 @@ report_changes(struct wgd *env, uint32_t id, const struct wgd_config *old,
 				    peer->name);
 				parent_reply(env, id, 0, line);
 				n++;
+				if (peer->managed)
+					report_client_files(env, id, new, ifc,
+					    peer);
 				continue;
 			}
 			peer_changes(pifc, p, ifc, peer, what, sizeof(what));

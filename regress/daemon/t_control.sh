@@ -126,7 +126,9 @@ CONF
 	    "peer phone: added"; do
 		grep -qx "$line" out || atf_fail "no '$line' in: $(cat out)"
 	done
-	[ "$(wc -l < out)" -eq 3 ] || atf_fail "more than 3 lines: $(cat out)"
+	grep -qx "peer phone: client configuration in $PWD/state/wgt0/peer_phone/peer_phone.conf, QR code in peer_phone.png" out ||
+	    atf_fail "no line for phone's files: $(cat out)"
+	[ "$(wc -l < out)" -eq 4 ] || atf_fail "more than 4 lines: $(cat out)"
 	ip -n "$(ns)" route show 192.168.60.0/24 | grep -q wgt0 ||
 	    atf_fail "no route for the new allowed-ips"
 	ip -n "$(ns)" route | grep -q 192.168.50.0 &&
