@@ -306,5 +306,7 @@ The demo worked.  To run wgd for real on this machine:
     systemctl enable --now wgd
     wgctl peer phone qr     # scan it with the WireGuard app
 
-and on your router forward UDP port 51820 to this machine.
+and on your router forward UDP port 51820 to this machine.  Coming from
+the linuxserver/IOTstack container?  wgd -i /path/to/its/config keeps
+every phone's keys: see README.
 EOF

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "control.h"
 #include "engine.h"
+#include "import.h"
 #include "log.h"
 #include "parent.h"
 #include "proc.h"
@@ -35,8 +36,8 @@ static int	 ready_fd = -1;
 static void __attribute__((__noreturn__))
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-dnv] [-D macro=value] [-f file]\n",
-	    getprogname());
+	fprintf(stderr, "usage: %s [-dnv] [-D macro=value] [-f file]\n"
+	    "       %s -i dir [-f file]\n", getprogname(), getprogname());
 	exit(1);
 }
 
@@ -145,6 +146,7 @@ main(int argc, char *argv[])
 	struct wgd		 env;
 	enum wgd_proc		 role = PROC_PARENT;
 	const char		*conffile = WGD_CONF, *user = NULL;
+	const char		*importdir = NULL;
 	char			*conffile_abs;
 	int			 ch, debug = 0, noaction = 0, verbose = 0;
 
@@ -160,7 +162,7 @@ main(int argc, char *argv[])
 	}
 	setproctitle_init(argc, argv, environ);
 	log_init(1, LOG_DAEMON);
-	while ((ch = getopt(argc, argv, "dD:f:nP:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "dD:f:i:nP:u:v")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
@@ -171,6 +173,9 @@ main(int argc, char *argv[])
 			break;
 		case 'f':
 			conffile = optarg;
+			break;
+		case 'i':
+			importdir = optarg;
 			break;
 		case 'n':
 			noaction = 1;
@@ -192,6 +197,8 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	if (argc > 0)
+		usage();
+	if (importdir != NULL && (debug || noaction || role != PROC_PARENT))
 		usage();
 
 	if (role != PROC_PARENT) {
@@ -221,6 +228,12 @@ main(int argc, char *argv[])
 	conf_msgs_free(&msgs);
 	if (env.conf == NULL)
 		exit(1);
+	/* wgd -i: files only, no daemon. */
+	if (importdir != NULL) {
+		ch = import_container(importdir, env.conf);
+		config_free(env.conf);
+		exit(ch);
+	}
 	if (getpwnam(env.conf->user) == NULL)
 		errx(1, "unknown user %s: create it with \"useradd --system "
 		    "--home-dir /var/empty --shell /usr/sbin/nologin %s\"",

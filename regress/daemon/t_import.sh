@@ -1,0 +1,485 @@
+#! /usr/bin/env atf-sh
+#
+# wgd -i: a linuxserver/IOTstack WireGuard /config folder, made here in
+# the container's layout, is adopted into the state dir, so that wgd
+# serves its peers with their keys and the phones need no new QR code.
+# Most cases touch only files in the work dir; the last two start wgd in
+# namespaces of their own.
+
+. "$(atf_get_srcdir)/lib.sh"
+
+# import_head [more programs the case needs]
+import_head()
+{
+	atf_set "require.user" "root"
+	atf_set "require.progs" "wg $*"
+}
+
+# container DIR PEER...: the /config folder the container makes for
+# PEERS=PEER,...: named peers in peer_NAME/, numbers in peerN/, with
+# addresses from 10.13.13.2 in order (the first bare, the others /32,
+# as different container versions write them), keys owned by the
+# container's uid 1000, some of them 0644.  ENDPOINT sets the Endpoint.
+container()
+{
+	dir=$1
+	shift
+	umask 077
+	mkdir -p "$dir/server" "$dir/templates" "$dir/coredns"
+	wg genkey > "$dir/server/privatekey-server"
+	wg pubkey < "$dir/server/privatekey-server" > \
+	    "$dir/server/publickey-server"
+	n=2
+	for p in "$@"; do
+		case $p in
+		[0-9]*)	id="peer$p" ;;
+		*)	id="peer_$p" ;;
+		esac
+		mkdir -p "$dir/$id"
+		wg genkey > "$dir/$id/privatekey-$id"
+		wg pubkey < "$dir/$id/privatekey-$id" > "$dir/$id/publickey-$id"
+		wg genpsk > "$dir/$id/presharedkey-$id"
+		if [ $n -eq 2 ]; then a=10.13.13.$n; else a=10.13.13.$n/32; fi
+		cat > "$dir/$id/$id.conf" <<CONF
+[Interface]
+Address = $a
+PrivateKey = $(cat "$dir/$id/privatekey-$id")
+ListenPort = 51820
+DNS = 10.13.13.1
+
+[Peer]
+PublicKey = $(cat "$dir/server/publickey-server")
+PresharedKey = $(cat "$dir/$id/presharedkey-$id")
+Endpoint = ${ENDPOINT:-vpn.example.org:51820}
+AllowedIPs = 0.0.0.0/0, ::/0
+CONF
+		chmod 644 "$dir/$id/publickey-$id" "$dir/$id/presharedkey-$id" \
+		    "$dir/$id/$id.conf"
+		n=$((n + 1))
+	done
+	chown -R 1000:1000 "$dir"
+	umask 022
+}
+
+# no_psk DIR ID: that peer as an older container made it, without a
+# preshared key.
+no_psk()
+{
+	rm "$1/$2/presharedkey-$2"
+	sed -i '/^PresharedKey/d' "$1/$2/$2.conf"
+}
+
+# import_conf [lines inside the interface]: wgd.conf, state in ./state.
+import_conf()
+{
+	lines=$(printf '%s\n' "$@")
+	cat > wgd.conf <<CONF
+socket "$PWD/wgd.sock"
+state-dir "$PWD/state"
+interface "wgt0" {
+	listen-port 51820
+	address 10.13.13.1/24
+$lines
+}
+CONF
+}
+
+# same FILE1 FILE2: the same key, whatever white space follows it.
+same()
+{
+	[ "$(cat "$1")" = "$(cat "$2")" ] ||
+	    atf_fail "$2 is not $1: $(cat "$2")"
+}
+
+# imported FIXTURE ID NAME ADDRESS: peer NAME holds the fixture's keys.
+imported()
+{
+	d=state/wgt0/peer_$3
+	[ "$(stat -c %a "$d")" = 700 ] || atf_fail "$d mode"
+	for f in privatekey publickey presharedkey address; do
+		[ "$(stat -c %a:%u "$d/$f-peer_$3")" = 600:0 ] ||
+		    atf_fail "$d/$f-peer_$3: $(stat -c %a:%u "$d/$f-peer_$3")"
+	done
+	for f in privatekey publickey presharedkey; do
+		same "$1/$2/$f-$2" "$d/$f-peer_$3"
+	done
+	printf '%s\n' "$4" | cmp -s - "$d/address-peer_$3" ||
+	    atf_fail "$3: address $(cat "$d/address-peer_$3")"
+}
+
+# paste: the output of wgd -i put into the interface block, as a user
+# would; the result must be a good configuration.
+paste_into_conf()
+{
+	sed -i "/^	address 10.13.13.1\/24$/r $1" wgd.conf
+	atf_check -s exit:0 -o inline:"configuration OK\n" -e empty \
+	    "$WGD" -n -f wgd.conf
+}
+
+atf_test_case named
+named_head()
+{
+	import_head
+	atf_set "descr" "peer_laptop and peer_phone: keys, preshared keys and addresses adopted, files 0600 in folders 0700, peer lines printed"
+}
+named_body()
+{
+	container fixture laptop phone
+	import_conf
+	atf_check -s exit:0 -o save:out -e empty "$WGD" -i fixture -f wgd.conf
+	head -n 1 out | grep -q '^# .*interface "wgt0"' ||
+	    atf_fail "no comment line first: $(cat out)"
+	grep -q 'client endpoint "vpn.example.org" port 51820' out ||
+	    atf_fail "no client endpoint hint: $(cat out)"
+	grep -v '^#' out > lines
+	printf 'peer "laptop"\npeer "phone"\n' | cmp -s - lines ||
+	    atf_fail "peer lines: $(cat lines)"
+
+	[ "$(stat -c %a state)" = 700 ] || atf_fail "state mode"
+	[ "$(stat -c %a state/wgt0)" = 700 ] || atf_fail "state/wgt0 mode"
+	[ "$(stat -c %a state/wgt0/server)" = 700 ] || atf_fail "server mode"
+	for f in privatekey publickey; do
+		same fixture/server/$f-server state/wgt0/server/$f-server
+		[ "$(stat -c %a state/wgt0/server/$f-server)" = 600 ] ||
+		    atf_fail "$f-server mode"
+	done
+	imported fixture peer_laptop laptop 10.13.13.2
+	imported fixture peer_phone phone 10.13.13.3
+	ls -a state/wgt0 | grep -q import &&
+	    atf_fail "a temporary folder is left"
+
+	# Again: nothing changes, each peer is noted as done.
+	cp -Rp state before
+	atf_check -s exit:0 -o save:out2 -e empty "$WGD" -i fixture -f wgd.conf
+	grep -q '^# peer "laptop" was imported before' out2 ||
+	    atf_fail "no note: $(cat out2)"
+	diff -r before state > d || atf_fail "state changed: $(cat d)"
+
+	# All of it can be pasted into the interface block.
+	paste_into_conf out
+	# Then the peers are in the configuration already: no second line.
+	atf_check -s exit:0 -o save:out3 -e empty "$WGD" -i fixture -f wgd.conf
+	grep -q '^peer' out3 && atf_fail "a peer line again: $(cat out3)"
+	paste_into_conf out3
+}
+
+atf_test_case numbered
+numbered_head()
+{
+	import_head
+	atf_set "descr" "PEERS=2: peer1/ and peer2/ become peers \"peer1\" and \"peer2\""
+}
+numbered_body()
+{
+	container fixture 1 2
+	import_conf
+	atf_check -s exit:0 -o save:out -e empty "$WGD" -i fixture -f wgd.conf
+	grep -v '^#' out > lines
+	printf 'peer "peer1"\npeer "peer2"\n' | cmp -s - lines ||
+	    atf_fail "peer lines: $(cat lines)"
+	imported fixture peer1 peer1 10.13.13.2
+	imported fixture peer2 peer2 10.13.13.3
+	paste_into_conf out
+}
+
+atf_test_case no_preshared_key
+no_preshared_key_head()
+{
+	import_head
+	atf_set "descr" "a peer of an older container, without a preshared key, keeps none (all zeros) and is told how to get one"
+}
+no_preshared_key_body()
+{
+	container fixture laptop
+	no_psk fixture peer_laptop
+	import_conf
+	atf_check -s exit:0 -o save:out -e empty "$WGD" -i fixture -f wgd.conf
+	grep -q '^# peer "laptop" has no preshared key' out ||
+	    atf_fail "no note: $(cat out)"
+	psk=state/wgt0/peer_laptop/presharedkey-peer_laptop
+	echo AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= | cmp -s - $psk ||
+	    atf_fail "psk: $(cat $psk)"
+	paste_into_conf out
+}
+
+atf_test_case other_server_key
+other_server_key_head()
+{
+	import_head
+	atf_set "descr" "a different server key in the state dir is refused in one line and left alone; nothing is written"
+}
+other_server_key_body()
+{
+	container fixture laptop
+	import_conf
+	umask 077
+	mkdir -p state/wgt0/server
+	wg genkey > state/wgt0/server/privatekey-server
+	cp state/wgt0/server/privatekey-server mine
+	atf_check -s exit:1 -o empty -e save:err "$WGD" -i fixture -f wgd.conf
+	[ "$(wc -l < err)" -eq 1 ] || atf_fail "not one line: $(cat err)"
+	grep -q 'privatekey-server' err || atf_fail "$(cat err)"
+	cmp -s mine state/wgt0/server/privatekey-server ||
+	    atf_fail "the server key was replaced"
+	[ -e state/wgt0/peer_laptop ] && atf_fail "a peer was written"
+	true
+}
+
+atf_test_case other_peer_keys
+other_peer_keys_head()
+{
+	import_head
+	atf_set "descr" "a peer folder with other keys (made by wgd) is refused and left alone"
+}
+other_peer_keys_body()
+{
+	container fixture laptop phone
+	import_conf
+	umask 077
+	mkdir -p state/wgt0/peer_phone
+	wg genkey > state/wgt0/peer_phone/privatekey-peer_phone
+	cp -Rp state before
+	atf_check -s exit:1 -o empty -e save:err "$WGD" -i fixture -f wgd.conf
+	[ "$(wc -l < err)" -eq 1 ] || atf_fail "not one line: $(cat err)"
+	grep -q 'peer_phone' err || atf_fail "$(cat err)"
+	diff -r before state > d || atf_fail "state changed: $(cat d)"
+}
+
+atf_test_case mismatch
+mismatch_head()
+{
+	import_head
+	atf_set "descr" "a public key that is not the private key's, or a conf that disagrees with the key files, is an error naming the file"
+}
+mismatch_body()
+{
+	container fixture laptop phone
+	import_conf
+	wg genkey | wg pubkey > fixture/peer_phone/publickey-peer_phone
+	atf_check -s exit:1 -o empty -e match:'publickey-peer_phone' \
+	    "$WGD" -i fixture -f wgd.conf
+	[ -e state ] && atf_fail "something was written"
+
+	rm -r fixture
+	container fixture laptop
+	wg genkey | wg pubkey > fixture/server/publickey-server
+	atf_check -s exit:1 -o empty -e match:'publickey-server' \
+	    "$WGD" -i fixture -f wgd.conf
+
+	rm -r fixture
+	container fixture laptop
+	sed -i "s|^PresharedKey = .*|PresharedKey = $(wg genpsk)|" \
+	    fixture/peer_laptop/peer_laptop.conf
+	atf_check -s exit:1 -o empty -e match:'peer_laptop.conf' \
+	    "$WGD" -i fixture -f wgd.conf
+	[ -e state ] && atf_fail "something was written"
+	true
+}
+
+atf_test_case bad_key
+bad_key_head()
+{
+	import_head
+	atf_set "descr" "key files are read as strictly as wg reads them"
+}
+bad_key_body()
+{
+	container fixture laptop
+	import_conf
+	f=fixture/peer_laptop/privatekey-peer_laptop
+	good=$(cat $f)
+	for bad in garbage "$good x" "${good%=}" " $good"; do
+		printf '%s\n' "$bad" > $f
+		atf_check -s exit:1 -o empty -e match:'privatekey-peer_laptop' \
+		    "$WGD" -i fixture -f wgd.conf
+		[ -e state ] && atf_fail "something was written for '$bad'"
+	done
+	# Trailing white space is fine, as for wg.
+	printf '%s \n\n' "$good" > $f
+	atf_check -s exit:0 -o ignore -e empty "$WGD" -i fixture -f wgd.conf
+}
+
+atf_test_case address_checks
+address_checks_head()
+{
+	import_head
+	atf_set "descr" "an address outside the interface's subnets, or one another peer has, is refused with the fix"
+}
+address_checks_body()
+{
+	container fixture laptop
+	cat > wgd.conf <<CONF
+state-dir "$PWD/state"
+interface "wgt0" {
+	address 10.99.0.1/24
+}
+CONF
+	atf_check -s exit:1 -o empty -e match:'address 10.13.13.1/24' \
+	    "$WGD" -i fixture -f wgd.conf
+	office=$(wg genkey | wg pubkey)
+	import_conf "	peer \"office\" { public-key \"$office\"" \
+	    '		allowed-ips 10.13.13.2/32 }'
+	atf_check -s exit:1 -o empty -e match:'10.13.13.2.*office' \
+	    "$WGD" -i fixture -f wgd.conf
+	[ -e state ] && atf_fail "something was written"
+	true
+}
+
+atf_test_case no_interface
+no_interface_head()
+{
+	import_head
+	atf_set "descr" "a configuration without an interface is one line that says how to add one"
+}
+no_interface_body()
+{
+	container fixture laptop
+	echo "state-dir \"$PWD/state\"" > wgd.conf
+	atf_check -s exit:1 -o empty -e save:err "$WGD" -i fixture -f wgd.conf
+	[ "$(wc -l < err)" -eq 1 ] || atf_fail "not one line: $(cat err)"
+	grep -q 'interface "wg0" { address 10.13.13.1/24 }' err ||
+	    atf_fail "$(cat err)"
+}
+
+atf_test_case wgd_serves_them cleanup
+wgd_serves_them_head()
+{
+	import_head ip pgrep
+	atf_set "descr" "wgd started after the import serves the container's keys: no new key, no new QR code"
+}
+wgd_serves_them_body()
+{
+	need_user
+	container fixture laptop phone
+	ns_create
+	import_conf
+	atf_check -s exit:0 -o save:out -e empty "$WGD" -i fixture -f wgd.conf
+	paste_into_conf out
+	cp -Rp state before
+	wgd_start_debug
+	parent_pid > /dev/null || atf_fail "no parent"
+	server=$(cat fixture/server/publickey-server)
+	laptop=$(cat fixture/peer_laptop/publickey-peer_laptop)
+	phone=$(cat fixture/peer_phone/publickey-peer_phone)
+	cat > expected <<OUT
+interface: wgt0
+  public key: $server
+  listening port: 51820
+
+peer: laptop ($laptop)
+  allowed ips: 10.13.13.2/32
+
+peer: phone ($phone)
+  allowed ips: 10.13.13.3/32
+OUT
+	atf_check -s exit:0 -o file:expected -e empty wgctl show
+	# The keys are the container's still; the new confs hold them.
+	for f in privatekey presharedkey publickey address; do
+		cmp -s before/wgt0/peer_laptop/$f-peer_laptop \
+		    state/wgt0/peer_laptop/$f-peer_laptop ||
+		    atf_fail "wgd changed $f-peer_laptop"
+	done
+	conf=state/wgt0/peer_laptop/peer_laptop.conf
+	old=fixture/peer_laptop
+	grep -qx "PrivateKey = $(cat $old/privatekey-peer_laptop)" $conf ||
+	    atf_fail "not the container's private key in $conf"
+	grep -qx "PresharedKey = $(cat $old/presharedkey-peer_laptop)" $conf ||
+	    atf_fail "not the container's preshared key in $conf"
+	grep -qx "PublicKey = $server" $conf ||
+	    atf_fail "not the container's server key in $conf"
+}
+wgd_serves_them_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	ns_cleanup
+}
+
+atf_test_case phone_keeps_working cleanup
+phone_keeps_working_head()
+{
+	import_head wg-quick wireguard-go ip pgrep ping
+	atf_set "descr" "wireguard-go set up from the container's own peer confs, one with a preshared key and one from an older container without, reaches wgd"
+}
+phone_keeps_working_body()
+{
+	need_user
+	ENDPOINT=192.168.243.1:51820 container fixture laptop phone
+	no_psk fixture peer_phone
+	ns_create
+	import_conf
+	atf_check -s exit:0 -o save:out -e empty "$WGD" -i fixture -f wgd.conf
+	paste_into_conf out
+	wgd_start_debug
+	parent_pid > /dev/null || atf_fail "no parent"
+
+	# The phone's side: a namespace on a veth, as in ../net.
+	phone_ns="wgdp$$"
+	echo "$phone_ns" > phone_netns
+	ip netns add "$phone_ns" || atf_fail "ip netns add"
+	ip -n "$phone_ns" link set lo up
+	ip link add wgdi$$a netns "$(ns)" type veth peer name wgdi$$b \
+	    netns "$phone_ns" || atf_fail "ip link add veth"
+	ip -n "$(ns)" addr add 192.168.243.1/24 dev wgdi$$a
+	ip -n "$phone_ns" addr add 192.168.243.2/24 dev wgdi$$b
+	ip -n "$(ns)" link set wgdi$$a up
+	ip -n "$phone_ns" link set wgdi$$b up
+
+	n=0
+	for id in peer_laptop peer_phone; do
+		n=$((n + 1))
+		dev="wgi$$$n"
+		echo "$dev" >> godev
+		ip netns exec "$phone_ns" wireguard-go -f "$dev" > go.log 2>&1 &
+		echo $! > go.pid
+		i=0
+		while ! ip -n "$phone_ns" link show "$dev" >/dev/null 2>&1; do
+			[ $i -lt 50 ] || atf_fail "wireguard-go did not start"
+			sleep 0.1
+			i=$((i + 1))
+		done
+		# The conf the phone scanned from the container, unchanged.
+		conf=fixture/$id/$id.conf
+		wg-quick strip "$conf" > stripped
+		ip netns exec "$phone_ns" wg setconf "$dev" stripped ||
+		    atf_fail "wg setconf: $(cat stripped)"
+		a=$(sed -n 's/^Address = //p' "$conf")
+		ip -n "$phone_ns" addr add "${a%/32}/32" dev "$dev"
+		ip -n "$phone_ns" link set "$dev" up
+		ip -n "$phone_ns" route add 10.13.13.0/24 dev "$dev"
+		ip netns exec "$phone_ns" ping -c 3 -i 0.3 -w 10 10.13.13.1 \
+		    > ping.out 2>&1 ||
+		    atf_fail "$id: no ping through wgd: $(tail -n 1 ping.out)"
+		kill "$(cat go.pid)"
+		wait "$(cat go.pid)" 2>/dev/null
+		rm -f go.pid
+	done
+	wgctl show | grep -c 'latest handshake' > n
+	[ "$(cat n)" -eq 2 ] || atf_fail "handshakes: $(wgctl show)"
+}
+phone_keeps_working_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	[ -f go.pid ] && kill "$(cat go.pid)" 2>/dev/null
+	if [ -f godev ]; then
+		for dev in $(cat godev); do
+			rm -f "/var/run/wireguard/$dev.sock"
+		done
+	fi
+	[ -f phone_netns ] && ip netns del "$(cat phone_netns)" 2>/dev/null
+	ns_cleanup
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case named
+	atf_add_test_case numbered
+	atf_add_test_case no_preshared_key
+	atf_add_test_case other_server_key
+	atf_add_test_case other_peer_keys
+	atf_add_test_case mismatch
+	atf_add_test_case bad_key
+	atf_add_test_case address_checks
+	atf_add_test_case no_interface
+	atf_add_test_case wgd_serves_them
+	atf_add_test_case phone_keeps_working
+}
