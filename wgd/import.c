@@ -868,23 +868,6 @@ write_key(const char *dir, const char *name, const char *id,
 	return rv;
 }
 
-static int
-sync_folder(const char *dir)
-{
-	int	 fd, rv = 0;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		log_warn("%s", dir);
-		return -1;
-	}
-	if (fsync(fd) == -1) {
-		log_warn("fsync %s", dir);
-		rv = -1;
-	}
-	close(fd);
-	return rv;
-}
-
 /*
  * A new peer is written in .import.peer_NAME and renamed into place:
  * wgd finds all of its files or none.
@@ -932,7 +915,7 @@ import_write_peer(struct import *imp, const struct import_peer *p)
 		log_warn("rename %s to %s", dir, final);
 		return -1;
 	}
-	return sync_folder(imp->ifdir);
+	return statedir_sync(imp->ifdir);
 }
 
 static int

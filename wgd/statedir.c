@@ -20,7 +20,6 @@
 #include "log.h"
 #include "statedir.h"
 
-static int	sync_dir(const char *);
 
 /*
  * Creates a folder 0700 and makes it durable.  An existing one keeps
@@ -44,7 +43,7 @@ statedir_mkdir(const char *path)
 			if (slash == parent)
 				slash++;
 			*slash = '\0';
-			if (sync_dir(parent) == -1)
+			if (statedir_sync(parent) == -1)
 				return -1;
 		}
 	} else if (errno != EEXIST) {
@@ -67,8 +66,9 @@ statedir_mkdir(const char *path)
 	return 0;
 }
 
-static int
-sync_dir(const char *dir)
+/* Makes a folder's entries durable: after a rename or a mkdir in it. */
+int
+statedir_sync(const char *dir)
 {
 	int	 fd, rv = 0;
 
@@ -139,7 +139,7 @@ statedir_write(const char *dir, const char *name, const void *data,
 		log_warn("rename %s", path);
 		goto fail;
 	}
-	return sync_dir(dir);
+	return statedir_sync(dir);
 fail:
 	if (fd != -1)
 		close(fd);

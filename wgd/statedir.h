@@ -12,6 +12,7 @@
 #include "key.h"
 
 int	statedir_mkdir(const char *);
+int	statedir_sync(const char *);
 int	statedir_write(const char *, const char *, const void *, size_t);
 int	statedir_server_key(const char *, const char *, uint8_t [WG_KEY_LEN]);
 
