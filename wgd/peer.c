@@ -176,25 +176,25 @@ static void
 peer_timer_cb(int fd, short event, void *arg)
 {
 	struct eng_peer	*p = arg;
-	int		 todo;
+	int		 due;
 
 	(void)fd;
 	(void)event;
 	p->timer_scheduled = 0;
-	todo = timers_expired(&p->timers, now_ns());
-	if (todo & TIMER_DO_ZERO_KEYS) {
+	due = timers_expired(&p->timers, now_ns());
+	if (due & TIMER_DO_ZERO_KEYS) {
 		log_debug("peer %s: no session for %d s, keys zeroed",
 		    p->name, REJECT_AFTER_TIME * 3);
 		peer_reset_sessions(p);
 	}
-	if (todo & TIMER_DO_GIVE_UP) {
+	if (due & TIMER_DO_GIVE_UP) {
 		log_debug("peer %s: no answer to %d s of handshakes",
 		    p->name, REKEY_ATTEMPT_TIME);
 		staged_flush(p);
 	}
-	if (todo & TIMER_DO_SEND_INITIATION)
+	if (due & TIMER_DO_SEND_INITIATION)
 		peer_send_initiation(p, 1);
-	if (todo & TIMER_DO_SEND_KEEPALIVE)
+	if (due & TIMER_DO_SEND_KEEPALIVE)
 		peer_send_keepalive(p);
 	peer_timers_update(p);
 }

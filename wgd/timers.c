@@ -143,26 +143,26 @@ timers_stop(struct wg_timers *t)
 int
 timers_expired(struct wg_timers *t, uint64_t now)
 {
-	int	 todo = 0;
+	int	 due = 0;
 
 	if (armed(t, TIMER_RETRANSMIT_HANDSHAKE) &&
 	    t->deadline[TIMER_RETRANSMIT_HANDSHAKE] <= now) {
 		t->deadline[TIMER_RETRANSMIT_HANDSHAKE] = 0;
 		if (t->handshake_attempts > MAX_TIMER_HANDSHAKES) {
-			todo |= TIMER_DO_GIVE_UP;
+			due |= TIMER_DO_GIVE_UP;
 			t->deadline[TIMER_SEND_KEEPALIVE] = 0;
 			if (!armed(t, TIMER_ZERO_KEY_MATERIAL))
 				arm(t, TIMER_ZERO_KEY_MATERIAL,
 				    now + secs(REJECT_AFTER_TIME * 3));
 		} else {
 			t->handshake_attempts++;
-			todo |= TIMER_DO_SEND_INITIATION;
+			due |= TIMER_DO_SEND_INITIATION;
 		}
 	}
 	if (armed(t, TIMER_SEND_KEEPALIVE) &&
 	    t->deadline[TIMER_SEND_KEEPALIVE] <= now) {
 		t->deadline[TIMER_SEND_KEEPALIVE] = 0;
-		todo |= TIMER_DO_SEND_KEEPALIVE;
+		due |= TIMER_DO_SEND_KEEPALIVE;
 		if (t->need_another_keepalive) {
 			t->need_another_keepalive = 0;
 			arm(t, TIMER_SEND_KEEPALIVE,
@@ -172,20 +172,20 @@ timers_expired(struct wg_timers *t, uint64_t now)
 	if (armed(t, TIMER_NEW_HANDSHAKE) &&
 	    t->deadline[TIMER_NEW_HANDSHAKE] <= now) {
 		t->deadline[TIMER_NEW_HANDSHAKE] = 0;
-		todo |= TIMER_DO_SEND_INITIATION;
+		due |= TIMER_DO_SEND_INITIATION;
 	}
 	if (armed(t, TIMER_ZERO_KEY_MATERIAL) &&
 	    t->deadline[TIMER_ZERO_KEY_MATERIAL] <= now) {
 		t->deadline[TIMER_ZERO_KEY_MATERIAL] = 0;
-		todo |= TIMER_DO_ZERO_KEYS;
+		due |= TIMER_DO_ZERO_KEYS;
 	}
 	if (armed(t, TIMER_PERSISTENT_KEEPALIVE) &&
 	    t->deadline[TIMER_PERSISTENT_KEEPALIVE] <= now) {
 		t->deadline[TIMER_PERSISTENT_KEEPALIVE] = 0;
 		if (t->persistent_keepalive != 0)
-			todo |= TIMER_DO_SEND_KEEPALIVE;
+			due |= TIMER_DO_SEND_KEEPALIVE;
 	}
-	return todo;
+	return due;
 }
 
 /* The earliest armed deadline, 0 when none is. */

@@ -17,11 +17,11 @@
 static int
 run(struct wg_timers *t, uint64_t *now, uint64_t until)
 {
-	int	 todo = 0;
+	int	 due = 0;
 
 	for (; *now <= until; *now += MS(10))
-		todo |= timers_expired(t, *now);
-	return todo;
+		due |= timers_expired(t, *now);
+	return due;
 }
 
 ATF_TC_WITHOUT_HEAD(retransmit_and_give_up);
@@ -29,17 +29,17 @@ ATF_TC_BODY(retransmit_and_give_up, tc)
 {
 	struct wg_timers	 t;
 	uint64_t		 now = S(1000), start = now;
-	int			 sent = 1, todo;
+	int			 sent = 1, due;
 
 	timers_init(&t, 0);
 	timers_initiation_sent(&t, now, 0);
 	/* Nothing before REKEY_TIMEOUT. */
 	ATF_CHECK_EQ(run(&t, &now, start + S(REKEY_TIMEOUT) - MS(10)), 0);
 	for (;;) {
-		todo = run(&t, &now, now + S(REKEY_TIMEOUT) + MS(400));
-		if (todo & TIMER_DO_GIVE_UP)
+		due = run(&t, &now, now + S(REKEY_TIMEOUT) + MS(400));
+		if (due & TIMER_DO_GIVE_UP)
 			break;
-		ATF_REQUIRE_EQ(todo, TIMER_DO_SEND_INITIATION);
+		ATF_REQUIRE_EQ(due, TIMER_DO_SEND_INITIATION);
 		timers_initiation_sent(&t, now, 333);
 		sent++;
 		ATF_REQUIRE(sent < 100);
