@@ -272,10 +272,11 @@ consume_initiation(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 	peer_add_keypair(p, kp);
 	log_debug("peer %s: handshake initiation received, answering",
 	    p->name);
-	if (peer_send_buf(p, &resp, sizeof(resp)) == 0) {
-		timers_session_derived(&p->timers, now);
+	/* An answer counts as our handshake: no initiation of our own now. */
+	p->timers.last_initiation_sent = now;
+	timers_session_derived(&p->timers, now);
+	if (peer_send_buf(p, &resp, sizeof(resp)) == 0)
 		timers_authenticated_sent(&p->timers, now);
-	}
 	peer_timers_update(p);
 }
 

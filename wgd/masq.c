@@ -356,18 +356,23 @@ masq_nft(const struct wgd_config *conf)
 }
 
 /*
- * The DOCKER-USER rule for interface wg, in (0) or out (1), as iptables
- * -S prints it after "-A DOCKER-USER".  Replies only go out to the
- * tunnel, as in the forward chain of our table.
+ * The DOCKER-USER rule for interface wg and its LAN interface lan, in
+ * (0) or out (1), as iptables -S prints it after "-A DOCKER-USER".
+ * Peers go to the LAN only, never to Docker's bridges; replies only go
+ * out to the tunnel, as in the forward chain of our table.
  */
 static void
-docker_rule(const char *wg, int out, const char *spec[MASQ_ARGS_MAX])
+docker_rule(const char *wg, const char *lan, int out,
+    const char *spec[MASQ_ARGS_MAX])
 {
 	size_t	 i = 0;
 
 	spec[i++] = out ? "-o" : "-i";
 	spec[i++] = wg;
-	if (out) {
+	if (!out) {
+		spec[i++] = "-o";
+		spec[i++] = lan;
+	} else {
 		spec[i++] = "-m";
 		spec[i++] = "conntrack";
 		spec[i++] = "--ctstate";
@@ -407,7 +412,7 @@ docker_wanted(const struct wgd_config *conf, const char *const spec[])
 		if (!masq_on(ifc))
 			continue;
 		for (out = 0; out <= 1; out++) {
-			docker_rule(ifc->name, out, want);
+			docker_rule(ifc->name, ifc->masquerade, out, want);
 			if (spec_equal(spec, want))
 				return 1;
 		}
@@ -514,7 +519,7 @@ masq_docker(const char *tool, const struct wgd_config *conf)
 		if (!masq_on(ifc))
 			continue;
 		for (i = 1; i >= 0; i--) {
-			docker_rule(ifc->name, i, spec);
+			docker_rule(ifc->name, ifc->masquerade, i, spec);
 			if (docker_run(tool, "-C", spec, 1) == 0)
 				continue;
 			if (docker_run(tool, "-I", spec, 0) != 0) {

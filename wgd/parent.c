@@ -499,6 +499,7 @@ parent_main(struct wgd *env, void (*ready)(void))
 	}
 	if (provision(env->conf) == -1)
 		fatalx("cannot provision the managed peers");
+	provision_commit(env->conf);
 	provision_write_clients(env->conf);
 
 	/* Signals first: a child that dies at once is not missed. */
@@ -563,7 +564,7 @@ parent_main(struct wgd *env, void (*ready)(void))
 	imsgev_add(&env->control);
 
 	resolve_init(env);
-	resolve_all(env);
+	resolve_all(env, 0);
 	ready();
 	event_dispatch();
 	fatalx("event loop ended");

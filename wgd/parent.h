@@ -80,7 +80,7 @@ void	iface_fds_close(struct iface_fds *);
 
 /* resolve.c: endpoint names, resolved without blocking */
 void	resolve_init(struct wgd *);
-void	resolve_all(struct wgd *);
+void	resolve_all(struct wgd *, int);
 
 /* reload.c: a new configuration, applied as a difference */
 int	reload(struct wgd *, uint32_t);

@@ -176,6 +176,7 @@ static void
 peer_timer_cb(int fd, short event, void *arg)
 {
 	struct eng_peer	*p = arg;
+	uint64_t	 again;
 	int		 due;
 
 	(void)fd;
@@ -194,8 +195,13 @@ peer_timer_cb(int fd, short event, void *arg)
 	}
 	if (due & TIMER_DO_SEND_INITIATION)
 		peer_send_initiation(p, 1);
-	if (due & TIMER_DO_SEND_KEEPALIVE)
+	if (due & TIMER_DO_SEND_KEEPALIVE) {
+		/* Sending disarms the timer that asked for another one. */
+		again = p->timers.deadline[TIMER_SEND_KEEPALIVE];
 		peer_send_keepalive(p);
+		if (again != 0)
+			p->timers.deadline[TIMER_SEND_KEEPALIVE] = again;
+	}
 	peer_timers_update(p);
 }
 
@@ -316,6 +322,9 @@ peer_send_initiation(struct eng_peer *p, int retry)
 
 	if (!p->usable || p->endpoint_len == 0)
 		return;
+	/* A fresh attempt, not a retry, gets its full 90 s (as Linux). */
+	if (!retry)
+		p->timers.handshake_attempts = 0;
 	if (!retry && !timers_may_initiate(&p->timers, now))
 		return;
 	index_add(&p->hs_idx, p, NULL);

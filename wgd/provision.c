@@ -185,9 +185,21 @@ usable_host(const struct wgd_prefix *s, const struct wgd_prefix *a)
 }
 
 /* The lowest free host address of subnet s, or -1 when it is full. */
+/* Inside one of the prefixes other peers route: not ours to give. */
+static int
+routed(const struct wgd_prefixes *blocked, const struct wgd_prefix *a)
+{
+	size_t	 i;
+
+	for (i = 0; i < blocked->n; i++)
+		if (addr_contains(&blocked->v[i], a))
+			return 1;
+	return 0;
+}
+
 static int
 allocate(const struct wgd_prefix *s, const struct wgd_prefixes *used,
-    struct wgd_prefix *out)
+    const struct wgd_prefixes *blocked, struct wgd_prefix *out)
 {
 	uint64_t	 i, hosts;
 	int		 bits = addr_maxlen(s->af) - s->plen;
@@ -195,9 +207,11 @@ allocate(const struct wgd_prefix *s, const struct wgd_prefixes *used,
 	hosts = bits >= 32 ? ALLOC_TRIES_MAX : ((uint64_t)1 << bits);
 	if (hosts > ALLOC_TRIES_MAX)
 		hosts = ALLOC_TRIES_MAX;
-	for (i = 1; i < hosts; i++) {
+	/* A /31 or /127 has no network address: host 0 is a host. */
+	for (i = bits <= 1 ? 0 : 1; i < hosts; i++) {
 		subnet_host(s, i, out);
-		if (usable_host(s, out) && !taken(used, out))
+		if (usable_host(s, out) && !taken(used, out) &&
+		    !routed(blocked, out))
 			return 0;
 	}
 	return -1;
@@ -233,7 +247,7 @@ static int
 provision_addresses(const struct wgd_config *conf, struct wgd_iface_conf *ifc)
 {
 	struct wgd_peer_conf	*peer;
-	struct wgd_prefixes	 used, kept;
+	struct wgd_prefixes	 used, kept, blocked;
 	struct wgd_prefix	 a;
 	char			 dir[PATH_MAX], s[ADDR_STRLEN];
 	size_t			 i, j;
@@ -249,6 +263,13 @@ provision_addresses(const struct wgd_config *conf, struct wgd_iface_conf *ifc)
 	TAILQ_FOREACH(peer, &ifc->peers, entry)
 		for (i = 0; i < peer->addresses.n; i++)
 			if (prefixes_add(&used, &peer->addresses.v[i]) == -1)
+				fatal("%s", __func__);
+	/* External peers' allowed ips: their routes must stay theirs. */
+	memset(&blocked, 0, sizeof(blocked));
+	TAILQ_FOREACH(peer, &ifc->peers, entry)
+		for (i = 0; !peer->managed && i < peer->allowed_ips.n; i++)
+			if (peer->allowed_ips.v[i].plen > 0 &&
+			    prefixes_add(&blocked, &peer->allowed_ips.v[i]) == -1)
 				fatal("%s", __func__);
 
 	TAILQ_FOREACH(peer, &ifc->peers, entry) {
@@ -272,7 +293,8 @@ provision_addresses(const struct wgd_config *conf, struct wgd_iface_conf *ifc)
 			}
 			for (j = 0; j < kept.n; j++)
 				if (usable_host(sub, &kept.v[j]) &&
-				    !taken(&used, &kept.v[j]))
+				    !taken(&used, &kept.v[j]) &&
+				    !routed(&blocked, &kept.v[j]))
 					break;
 			if (j < kept.n) {
 				if (prefixes_add(&peer->prov_addresses,
@@ -299,7 +321,7 @@ provision_addresses(const struct wgd_config *conf, struct wgd_iface_conf *ifc)
 					break;
 			if (j < peer->prov_addresses.n)
 				continue;
-			if (allocate(sub, &used, &a) == -1) {
+			if (allocate(sub, &used, &blocked, &a) == -1) {
 				a = *sub;
 				addr_mask(&a);
 				addr_format_prefix(&a, s, sizeof(s));
@@ -326,6 +348,7 @@ provision_addresses(const struct wgd_config *conf, struct wgd_iface_conf *ifc)
 	rv = 0;
 done:
 	prefixes_free(&used);
+	prefixes_free(&blocked);
 	return rv;
 }
 
@@ -432,9 +455,10 @@ provision_write_clients(const struct wgd_config *conf)
 			if (n < 0 || (size_t)n != strlen(text) ||
 			    memcmp(old, text, n) != 0 ||
 			    access(png, F_OK) == -1) {
-				if (statedir_write(dir, name, text,
-				    strlen(text)) == 0 &&
-				    write_png(dir, peer->name, text) == 0)
+				/* The PNG first: a failed one is retried. */
+				if (write_png(dir, peer->name, text) == 0 &&
+				    statedir_write(dir, name, text,
+				    strlen(text)) == 0)
 					log_info("peer %s: wrote %s and its QR "
 					    "code", peer->name, path);
 			}
@@ -445,47 +469,98 @@ provision_write_clients(const struct wgd_config *conf)
 }
 
 /*
- * Moves the folders of managed peers that old has and new has not to
- * removed/peer_NAME.TIMESTAMP: never reused, kept for recovery by hand.
+ * Moves a managed peer's folder to removed/peer_NAME.TIMESTAMP, a name
+ * never used before, durably: a power cut must not bring the keys of a
+ * lost phone back.
+ */
+static void
+retire(const struct wgd_config *conf, const struct wgd_iface_conf *ifc,
+    const char *name, const char *dir, time_t now)
+{
+	char	 ifdir[PATH_MAX], rdir[PATH_MAX], to[PATH_MAX];
+	int	 n;
+
+	if ((size_t)snprintf(ifdir, sizeof(ifdir), "%s/%s", conf->state_dir,
+	    ifc->name) >= sizeof(ifdir) ||
+	    (size_t)snprintf(rdir, sizeof(rdir), "%s/removed", ifdir) >=
+	    sizeof(rdir) || statedir_mkdir(rdir) == -1)
+		return;
+	for (n = 0; n < 1000; n++) {
+		if ((n == 0 ? (size_t)snprintf(to, sizeof(to),
+		    "%s/peer_%s.%lld", rdir, name, (long long)now) :
+		    (size_t)snprintf(to, sizeof(to), "%s/peer_%s.%lld.%d",
+		    rdir, name, (long long)now, n)) >= sizeof(to))
+			return;
+		if (access(to, F_OK) == -1 && errno == ENOENT)
+			break;
+	}
+	if (rename(dir, to) == -1) {
+		log_warn("peer %s: cannot move %s aside", name, dir);
+		return;
+	}
+	(void)statedir_sync(ifdir);
+	(void)statedir_sync(rdir);
+	log_info("peer %s: removed, its keys kept in %s", name, to);
+}
+
+static int
+managed_in(const struct wgd_iface_conf *ifc, const char *name)
+{
+	const struct wgd_peer_conf	*peer;
+
+	TAILQ_FOREACH(peer, &ifc->peers, entry)
+		if (peer->managed && strcmp(peer->name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * After a start or a reload: the peers of an interface's
+ * managed-peers list that the configuration no longer has are retired,
+ * even when they went while wgd was stopped; then the list is written
+ * anew.  A folder no list ever named (one wgd -i just imported) is left
+ * alone.
  */
 void
-provision_retire(const struct wgd_config *old, const struct wgd_config *new)
+provision_commit(const struct wgd_config *conf)
 {
-	const struct wgd_iface_conf	*ifc, *nifc;
-	const struct wgd_peer_conf	*peer, *np;
-	char				 dir[PATH_MAX], rdir[PATH_MAX];
-	char				 to[PATH_MAX];
+	const struct wgd_iface_conf	*ifc;
+	const struct wgd_peer_conf	*peer;
+	char				 ifdir[PATH_MAX], path[PATH_MAX];
+	char				 dir[PATH_MAX], line[128], *nl, *buf;
+	size_t				 len;
 	time_t				 now = time(NULL);
+	FILE				*fp;
 
-	TAILQ_FOREACH(ifc, &old->ifaces, entry)
-		TAILQ_FOREACH(peer, &ifc->peers, entry) {
-			if (!peer->managed)
-				continue;
-			np = NULL;
-			TAILQ_FOREACH(nifc, &new->ifaces, entry) {
-				if (strcmp(nifc->name, ifc->name) != 0)
+	TAILQ_FOREACH(ifc, &conf->ifaces, entry) {
+		if ((size_t)snprintf(ifdir, sizeof(ifdir), "%s/%s",
+		    conf->state_dir, ifc->name) >= sizeof(ifdir) ||
+		    (size_t)snprintf(path, sizeof(path), "%s/managed-peers",
+		    ifdir) >= sizeof(path))
+			continue;
+		if ((fp = fopen(path, "re")) != NULL) {
+			while (fgets(line, sizeof(line), fp) != NULL) {
+				if ((nl = strchr(line, '\n')) != NULL)
+					*nl = '\0';
+				if (!conf_valid_peer_name(line) ||
+				    managed_in(ifc, line))
 					continue;
-				TAILQ_FOREACH(np, &nifc->peers, entry)
-					if (np->managed &&
-					    strcmp(np->name, peer->name) == 0)
-						break;
-				break;
+				if ((size_t)snprintf(dir, sizeof(dir),
+				    "%s/peer_%s", ifdir, line) < sizeof(dir) &&
+				    access(dir, F_OK) == 0)
+					retire(conf, ifc, line, dir, now);
 			}
-			if (np != NULL)
-				continue;
-			if (peer_dir(dir, sizeof(dir), old, ifc, peer) == -1)
-				continue;
-			if ((size_t)snprintf(rdir, sizeof(rdir), "%s/%s/removed",
-			    old->state_dir, ifc->name) >= sizeof(rdir) ||
-			    (size_t)snprintf(to, sizeof(to), "%s/peer_%s.%lld",
-			    rdir, peer->name, (long long)now) >= sizeof(to) ||
-			    statedir_mkdir(rdir) == -1)
-				continue;
-			if (rename(dir, to) == -1)
-				log_warn("peer %s: cannot move %s aside",
-				    peer->name, dir);
-			else
-				log_info("peer %s: removed, its keys kept in %s",
-				    peer->name, to);
+			fclose(fp);
 		}
+		buf = NULL;
+		len = 0;
+		if ((fp = open_memstream(&buf, &len)) == NULL)
+			fatal("%s", __func__);
+		TAILQ_FOREACH(peer, &ifc->peers, entry)
+			if (peer->managed)
+				fprintf(fp, "%s\n", peer->name);
+		fclose(fp);
+		(void)statedir_write(ifdir, "managed-peers", buf, len);
+		free(buf);
+	}
 }

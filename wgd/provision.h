@@ -11,6 +11,6 @@
 
 int	provision(struct wgd_config *);
 void	provision_write_clients(const struct wgd_config *);
-void	provision_retire(const struct wgd_config *, const struct wgd_config *);
+void	provision_commit(const struct wgd_config *);
 
 #endif /* WGD_PROVISION_H */

@@ -304,11 +304,11 @@ reload(struct wgd *env, uint32_t id)
 
 	if (report_changes(env, id, env->conf, new) == 0)
 		parent_reply(env, id, 0, "no changes");
-	provision_retire(env->conf, new);
+	provision_commit(new);
 	provision_write_clients(new);
 	config_free(env->conf);
 	env->conf = new;
-	resolve_all(env);
+	resolve_all(env, 1);
 	if (masq_apply(env->conf) == -1)
 		parent_reply(env, id, 1, "masquerade: not fully applied (see "
 		    "the log)");

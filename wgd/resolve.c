@@ -149,14 +149,23 @@ resolved_prune(struct wgd *env)
  * address the peer roamed to.
  */
 void
-resolve_all(struct wgd *env)
+resolve_all(struct wgd *env, int forget)
 {
 	const struct wgd_iface_conf	*ifc;
 	const struct wgd_peer_conf	*peer;
 	struct evutil_addrinfo		 hints;
 	struct resolve_req		*req;
+	struct resolved			*r;
 	char				 port[8];
 
+	/*
+	 * After a reload the engine may have started a peer afresh (a new
+	 * key), without the address it had: send every answer again.
+	 */
+	while (forget && (r = TAILQ_FIRST(&env->resolved)) != NULL) {
+		TAILQ_REMOVE(&env->resolved, r, entry);
+		free(r);
+	}
 	resolved_prune(env);
 	/*
 	 * A fresh resolver each round reads /etc/hosts and resolv.conf as
@@ -201,7 +210,7 @@ resolve_tick(int fd, short event, void *arg)
 
 	(void)fd;
 	(void)event;
-	resolve_all(env);
+	resolve_all(env, 0);
 	evtimer_add(&env->resolve_ev, &tv);
 }
 

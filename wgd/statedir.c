@@ -58,6 +58,12 @@ statedir_mkdir(const char *path)
 		log_warnx("%s is not a directory", path);
 		return -1;
 	}
+	/* Another owner could swap a folder for a link under our feet. */
+	if (st.st_uid != geteuid()) {
+		log_warnx("%s is owned by uid %u, not by us: refusing to keep "
+		    "keys there", path, (unsigned int)st.st_uid);
+		return -1;
+	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
 		log_warnx("%s may be written by others: refusing to keep keys "
 		    "there", path);

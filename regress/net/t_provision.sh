@@ -111,8 +111,58 @@ add_and_remove_body()
 	atf_check -s exit:0 -o match:'^peer laptop: added$' wgctl reload
 	[ "$(peer_file laptop publickey)" != "$laptop" ] ||
 	    atf_fail "a removed peer's keys came back"
+
+	# Removed while wgd was stopped: retired all the same at start.
+	tablet=$(peer_file tablet publickey)
+	kill "$(cat wgd.pid)"
+	wait "$(cat wgd.pid)" 2>/dev/null
+	rm -f wgd.sock
+	managed_conf '	peer "laptop"' '	peer "phone"'
+	wgd_start
+	[ -d state/wgt0/peer_tablet ] && atf_fail "tablet's folder stayed"
+	managed_conf '	peer "laptop"' '	peer "tablet"' '	peer "phone"'
+	atf_check -s exit:0 -o match:'^peer tablet: added$' wgctl reload
+	[ "$(peer_file tablet publickey)" != "$tablet" ] ||
+	    atf_fail "a peer removed while stopped got its keys back"
 }
 add_and_remove_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
+atf_test_case addresses_of_others cleanup
+addresses_of_others_head()
+{
+	prov_head
+	atf_set "descr" "a managed peer never gets an address an external peer routes, and a /31 has two hosts"
+}
+addresses_of_others_body()
+{
+	net_setup
+	managed_conf '	peer "office" {' \
+	    '		public-key "B6N8vBQgk8i3VdwbEOhstCY3StFqqFPtC9/AsrhtHHw="' \
+	    '		allowed-ips { 10.13.13.2/31, fd00:13::2/128 }' '	}' \
+	    '	peer "laptop"'
+	wgd_start
+	printf '10.13.13.4\nfd00:13::3\n' | cmp -s - state/wgt0/peer_laptop/address-peer_laptop ||
+	    atf_fail "laptop: $(peer_file laptop address)"
+	kill "$(cat wgd.pid)"
+	wait "$(cat wgd.pid)" 2>/dev/null
+	rm -rf wgd.sock state
+	cat > wgd.conf <<CONF
+socket "$PWD/wgd.sock"
+state-dir "$PWD/state"
+interface "wgt0" {
+	address 10.13.13.1/31
+	peer "laptop"
+}
+CONF
+	wgd_start
+	[ "$(peer_file laptop address)" = 10.13.13.0 ] ||
+	    atf_fail "/31: $(peer_file laptop address)"
+}
+addresses_of_others_cleanup()
 {
 	. "$(atf_get_srcdir)/lib.sh"
 	net_cleanup
@@ -279,6 +329,7 @@ qr_code_cleanup()
 
 atf_init_test_cases()
 {
+	atf_add_test_case addresses_of_others
 	atf_add_test_case qr_code
 	atf_add_test_case keys_persist
 	atf_add_test_case add_and_remove
