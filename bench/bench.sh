@@ -10,6 +10,8 @@
 #   -p dir      record a perf profile of the wgd engine of each side
 #               during the wgd <-> wgd runs into dir (needs perf)
 #
+# progs-optional: perf
+#
 # Each case gets two fresh network namespaces joined by a veth pair,
 # one tunnel (MTU 1420, 10.77.0.1 <-> 10.77.0.2 inside, 192.168.241.1
 # <-> 192.168.241.2 outside) and one single-stream iperf3 TCP run from

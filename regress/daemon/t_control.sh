@@ -10,7 +10,7 @@ OFFICE=B6N8vBQgk8i3VdwbEOhstCY3StFqqFPtC9/AsrhtHHw=
 control_head()
 {
 	atf_set "require.user" "root"
-	atf_set "require.progs" "ip pgrep"
+	atf_set "require.progs" "ip pgrep ss"
 }
 
 start()

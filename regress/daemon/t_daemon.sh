@@ -9,7 +9,7 @@
 daemon_head()
 {
 	atf_set "require.user" "root"
-	atf_set "require.progs" "ip pgrep"
+	atf_set "require.progs" "ip pgrep ss"
 }
 
 atf_test_case privsep cleanup

@@ -18,7 +18,7 @@ HOSTILE="$top/regress/net/hostile"
 attack_common_head()
 {
 	atf_set "require.user" "root"
-	atf_set "require.progs" "ip wg wireguard-go ping"
+	atf_set "require.progs" "ip wg wireguard-go ping pgrep"
 	atf_set "timeout" "120"
 }
 

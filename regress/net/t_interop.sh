@@ -121,7 +121,7 @@ atf_test_case tcp_stream cleanup
 tcp_stream_head()
 {
 	atf_set "require.user" "root"
-	atf_set "require.progs" "ip wg wireguard-go iperf3"
+	atf_set "require.progs" "ip wg wireguard-go ping iperf3"
 	atf_set "descr" "a TCP stream (iperf3, 3 s) through the tunnel"
 }
 tcp_stream_body()
@@ -151,6 +151,7 @@ atf_test_case roaming cleanup
 roaming_head()
 {
 	net_head
+	atf_set "require.progs" "ip wg wireguard-go ping sysctl"
 	atf_set "descr" "the wireguard-go side moves to a new address; traffic resumes and show has the new endpoint"
 }
 roaming_body()
@@ -266,6 +267,7 @@ atf_test_case endpoint_name cleanup
 endpoint_name_head()
 {
 	net_head
+	atf_set "require.progs" "ip wg wireguard-go ping sysctl"
 	atf_set "descr" "an endpoint given as a name is resolved, and followed when it resolves elsewhere"
 }
 endpoint_name_body()

@@ -393,7 +393,7 @@ atf_test_case show_json_valid
 show_json_valid_head()
 {
 	atf_set "descr" "a JSON parser accepts what show -j prints"
-	atf_set "require.progs" "python3"
+	atf_set "require.progs" "/usr/bin/python3"
 }
 show_json_valid_body()
 {
@@ -401,11 +401,11 @@ show_json_valid_body()
 	for sc in show show-stats; do
 		serve $sc
 		atf_check -s exit:0 -o save:out -e empty wgctl -s sock -j show
-		atf_check -s exit:0 -o ignore -e empty python3 -m json.tool out
+		atf_check -s exit:0 -o ignore -e empty /usr/bin/python3 -m json.tool out
 	done
 	serve empty
 	atf_check -s exit:0 -o save:out -e empty wgctl -s sock -j show
-	atf_check -s exit:0 -o ignore -e empty python3 -m json.tool out
+	atf_check -s exit:0 -o ignore -e empty /usr/bin/python3 -m json.tool out
 }
 
 atf_test_case daemon_errors
