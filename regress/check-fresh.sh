@@ -54,7 +54,7 @@ done
 if [ ! -f "$base/root.tar" ]; then
 	echo "check-fresh: making a bare Debian 12 root ($INCLUDE)"
 	mkdir -p "$base/archives"
-	printf '%s\n' "$MIRRORS" | mmdebstrap --variant=minbase \
+	printf '%s\n' "$MIRRORS" | mmdebstrap --variant=minbase --format=tar \
 	    --include="$INCLUDE" "$SUITE" "$base/root.tar.new" - ||
 	    die "mmdebstrap failed"
 	mv "$base/root.tar.new" "$base/root.tar"
