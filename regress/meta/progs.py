@@ -291,15 +291,20 @@ class Script:
 
 
 def atf_cases(prog):
-    """(ident, set of require.progs) for each case of an atf-sh program."""
+    """(ident, set of require.progs, a property set twice) for each case
+    of an atf-sh program."""
     out = run([prog, "-l"])
     cases = []
     for block in out.split("\n\n"):
-        props = dict(l.split(": ", 1) for l in block.splitlines()
-                     if ": " in l)
-        if "ident" in props:
-            cases.append((props["ident"],
-                          set(props.get("require.progs", "").split())))
+        pairs = [l.split(": ", 1) for l in block.splitlines() if ": " in l]
+        props = dict(pairs)
+        if "ident" not in props:
+            continue
+        # atf-sh lists a property set twice, and Kyua then refuses
+        # the whole program as broken.
+        dup = len(pairs) != len(props)
+        cases.append((props["ident"],
+                      set(props.get("require.progs", "").split()), dup))
     return cases
 
 
@@ -361,8 +366,10 @@ class Checker:
 
     def atf_program(self, src, prog):
         s = Script(src)
-        for ident, req in atf_cases(prog):
+        for ident, req, dup in atf_cases(prog):
             where = "%s:%s" % (os.path.relpath(src, self.top), ident)
+            if dup:
+                self.errors.append("%s: sets a property twice" % where)
             self.check_required(where, req)
             words = s.calls([ident + "_body", ident + "_cleanup"])
             used = self.classify(where, words)

@@ -39,7 +39,11 @@ bad_body()
 }
 bad_cleanup() { children; }
 atf_test_case py
-py_head() { atf_set "require.progs" "python3 wg"; }
+py_head()
+{
+	atf_set "require.progs" "python3 wg"
+	atf_set "require.progs" "python3 wg"
+}
 py_body()
 {
 	python3 -c 'print(1)'
@@ -65,8 +69,8 @@ SH
 atf_test_case catches
 catches_head()
 {
-	atf_set "require.progs" "/usr/bin/python3 dpkg-query pgrep ss"
-	atf_set "descr" "the check finds a program called without require.progs, through functions, substitutions and wrappers, and one make deps does not install"
+	atf_set "require.progs" "/usr/bin/python3 dpkg-query pgrep ss wg"
+	atf_set "descr" "the check finds a program called without require.progs, through functions, substitutions and wrappers, one make deps does not install, and a property set twice"
 }
 catches_body()
 {
@@ -74,6 +78,7 @@ catches_body()
 	cat > expout <<'OUT'
 regress/x/t_a.sh:bad: calls pgrep (procps) without require.progs
 regress/x/t_a.sh:bad: calls ss (iproute2) without require.progs
+regress/x/t_a.sh:py: sets a property twice
 regress/x/t_a.sh:py: requires python3, which make deps does not install
 regress/x/t_a.sh:py: requires wg, which make deps does not install
 regress/x/t_a.sh:py: calls python3 by name, not as /usr/bin/python3

@@ -6,10 +6,11 @@
 
 . "$(atf_get_srcdir)/lib.sh"
 
+# net_head [more programs the case needs]
 net_head()
 {
 	atf_set "require.user" "root"
-	atf_set "require.progs" "ip wg wireguard-go ping"
+	atf_set "require.progs" "ip wg wireguard-go ping $*"
 }
 
 atf_test_case wgd_initiates cleanup
@@ -150,8 +151,7 @@ tcp_stream_cleanup()
 atf_test_case roaming cleanup
 roaming_head()
 {
-	net_head
-	atf_set "require.progs" "ip wg wireguard-go ping sysctl"
+	net_head sysctl
 	atf_set "descr" "the wireguard-go side moves to a new address; traffic resumes and show has the new endpoint"
 }
 roaming_body()
@@ -266,8 +266,7 @@ persistent_keepalive_cleanup()
 atf_test_case endpoint_name cleanup
 endpoint_name_head()
 {
-	net_head
-	atf_set "require.progs" "ip wg wireguard-go ping sysctl"
+	net_head sysctl
 	atf_set "descr" "an endpoint given as a name is resolved, and followed when it resolves elsewhere"
 }
 endpoint_name_body()
