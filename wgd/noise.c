@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "aead.h"
 #include "blake2s.h"
 #include "noise.h"
 #include "wg_proto.h"
@@ -479,28 +480,17 @@ int
 noise_encrypt(const struct noise_keypair *kp, uint64_t counter,
     const uint8_t *in, size_t len, uint8_t *out)
 {
-	uint8_t	 nonce[NOISE_NONCE_SIZE];
-
 	if (counter >= REJECT_AFTER_MESSAGES ||
 	    len > crypto_aead_chacha20poly1305_IETF_MESSAGEBYTES_MAX)
 		return -1;
-	noise_nonce(nonce, counter);
-	crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, in, len, NULL, 0,
-	    NULL, nonce, kp->send);
-	return 0;
+	return aead_seal(kp->send, counter, in, len, out);
 }
 
 int
 noise_decrypt(const struct noise_keypair *kp, uint64_t counter,
     const uint8_t *in, size_t len, uint8_t *out)
 {
-	uint8_t	 nonce[NOISE_NONCE_SIZE];
-
 	if (counter >= REJECT_AFTER_MESSAGES || len < WG_AEAD_TAG_SIZE)
 		return -1;
-	noise_nonce(nonce, counter);
-	if (crypto_aead_chacha20poly1305_ietf_decrypt(out, NULL, NULL, in, len,
-	    NULL, 0, nonce, kp->recv) != 0)
-		return -1;
-	return 0;
+	return aead_open(kp->recv, counter, in, len, out);
 }

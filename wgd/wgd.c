@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "aead.h"
 #include "config.h"
 #include "control.h"
 #include "engine.h"
@@ -133,6 +134,8 @@ child_main(enum wgd_proc p, const char *user, int debug, int verbose)
 	setproctitle("%s", proc_name(p));
 	if (sodium_init() == -1)
 		fatalx("cannot initialise libsodium");
+	if (p == PROC_ENGINE && aead_init() == -1)
+		fatalx("cannot initialise libcrypto");
 	proc_drop(p, user, WGD_CHROOT);
 	if (p == PROC_ENGINE)
 		engine_main(WGD_CHILD_FD, verbose);

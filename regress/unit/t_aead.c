@@ -1,0 +1,197 @@
+/*
+ * wgd/aead.c: transport-data ChaCha20-Poly1305 through libcrypto, against
+ * the keepalive of a handshake checked live with wireguard-go, and
+ * against libsodium's implementation on random keys, counters and
+ * every length of a packet; in place and not, refusing every forgery,
+ * and from several threads at once (each has its own context).
+ */
+
+#include <endian.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <atf-c.h>
+#include <sodium.h>
+
+#include "aead.h"
+
+/* ../shared/vectors/wg-handshake.json: the initiator's send key and its
+ * first transport message, an empty keepalive with counter 0. */
+#define V_I_SEND_KEY \
+	"248a29611829aaf7ee8bc8e87df805c1019f08f82d80eb79b7625821ba0a1317"
+#define V_KEEPALIVE_TAG	"c7401bed732b18f3c0e395fc3f7435fa"
+
+#define MAXLEN		(65536 + 16)
+
+static void
+hex(uint8_t *out, size_t len, const char *s)
+{
+	size_t	 n;
+
+	ATF_REQUIRE(sodium_hex2bin(out, len, s, strlen(s), NULL, &n,
+	    NULL) == 0 && n == len);
+}
+
+/* What libsodium makes of the same key, counter and plaintext. */
+static void
+sodium_seal(const uint8_t *key, uint64_t counter, const uint8_t *in,
+    size_t len, uint8_t *out)
+{
+	uint8_t	 nonce[12] = { 0 };
+	uint64_t le = htole64(counter);
+
+	memcpy(nonce + 4, &le, sizeof(le));
+	crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, in, len, NULL, 0,
+	    NULL, nonce, key);
+}
+
+ATF_TC_WITHOUT_HEAD(keepalive_vector);
+ATF_TC_BODY(keepalive_vector, tc)
+{
+	uint8_t	 key[AEAD_KEY_SIZE], tag[AEAD_TAG_SIZE], out[AEAD_TAG_SIZE];
+
+	ATF_REQUIRE(aead_init() == 0);
+	hex(key, sizeof(key), V_I_SEND_KEY);
+	hex(tag, sizeof(tag), V_KEEPALIVE_TAG);
+	ATF_REQUIRE(aead_seal(key, 0, NULL, 0, out) == 0);
+	ATF_CHECK(memcmp(out, tag, sizeof(tag)) == 0);
+	ATF_CHECK(aead_open(key, 0, out, sizeof(out), NULL) == 0);
+	ATF_CHECK(aead_open(key, 1, out, sizeof(out), NULL) == -1);
+}
+
+ATF_TC_WITHOUT_HEAD(same_as_libsodium);
+ATF_TC_BODY(same_as_libsodium, tc)
+{
+	uint8_t		*plain, *ours, *theirs, *back;
+	uint8_t		 key[AEAD_KEY_SIZE];
+	uint64_t	 counter;
+	size_t		 len;
+
+	ATF_REQUIRE(sodium_init() >= 0);
+	ATF_REQUIRE((plain = malloc(MAXLEN)) != NULL);
+	ATF_REQUIRE((ours = malloc(MAXLEN + AEAD_TAG_SIZE)) != NULL);
+	ATF_REQUIRE((theirs = malloc(MAXLEN + AEAD_TAG_SIZE)) != NULL);
+	ATF_REQUIRE((back = malloc(MAXLEN)) != NULL);
+	/* Every length of a packet, then large ones and the extremes. */
+	for (len = 0; len <= MAXLEN; len += len < 1600 ? 1 :
+	    1 + randombytes_uniform(4096)) {
+		randombytes_buf(key, sizeof(key));
+		randombytes_buf(plain, len);
+		randombytes_buf(&counter, sizeof(counter));
+		if (len % 3 == 0)
+			counter >>= 40;	/* small ones too */
+		sodium_seal(key, counter, plain, len, theirs);
+		ATF_REQUIRE(aead_seal(key, counter, plain, len, ours) == 0);
+		if (memcmp(ours, theirs, len + AEAD_TAG_SIZE) != 0)
+			atf_tc_fail("seal differs from libsodium at length "
+			    "%zu", len);
+		ATF_REQUIRE(aead_open(key, counter, theirs, len +
+		    AEAD_TAG_SIZE, back) == 0);
+		if (memcmp(back, plain, len) != 0)
+			atf_tc_fail("open differs at length %zu", len);
+		/* In place, as the data path does it. */
+		memcpy(back, plain, len);
+		ATF_REQUIRE(aead_seal(key, counter, back, len, ours) == 0);
+		memcpy(ours, plain, len);
+		ATF_REQUIRE(aead_seal(key, counter, ours, len, ours) == 0);
+		ATF_REQUIRE(memcmp(ours, theirs, len + AEAD_TAG_SIZE) == 0);
+		ATF_REQUIRE(aead_open(key, counter, ours, len + AEAD_TAG_SIZE,
+		    ours) == 0);
+		ATF_REQUIRE(memcmp(ours, plain, len) == 0);
+	}
+	free(plain);
+	free(ours);
+	free(theirs);
+	free(back);
+}
+
+ATF_TC_WITHOUT_HEAD(forgeries);
+ATF_TC_BODY(forgeries, tc)
+{
+	uint8_t	 key[AEAD_KEY_SIZE], plain[300], sealed[300 + AEAD_TAG_SIZE];
+	uint8_t	 back[300];
+	size_t	 i;
+	int	 bit;
+
+	ATF_REQUIRE(sodium_init() >= 0);
+	randombytes_buf(key, sizeof(key));
+	randombytes_buf(plain, sizeof(plain));
+	ATF_REQUIRE(aead_seal(key, 7, plain, sizeof(plain), sealed) == 0);
+	for (i = 0; i < sizeof(sealed); i++) {
+		bit = 1 << (i % 8);
+		sealed[i] ^= bit;
+		if (aead_open(key, 7, sealed, sizeof(sealed), back) != -1)
+			atf_tc_fail("a flipped bit in byte %zu passed", i);
+		sealed[i] ^= bit;
+	}
+	ATF_CHECK(aead_open(key, 8, sealed, sizeof(sealed), back) == -1);
+	ATF_CHECK(aead_open(key, 7, sealed, sizeof(sealed) - 1, back) == -1);
+	ATF_CHECK(aead_open(key, 7, sealed, AEAD_TAG_SIZE - 1, back) == -1);
+	key[31] ^= 0x80;
+	ATF_CHECK(aead_open(key, 7, sealed, sizeof(sealed), back) == -1);
+	key[31] ^= 0x80;
+	/* A failure leaves the context fit for the next packet. */
+	ATF_CHECK(aead_open(key, 7, sealed, sizeof(sealed), back) == 0);
+	ATF_CHECK(memcmp(back, plain, sizeof(plain)) == 0);
+}
+
+#define THREADS		4
+#define ROUNDS		2000
+
+struct job {
+	uint8_t		 key[AEAD_KEY_SIZE];
+	int		 ok;
+};
+
+static void *
+worker(void *arg)
+{
+	struct job	*j = arg;
+	uint8_t		 plain[1420], ours[1420 + AEAD_TAG_SIZE];
+	uint8_t		 theirs[1420 + AEAD_TAG_SIZE];
+	size_t		 len;
+	int		 i;
+
+	j->ok = 1;
+	for (i = 0; i < ROUNDS; i++) {
+		len = (size_t)i * 7 % sizeof(plain);
+		memset(plain, i, len);
+		sodium_seal(j->key, i, plain, len, theirs);
+		if (aead_seal(j->key, i, plain, len, ours) != 0 ||
+		    memcmp(ours, theirs, len + AEAD_TAG_SIZE) != 0 ||
+		    aead_open(j->key, i, ours, len + AEAD_TAG_SIZE,
+		    ours) != 0 || memcmp(ours, plain, len) != 0)
+			j->ok = 0;
+	}
+	return NULL;
+}
+
+ATF_TC_WITHOUT_HEAD(threads);
+ATF_TC_BODY(threads, tc)
+{
+	pthread_t	 t[THREADS];
+	struct job	 j[THREADS];
+	int		 i;
+
+	ATF_REQUIRE(sodium_init() >= 0);
+	ATF_REQUIRE(aead_init() == 0);
+	for (i = 0; i < THREADS; i++) {
+		randombytes_buf(j[i].key, sizeof(j[i].key));
+		ATF_REQUIRE(pthread_create(&t[i], NULL, worker, &j[i]) == 0);
+	}
+	for (i = 0; i < THREADS; i++) {
+		ATF_REQUIRE(pthread_join(t[i], NULL) == 0);
+		ATF_CHECK_MSG(j[i].ok, "thread %d got a wrong result", i);
+	}
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+	ATF_TP_ADD_TC(tp, keepalive_vector);
+	ATF_TP_ADD_TC(tp, same_as_libsodium);
+	ATF_TP_ADD_TC(tp, forgeries);
+	ATF_TP_ADD_TC(tp, threads);
+	return atf_no_error();
+}
