@@ -119,7 +119,11 @@ proc_prepare_chroot(const char *dir)
 {
 	struct stat	 st;
 
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+	/* The mode is set apart from mkdir, which the umask would trim. */
+	if (mkdir(dir, 0755) == 0) {
+		if (chmod(dir, 0755) == -1)
+			fatal("chmod %s", dir);
+	} else if (errno != EEXIST)
 		fatal("mkdir %s", dir);
 	if (stat(dir, &st) == -1)
 		fatal("stat %s", dir);
