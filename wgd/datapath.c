@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <netinet/in.h>
 
@@ -25,10 +26,13 @@
 
 #include "engine.h"
 #include "log.h"
+#include "udpio.h"
+#include "vnet.h"
 #include "wg_proto.h"
 
-/* Packets handled per wake-up, so one busy socket cannot starve. */
-#define BATCH			64
+/* Reads per wake-up, so one busy descriptor cannot starve the rest. */
+#define TUN_READS		64
+#define UDP_ROUNDS		8
 
 /*
  * Handshake messages per LOAD_WINDOW that make an interface under
@@ -40,9 +44,36 @@
 #define IPV4_HEADER_MIN		20
 #define IPV6_HEADER_SIZE	40
 
-static uint8_t	 rxbuf[65536 + WG_MSG_DATA_HEADER_SIZE];
-static uint8_t	 tunbuf[WG_MSG_DATA_HEADER_SIZE + 65536 + WG_DATA_PADDING +
-		    WG_AEAD_TAG_SIZE];
+/* After the data header and plaintext: padding and tag. */
+#define TAILROOM		(WG_DATA_PADDING + WG_AEAD_TAG_SIZE)
+
+/*
+ * A TUN read: its vnet header lands so that the packet after it has the
+ * data header's room before it, and padding and tag room after.
+ */
+#define TUN_HEADROOM		(WG_MSG_DATA_HEADER_SIZE - VNET_HDR_LEN)
+static uint8_t	 tunbuf[WG_MSG_DATA_HEADER_SIZE + VNET_MAX_PACKET + TAILROOM];
+
+/* The segments of a super-packet, each with the same room. */
+#define ARENA_SIZE	(VNET_MAX_PACKET + VNET_MAX_SEGMENTS * \
+			    (WG_MSG_DATA_HEADER_SIZE + 120 + TAILROOM))
+static uint8_t		*arena;
+static struct vnet_pkt	 segs[VNET_MAX_SEGMENTS];
+
+/* Received datagrams, and the plaintexts bound for TUN from them. */
+static struct udpio_rx	*rx;
+static struct udpio_dgram dgrams[UDPIO_MAX_DGRAMS];
+static struct vnet_pkt	 tunq[VNET_MAX_SEGMENTS];
+static size_t		 ntunq;
+static struct vnet_write writes[VNET_MAX_SEGMENTS];
+
+void
+datapath_init(void)
+{
+	if ((arena = malloc(ARENA_SIZE)) == NULL ||
+	    (rx = udpio_rx_new()) == NULL)
+		fatal("%s", __func__);
+}
 
 /* The destination (or source) address of an IP packet, checked. */
 static int
@@ -86,34 +117,62 @@ ip_len(const uint8_t *pkt, size_t len, size_t *iplen)
 	return 0;
 }
 
+/*
+ * Packets from the host: one per read, a super-packet of up to 64 KiB of
+ * one flow split into the packets it stands for, which all go to the
+ * same peer and leave together.
+ */
 void
 datapath_tun_read(int fd, short event, void *arg)
 {
 	struct eng_iface	*ifc = arg;
 	struct eng_peer		*p;
+	struct vnet_hdr		 h;
 	const uint8_t		*dst;
 	uint8_t			*pkt = tunbuf + WG_MSG_DATA_HEADER_SIZE;
 	ssize_t			 n;
-	int			 i, af;
+	size_t			 len;
+	int			 i, af, nsegs;
 
 	(void)event;
-	for (i = 0; i < BATCH; i++) {
-		n = read(fd, pkt, 65536);
+	for (i = 0; i < TUN_READS; i++) {
+		n = read(fd, tunbuf + TUN_HEADROOM, VNET_HDR_LEN +
+		    VNET_MAX_PACKET);
 		if (n == -1) {
 			if (errno != EAGAIN && errno != EINTR)
 				log_warn("%s: read", ifc->name);
 			return;
 		}
-		if (ip_addr(pkt, n, 1, &af, &dst) == -1) {
+		if (n <= VNET_HDR_LEN) {
 			ifc->drops[DROP_INNER]++;
+			continue;
+		}
+		vnet_hdr_decode(&h, tunbuf + TUN_HEADROOM);
+		len = (size_t)n - VNET_HDR_LEN;
+		if ((h.gso_type & ~VNET_GSO_ECN) == VNET_GSO_NONE) {
+			if (vnet_finish_csum(pkt, len, &h) == -1) {
+				ifc->drops[DROP_INNER]++;
+				continue;
+			}
+			segs[0].data = pkt;
+			segs[0].len = len;
+			nsegs = 1;
+		} else if ((nsegs = vnet_split(&h, pkt, len, arena,
+		    ARENA_SIZE, WG_MSG_DATA_HEADER_SIZE, TAILROOM, segs,
+		    VNET_MAX_SEGMENTS)) == -1) {
+			ifc->drops[DROP_INNER]++;
+			continue;
+		}
+		if (ip_addr(segs[0].data, segs[0].len, 1, &af, &dst) == -1) {
+			ifc->drops[DROP_INNER] += (uint64_t)nsegs;
 			continue;
 		}
 		if ((p = allowedips_lookup(&ifc->routes, af, dst)) == NULL ||
 		    !p->usable) {
-			ifc->drops[DROP_NO_ROUTE]++;
+			ifc->drops[DROP_NO_ROUTE] += (uint64_t)nsegs;
 			continue;
 		}
-		(void)peer_encrypt_send(p, tunbuf, n);
+		peer_send_packets(p, segs, (size_t)nsegs);
 	}
 }
 
@@ -342,6 +401,23 @@ consume_cookie(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 		log_debug("peer %s: got a cookie", e->peer->name);
 }
 
+/*
+ * The plaintexts waiting for TUN, each with the data header's bytes
+ * before it free for its vnet header: TCP segments of one flow merged
+ * where they can be, so the host sees few large packets.
+ */
+static void
+tun_flush(struct eng_iface *ifc)
+{
+	size_t	 nw, i;
+
+	nw = vnet_gro(tunq, ntunq, writes);
+	for (i = 0; i < nw; i++)
+		if (writev(ifc->tun_fd, writes[i].iov, writes[i].iovcnt) == -1)
+			ifc->drops[DROP_IO]++;
+	ntunq = 0;
+}
+
 static void
 consume_data(struct eng_iface *ifc, uint8_t *buf, size_t len,
     const struct sockaddr *src, socklen_t srclen, uint64_t now)
@@ -411,60 +487,63 @@ consume_data(struct eng_iface *ifc, uint8_t *buf, size_t len,
 		ifc->drops[DROP_SOURCE]++;
 		return;
 	}
-	if (write(ifc->tun_fd, pkt, iplen) == -1)
-		ifc->drops[DROP_IO]++;
+	if (ntunq == VNET_MAX_SEGMENTS)
+		tun_flush(ifc);
+	tunq[ntunq].data = pkt;
+	tunq[ntunq].len = iplen;
+	ntunq++;
 }
 
 void
 datapath_udp_read(int fd, short event, void *arg)
 {
 	struct eng_iface	*ifc = arg;
-	struct sockaddr_storage	 ss;
-	socklen_t		 sslen;
+	struct udpio_dgram	*d;
+	struct sockaddr		*from;
 	uint32_t		 type;
 	uint64_t		 now;
-	ssize_t			 n;
-	int			 i;
+	int			 round, n, i;
 
 	(void)event;
-	for (i = 0; i < BATCH; i++) {
-		sslen = sizeof(ss);
-		n = recvfrom(fd, rxbuf, sizeof(rxbuf), 0,
-		    (struct sockaddr *)&ss, &sslen);
-		if (n == -1) {
-			if (errno != EAGAIN && errno != EINTR)
-				log_warn("%s: recvfrom", ifc->name);
+	for (round = 0; round < UDP_ROUNDS; round++) {
+		if ((n = udpio_recv(fd, rx, dgrams, UDPIO_MAX_DGRAMS)) == -1) {
+			log_warn("%s: recvmmsg", ifc->name);
 			return;
 		}
-		if ((ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
-		    sslen > sizeof(ss))
-			continue;
-		if (n < 4) {
-			ifc->drops[DROP_SHORT]++;
-			continue;
-		}
-		/* The type and three reserved bytes that must be zero. */
-		memcpy(&type, rxbuf, sizeof(type));
+		if (n == 0)
+			return;
 		now = now_ns();
-		switch (le32toh(type)) {
-		case WG_MSG_INITIATION:
-			consume_initiation(ifc, rxbuf, n,
-			    (struct sockaddr *)&ss, sslen, now);
-			break;
-		case WG_MSG_RESPONSE:
-			consume_response(ifc, rxbuf, n,
-			    (struct sockaddr *)&ss, sslen, now);
-			break;
-		case WG_MSG_COOKIE:
-			consume_cookie(ifc, rxbuf, n, now);
-			break;
-		case WG_MSG_DATA:
-			consume_data(ifc, rxbuf, n, (struct sockaddr *)&ss,
-			    sslen, now);
-			break;
-		default:
-			ifc->drops[DROP_TYPE]++;
-			break;
+		for (i = 0; i < n; i++) {
+			d = &dgrams[i];
+			from = (struct sockaddr *)d->from;
+			if (d->len < 4) {
+				ifc->drops[DROP_SHORT]++;
+				continue;
+			}
+			/* The type and three reserved bytes, all zero. */
+			memcpy(&type, d->data, sizeof(type));
+			switch (le32toh(type)) {
+			case WG_MSG_INITIATION:
+				consume_initiation(ifc, d->data, d->len, from,
+				    d->fromlen, now);
+				break;
+			case WG_MSG_RESPONSE:
+				consume_response(ifc, d->data, d->len, from,
+				    d->fromlen, now);
+				break;
+			case WG_MSG_COOKIE:
+				consume_cookie(ifc, d->data, d->len, now);
+				break;
+			case WG_MSG_DATA:
+				consume_data(ifc, d->data, d->len, from,
+				    d->fromlen, now);
+				break;
+			default:
+				ifc->drops[DROP_TYPE]++;
+				break;
+			}
 		}
+		/* The datagrams live in rx until the next receive. */
+		tun_flush(ifc);
 	}
 }

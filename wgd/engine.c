@@ -197,6 +197,7 @@ iface_start(struct eng_iface *ifc)
 	iface_set_fd(ifc, &ifc->tun_fd, &ifc->tun_ev, tun, datapath_tun_read);
 	iface_set_fd(ifc, &ifc->udp4_fd, &ifc->udp4_ev, u4, datapath_udp_read);
 	iface_set_fd(ifc, &ifc->udp6_fd, &ifc->udp6_ev, u6, datapath_udp_read);
+	ifc->udp4_gso = ifc->udp6_gso = 1;
 	TAILQ_FOREACH(p, &ifc->peers, entry) {
 		p->iface = ifc;
 		peer_start(p);
@@ -256,6 +257,7 @@ iface_update(struct eng_iface *o, struct eng_iface *n)
 	if (n->tun_fd != -1) {
 		iface_set_fd(o, &o->tun_fd, &o->tun_ev, n->tun_fd,
 		    datapath_tun_read);
+		o->tun_offload = n->tun_offload;
 		n->tun_fd = -1;
 	}
 	if (n->listen_port != o->listen_port || n->udp4_fd != -1 ||
@@ -264,6 +266,7 @@ iface_update(struct eng_iface *o, struct eng_iface *n)
 		    datapath_udp_read);
 		iface_set_fd(o, &o->udp6_fd, &o->udp6_ev, n->udp6_fd,
 		    datapath_udp_read);
+		o->udp4_gso = o->udp6_gso = 1;
 		n->udp4_fd = n->udp6_fd = -1;
 	}
 	o->listen_port = n->listen_port;
@@ -431,7 +434,7 @@ reconf_fd(struct imsg *imsg)
 {
 	struct eng_iface	*ifc;
 	struct msg_udp		 u;
-	struct msg_ifname	 t;
+	struct msg_tun		 t;
 	int			 fd, *slot;
 
 	ifc = reconf_last_iface("descriptor");
@@ -440,6 +443,7 @@ reconf_fd(struct imsg *imsg)
 		    !STR_TERMINATED(t.name) || strcmp(t.name, ifc->name) != 0)
 			fatalx("bad IMSG_TUN_FD");
 		slot = &ifc->tun_fd;
+		ifc->tun_offload = t.offload;
 	} else {
 		if (imsg_get_data(imsg, &u, sizeof(u)) == -1 ||
 		    !STR_TERMINATED(u.name) || strcmp(u.name, ifc->name) != 0 ||
@@ -719,6 +723,7 @@ engine_main(int fd, int verbose)
 	TAILQ_INIT(&env->new_ifaces);
 	log_setverbose(verbose);
 	index_init();
+	datapath_init();
 
 	event_init();
 	signal(SIGPIPE, SIG_IGN);

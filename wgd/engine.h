@@ -111,8 +111,11 @@ struct eng_iface {
 	uint16_t		 listen_port;
 	uint32_t		 mtu;
 	int			 tun_fd;
+	uint32_t		 tun_offload;	/* TUN_F_ bits */
 	int			 udp4_fd;
 	int			 udp6_fd;
+	int			 udp4_gso;	/* UDP_SEGMENT works */
+	int			 udp6_gso;
 	struct eng_peers	 peers;
 
 	int			 running;
@@ -157,8 +160,11 @@ int	peer_send_buf(struct eng_peer *, const void *, size_t);
 void	peer_add_keypair(struct eng_peer *, struct eng_keypair *);
 int	peer_confirm_keypair(struct eng_peer *, struct eng_keypair *);
 int	peer_encrypt_send(struct eng_peer *, uint8_t *, size_t);
+struct vnet_pkt;
+void	peer_send_packets(struct eng_peer *, struct vnet_pkt *, size_t);
 
 /* datapath.c: packets in and out */
+void	datapath_init(void);
 void	datapath_tun_read(int, short, void *);
 void	datapath_udp_read(int, short, void *);
 

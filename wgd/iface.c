@@ -190,7 +190,8 @@ iface_create(struct wgd *env, const struct wgd_iface_conf *ifc,
 	iface_fds_init(fds, ifc->name);
 	if (bind_port(env, ifc->listen_port, fds) == -1)
 		goto fail;
-	if ((fds->tun = tun_open(ifc->name)) == -1)
+	if ((fds->tun = tun_open(ifc->name,
+	    &fds->tun_offload)) == -1)
 		goto fail;
 	if ((ifindex = nl_ifindex(ifc->name)) == 0) {
 		log_warn("interface %s", ifc->name);

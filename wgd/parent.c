@@ -89,7 +89,7 @@ parent_send_config(struct wgd *env, const struct wgd_config *conf,
 	const struct wgd_iface_conf	*ifc;
 	const struct wgd_peer_conf	*peer;
 	struct msg_iface		 mi;
-	struct msg_ifname		 mt;
+	struct msg_tun			 mt;
 	struct msg_udp			 mu;
 	size_t				 i;
 
@@ -108,6 +108,7 @@ parent_send_config(struct wgd *env, const struct wgd_config *conf,
 				continue;
 			memset(&mt, 0, sizeof(mt));
 			strlcpy(mt.name, ifc->name, sizeof(mt.name));
+			mt.offload = fds[i].tun_offload;
 			memset(&mu, 0, sizeof(mu));
 			strlcpy(mu.name, ifc->name, sizeof(mu.name));
 			if (fds[i].tun != -1)

@@ -62,6 +62,7 @@ struct wgd {
 struct iface_fds {
 	char			 name[IFNAMSIZ];
 	int			 tun;
+	unsigned int		 tun_offload;	/* TUN_F_ bits taken */
 	int			 udp4;
 	int			 udp6;
 };

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <netinet/in.h>
 
@@ -22,6 +23,8 @@
 
 #include "engine.h"
 #include "log.h"
+#include "udpio.h"
+#include "vnet.h"
 #include "wg_proto.h"
 
 #define INDEX_BUCKETS	4096	/* a power of two */
@@ -441,6 +444,76 @@ peer_encrypt_send(struct eng_peer *p, uint8_t *buf, size_t len)
 		peer_send_initiation(p, 0);
 	peer_timers_update(p);
 	return 0;
+}
+
+/*
+ * Encrypts the n packets of pkts in place (each with the data header's
+ * room before it and the padding's and tag's after) and sends them in
+ * one batch: a super-packet's segments leave in one GSO send.  Without
+ * a usable session they wait for the handshake this starts.
+ */
+void
+peer_send_packets(struct eng_peer *p, struct vnet_pkt *pkts, size_t n)
+{
+	struct iovec		 iov[VNET_MAX_SEGMENTS];
+	struct eng_iface	*ifc = p->iface;
+	struct eng_keypair	*kp = p->current;
+	struct wg_msg_data	 hdr;
+	uint64_t		 now = now_ns(), counter, bytes = 0;
+	uint8_t			*buf;
+	size_t			 i, plen;
+	int			 fd, *gso;
+
+	if (kp == NULL || !keypair_usable(kp->created, now, kp->send_counter)) {
+		for (i = 0; i < n; i++)
+			peer_stage(p, pkts[i].data, pkts[i].len);
+		peer_send_initiation(p, 0);
+		return;
+	}
+	if (p->endpoint_len == 0) {
+		ifc->drops[DROP_NO_ENDPOINT] += n;
+		return;
+	}
+	hdr.type = htole32(WG_MSG_DATA);
+	hdr.receiver = htole32(kp->kp.remote_index);
+	for (i = 0; i < n; i++) {
+		buf = pkts[i].data - WG_MSG_DATA_HEADER_SIZE;
+		plen = padded_len(pkts[i].len, ifc->mtu);
+		memset(pkts[i].data + pkts[i].len, 0, plen - pkts[i].len);
+		counter = kp->send_counter++;
+		hdr.counter = htole64(counter);
+		memcpy(buf, &hdr, sizeof(hdr));
+		if (noise_encrypt(&kp->kp, counter, pkts[i].data, plen,
+		    pkts[i].data) == -1)
+			break;
+		iov[i].iov_base = buf;
+		iov[i].iov_len = WG_MSG_DATA_HEADER_SIZE + plen +
+		    WG_AEAD_TAG_SIZE;
+		bytes += iov[i].iov_len;
+	}
+	n = i;
+	if (p->endpoint.ss_family == AF_INET) {
+		fd = ifc->udp4_fd;
+		gso = &ifc->udp4_gso;
+	} else {
+		fd = ifc->udp6_fd;
+		gso = &ifc->udp6_gso;
+	}
+	if (n == 0 || fd == -1 || udpio_send(fd, gso,
+	    (struct sockaddr *)&p->endpoint, p->endpoint_len, NULL, iov,
+	    n) == -1) {
+		ifc->drops[DROP_IO] += n;
+		return;
+	}
+	p->state.tx_bytes += bytes;
+	timers_authenticated_sent(&p->timers, now);
+	/* The jitter costs a getrandom(2): only when the timer needs it. */
+	if (!timers_armed(&p->timers, TIMER_NEW_HANDSHAKE))
+		timers_data_sent(&p->timers, now, jitter_ms());
+	if (keypair_rekey_on_send(kp->created, now, kp->send_counter,
+	    kp->kp.initiator))
+		peer_send_initiation(p, 0);
+	peer_timers_update(p);
 }
 
 /* Without a session, as in Linux, a keepalive asks for a handshake. */

@@ -1,5 +1,6 @@
 /*
- * Creates a TUN device through /dev/net/tun.  The device lives as long as
+ * Creates a TUN device through /dev/net/tun, with a virtio_net_hdr on
+ * every packet and the kernel's segmentation offloads switched on.  The device lives as long as
  * its descriptor: closing the last one removes the device with its
  * addresses and routes, which is how a dying wgd cleans up after itself.
  */
@@ -11,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,14 +22,53 @@
 #define TUN_PATH	"/dev/net/tun"
 
 /*
+ * The offloads wgd can take: checksums left partial, TCP segmentation
+ * (with ECN) and UDP segmentation.  Debian 12's headers predate the
+ * last (Linux 6.2), and the kernel takes its two bits both or neither.
+ */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4	0x20
+#define TUN_F_USO6	0x40
+#endif
+#define TUN_OFFLOADS	(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
+#define TUN_USO		(TUN_F_USO4 | TUN_F_USO6)
+
+/*
+ * Asks for the offloads, USO first: a kernel without it (6.1) refuses
+ * the whole set with EINVAL.  WGD_TEST_NO_USO, for the tests only,
+ * makes that first try fail as such a kernel does.
+ */
+static int
+tun_offload(int fd, const char *ifname, unsigned int *offload)
+{
+	unsigned int	 want = TUN_OFFLOADS | TUN_USO;
+
+	if (getenv("WGD_TEST_NO_USO") == NULL &&
+	    ioctl(fd, TUNSETOFFLOAD, want) == 0) {
+		*offload = want;
+		return 0;
+	}
+	want = TUN_OFFLOADS;
+	if (ioctl(fd, TUNSETOFFLOAD, want) == -1) {
+		log_warn("%s: TUNSETOFFLOAD", ifname);
+		return -1;
+	}
+	log_debug("%s: no UDP segmentation offload in this kernel", ifname);
+	*offload = want;
+	return 0;
+}
+
+/*
  * Returns a non-blocking, close-on-exec descriptor for the TUN device
  * named ifname, creating the device, or -1 after logging why.  Packets
- * are bare IP without the 4-byte packet information header.  The caller
- * owns the descriptor; closing it removes the device unless someone made
- * it persistent.
+ * are bare IP after a virtio_net_hdr (vnet.h) without the 4-byte packet
+ * information header; *offload says which TUN_F_ offloads the kernel
+ * took, so the reader knows what super-packets may come.  The caller
+ * owns the descriptor; closing it removes the device unless someone
+ * made it persistent.
  */
 int
-tun_open(const char *ifname)
+tun_open(const char *ifname, unsigned int *offload)
 {
 	struct ifreq	 ifr;
 	int		 fd, saved_errno;
@@ -45,11 +86,7 @@ tun_open(const char *ifname)
 
 	memset(&ifr, 0, sizeof(ifr));
 	strlcpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name));
-	/*
-	 * The data path will add IFF_VNET_HDR here, followed by
-	 * TUNSETOFFLOAD, once it can split and coalesce segments.
-	 */
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
 	if (ioctl(fd, TUNSETIFF, &ifr) == -1) {
 		saved_errno = errno;
 		if (errno == EBUSY)
@@ -71,6 +108,12 @@ tun_open(const char *ifname)
 		    (int)sizeof(ifr.ifr_name), ifr.ifr_name);
 		close(fd);
 		errno = EINVAL;
+		return -1;
+	}
+	if (tun_offload(fd, ifname, offload) == -1) {
+		saved_errno = errno;
+		close(fd);
+		errno = saved_errno;
 		return -1;
 	}
 	return fd;

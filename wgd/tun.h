@@ -6,6 +6,6 @@
 #ifndef WGD_TUN_H
 #define WGD_TUN_H
 
-int	tun_open(const char *);
+int	tun_open(const char *, unsigned int *);
 
 #endif /* WGD_TUN_H */

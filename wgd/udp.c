@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "udp.h"
+#include "udpio.h"
 
 /*
  * Bursts of packets arrive faster than one event loop pass drains them,
@@ -106,6 +107,8 @@ udp_bind(int af, uint16_t port)
 	    "SO_RCVBUF") == -1 ||
 	    udp_setbuf(s, af, port, SO_SNDBUFFORCE, SO_SNDBUF,
 	    "SO_SNDBUF") == -1)
+		goto fail;
+	if (udpio_sockopts(s, af) == -1)
 		goto fail;
 	if (bind(s, sa, salen) == -1) {
 		if (errno == EADDRINUSE)

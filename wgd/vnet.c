@@ -230,17 +230,19 @@ super_ip(const uint8_t *p, size_t len, uint8_t gso, size_t *iphlen, int *v6,
 
 /*
  * Splits the packet pkt (len bytes, after its header h) into the
- * packets it stands for, written to out[0], out[1], ... (room bytes
- * each) with their lengths in lens.  A packet without segmentation is
- * copied with its checksum finished.  Returns how many were written, or
- * -1 for a packet that is malformed, splits into more than nout pieces
- * or has pieces larger than room.
+ * packets it stands for, laid one after another in arena (arenalen
+ * bytes), each with headroom bytes free before it and tailroom after,
+ * and described in out[0], out[1], ...  A packet without segmentation
+ * is copied with its checksum finished.  Returns how many were made,
+ * or -1 for a packet that is malformed, splits into more than nout
+ * pieces or does not fit.
  */
 int
 vnet_split(const struct vnet_hdr *h, const uint8_t *pkt, size_t len,
-    uint8_t *const *out, size_t room, size_t *lens, size_t nout)
+    uint8_t *arena, size_t arenalen, size_t headroom, size_t tailroom,
+    struct vnet_pkt *out, size_t nout)
 {
-	size_t		 iphlen, thlen, hdrlen, payload, off, seg, n, i;
+	size_t		 iphlen, thlen, hdrlen, payload, off, seg, n, i, need;
 	uint32_t	 seq = 0;
 	uint16_t	 id = 0;
 	uint8_t		 gso = h->gso_type & ~VNET_GSO_ECN, proto, flags = 0;
@@ -250,12 +252,14 @@ vnet_split(const struct vnet_hdr *h, const uint8_t *pkt, size_t len,
 	if (len == 0 || len > VNET_MAX_PACKET || nout == 0)
 		return -1;
 	if (gso == VNET_GSO_NONE) {
-		if (len > room)
+		if (headroom + len + tailroom > arenalen)
 			return -1;
-		memcpy(out[0], pkt, len);
-		if (vnet_finish_csum(out[0], len, h) == -1)
+		o = arena + headroom;
+		memcpy(o, pkt, len);
+		if (vnet_finish_csum(o, len, h) == -1)
 			return -1;
-		lens[0] = len;
+		out[0].data = o;
+		out[0].len = len;
 		return 1;
 	}
 	if ((gso != VNET_GSO_TCPV4 && gso != VNET_GSO_TCPV6 &&
@@ -279,34 +283,38 @@ vnet_split(const struct vnet_hdr *h, const uint8_t *pkt, size_t len,
 	}
 	hdrlen = iphlen + thlen;
 	payload = len - hdrlen;
-	if (payload == 0 || hdrlen + h->gso_size > room)
+	if (payload == 0)
 		return -1;
 	n = (payload + h->gso_size - 1) / h->gso_size;
-	if (n > nout)
+	need = n * (headroom + hdrlen + tailroom) + payload;
+	if (n > nout || need > arenalen)
 		return -1;
 	if (!v6)
 		id = get16(pkt + 4);
 
+	o = arena;
 	for (i = 0, off = 0; i < n; i++, off += seg) {
 		seg = payload - off < h->gso_size ? payload - off : h->gso_size;
-		o = out[i];
+		o += headroom;
 		memcpy(o, pkt, hdrlen);
 		memcpy(o + hdrlen, pkt + hdrlen + off, seg);
-		lens[i] = hdrlen + seg;
+		out[i].data = o;
+		out[i].len = hdrlen + seg;
+		o += out[i].len + tailroom;
 		if (v6)
-			put16(o + 4, (uint16_t)(thlen + seg));
+			put16(out[i].data + 4, (uint16_t)(thlen + seg));
 		else {
-			put16(o + 2, (uint16_t)lens[i]);
-			put16(o + 4, (uint16_t)(id + i));
-			ipv4_csum(o, iphlen);
+			put16(out[i].data + 2, (uint16_t)out[i].len);
+			put16(out[i].data + 4, (uint16_t)(id + i));
+			ipv4_csum(out[i].data, iphlen);
 		}
-		th = o + iphlen;
+		th = out[i].data + iphlen;
 		if (gso == VNET_GSO_UDP_L4) {
 			put16(th + 4, (uint16_t)(thlen + seg));
 			th[UDP_CSUM_OFF] = th[UDP_CSUM_OFF + 1] = 0;
 			csum_store(th + UDP_CSUM_OFF, vnet_csum_add(
-			    vnet_pseudo_sum(o, v6, proto, thlen + seg), th,
-			    thlen + seg));
+			    vnet_pseudo_sum(out[i].data, v6, proto,
+			    thlen + seg), th, thlen + seg));
 			/* A computed zero is sent as all ones (RFC 768). */
 			if (th[UDP_CSUM_OFF] == 0 && th[UDP_CSUM_OFF + 1] == 0)
 				th[UDP_CSUM_OFF] = th[UDP_CSUM_OFF + 1] = 0xff;
@@ -320,7 +328,7 @@ vnet_split(const struct vnet_hdr *h, const uint8_t *pkt, size_t len,
 			th[13] &= ~TCP_CWR;
 		th[TCP_CSUM_OFF] = th[TCP_CSUM_OFF + 1] = 0;
 		csum_store(th + TCP_CSUM_OFF, vnet_csum_add(
-		    vnet_pseudo_sum(o, v6, proto, thlen + seg), th,
+		    vnet_pseudo_sum(out[i].data, v6, proto, thlen + seg), th,
 		    thlen + seg));
 	}
 	return (int)n;

@@ -44,18 +44,20 @@ struct vnet_hdr {
 void	vnet_hdr_decode(struct vnet_hdr *, const uint8_t *);
 void	vnet_hdr_encode(const struct vnet_hdr *, uint8_t *);
 
+/* A packet in a buffer of the caller's. */
+struct vnet_pkt {
+	uint8_t		*data;
+	size_t		 len;
+};
+
 int	vnet_finish_csum(uint8_t *, size_t, const struct vnet_hdr *);
 int	vnet_split(const struct vnet_hdr *, const uint8_t *, size_t,
-	    uint8_t *const *, size_t, size_t *, size_t);
+	    uint8_t *, size_t, size_t, size_t, struct vnet_pkt *, size_t);
 
 /*
  * Coalescing: packets in, writes out.  Each packet has VNET_HDR_LEN
  * writable bytes before data, where its write's header goes.
  */
-struct vnet_pkt {
-	uint8_t		*data;
-	size_t		 len;
-};
 
 #define VNET_GRO_MAX_IOV	(VNET_MAX_SEGMENTS + 1)
 

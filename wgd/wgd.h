@@ -39,7 +39,7 @@ enum imsg_type {
 	IMSG_RECONF_PEER,		/* struct msg_peer */
 	IMSG_RECONF_ALLOWED_IPS,	/* struct wgd_prefix[], last peer */
 	IMSG_RECONF_END,
-	IMSG_TUN_FD,			/* fd; struct msg_ifname */
+	IMSG_TUN_FD,			/* fd; struct msg_tun */
 	IMSG_UDP_FD,			/* fd; struct msg_udp */
 	IMSG_PEER_ENDPOINT,		/* struct msg_endpoint: a name resolved */
 
@@ -72,6 +72,11 @@ enum imsg_type {
 
 struct msg_ifname {
 	char			 name[IFNAMSIZ];
+};
+
+struct msg_tun {
+	char			 name[IFNAMSIZ];
+	uint32_t		 offload;	/* TUN_F_ bits */
 };
 
 struct msg_udp {

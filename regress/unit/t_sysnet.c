@@ -28,6 +28,7 @@
 #include "netlink.h"
 #include "tun.h"
 #include "udp.h"
+#include "vnet.h"
 
 #define IFNAME		"wgtest0"
 #define IFNAME2		"wgtest1"
@@ -110,9 +111,10 @@ if_flags(const char *name, int *mtu)
 static int
 tun_up(struct nl_handle *nh, const char *name, int *ifindex)
 {
-	int	 fd;
+	unsigned int	 off;
+	int		 fd;
 
-	ATF_REQUIRE((fd = tun_open(name)) != -1);
+	ATF_REQUIRE((fd = tun_open(name, &off)) != -1);
 	ATF_REQUIRE((*ifindex = nl_ifindex(name)) > 0);
 	ATF_REQUIRE(nl_link_set(nh, *ifindex, 1420, 1) == 0);
 	return fd;
@@ -122,17 +124,22 @@ ATF_TC_WITHOUT_HEAD(tun_open_close);
 ATF_TC_BODY(tun_open_close, tc)
 {
 	struct ifreq	 ifr;
+	unsigned int	 off, off2;
 	int		 fd, fl;
 
 	enter_netns();
-	ATF_REQUIRE((fd = tun_open(IFNAME)) != -1);
+	ATF_REQUIRE((fd = tun_open(IFNAME, &off)) != -1);
 	ATF_CHECK(if_nametoindex(IFNAME) > 0);
 
 	memset(&ifr, 0, sizeof(ifr));
 	ATF_REQUIRE(ioctl(fd, TUNGETIFF, &ifr) == 0);
 	ATF_CHECK_STREQ(ifr.ifr_name, IFNAME);
 	ATF_CHECK_EQ(ifr.ifr_flags & (IFF_TUN | IFF_TAP | IFF_NO_PI |
-	    IFF_VNET_HDR), IFF_TUN | IFF_NO_PI);
+	    IFF_VNET_HDR), IFF_TUN | IFF_NO_PI | IFF_VNET_HDR);
+	/* Checksums and TCP segmentation; UDP's both ways or not at all. */
+	ATF_CHECK_EQ(off & 0x0f, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 |
+	    TUN_F_TSO_ECN);
+	ATF_CHECK((off & 0x60) == 0 || (off & 0x60) == 0x60);
 
 	ATF_REQUIRE((fl = fcntl(fd, F_GETFL)) != -1);
 	ATF_CHECK(fl & O_NONBLOCK);
@@ -140,10 +147,18 @@ ATF_TC_BODY(tun_open_close, tc)
 	ATF_CHECK(fcntl(fd, F_GETFD) & FD_CLOEXEC);
 
 	/* A second daemon for the same interface must not share it. */
-	ATF_CHECK_ERRNO(EBUSY, tun_open(IFNAME) == -1);
+	ATF_CHECK_ERRNO(EBUSY, tun_open(IFNAME, &off2) == -1);
 
 	ATF_REQUIRE(close(fd) == 0);
 	ATF_CHECK_EQ(if_nametoindex(IFNAME), 0);
+
+	/* A kernel without USO (6.1) refuses it: the rest still works. */
+	ATF_REQUIRE(setenv("WGD_TEST_NO_USO", "1", 1) == 0);
+	ATF_REQUIRE((fd = tun_open(IFNAME, &off2)) != -1);
+	ATF_CHECK_EQ(off2, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 |
+	    TUN_F_TSO_ECN);
+	ATF_REQUIRE(unsetenv("WGD_TEST_NO_USO") == 0);
+	close(fd);
 }
 
 static uint16_t
@@ -171,7 +186,7 @@ ATF_TC_BODY(tun_packets, tc)
 	struct wgd_prefix	 a4 = prefix("10.13.13.1/24");
 	struct sockaddr_in	 sin;
 	struct pollfd		 pfd;
-	uint8_t			 pkt[2048];
+	uint8_t			 buf[2048], *pkt;
 	const uint8_t		 peer[4] = { 10, 13, 13, 2 };
 	const uint8_t		 self[4] = { 10, 13, 13, 1 };
 	uint16_t		 ck;
@@ -197,16 +212,20 @@ ATF_TC_BODY(tun_packets, tc)
 	pfd.events = POLLIN;
 	while (!found && poll(&pfd, 1, 2000) == 1) {
 		/* IPv6 sends its own packets when the link comes up. */
-		ATF_REQUIRE((n = read(fd, pkt, sizeof(pkt))) > 0);
+		ATF_REQUIRE((n = read(fd, buf, sizeof(buf))) > VNET_HDR_LEN);
+		pkt = buf + VNET_HDR_LEN;
+		n -= VNET_HDR_LEN;
 		found = n == 33 && pkt[0] == 0x45 && pkt[9] == IPPROTO_UDP &&
 		    memcmp(pkt + 16, peer, 4) == 0 &&
 		    memcmp(pkt + 28, "hello", 5) == 0;
 	}
-	ATF_CHECK_MSG(found, "no bare IPv4 packet read from the TUN device");
+	ATF_CHECK_MSG(found, "no IPv4 packet after a vnet header read from "
+	    "the TUN device");
 
 	/* Into the host: a packet the engine writes reaches a socket. */
 	ATF_REQUIRE((s = udp_bind(AF_INET, PORT)) != -1);
-	memset(pkt, 0, 33);
+	memset(buf, 0, VNET_HDR_LEN + 33);	/* no offload asked */
+	pkt = buf + VNET_HDR_LEN;
 	pkt[0] = 0x45;
 	pkt[3] = 33;
 	pkt[6] = 0x40;		/* don't fragment */
@@ -223,11 +242,12 @@ ATF_TC_BODY(tun_packets, tc)
 	pkt[23] = PORT & 0xff;
 	pkt[25] = 13;		/* UDP length; checksum 0: none */
 	memcpy(pkt + 28, "world", 5);
-	ATF_REQUIRE_EQ(write(fd, pkt, 33), 33);
+	ATF_REQUIRE_EQ(write(fd, buf, VNET_HDR_LEN + 33), VNET_HDR_LEN + 33);
 	pfd.fd = s;
 	ATF_REQUIRE_MSG(poll(&pfd, 1, 2000) == 1,
 	    "the packet written to the TUN device did not arrive");
-	ATF_REQUIRE_EQ(recv(s, pkt, sizeof(pkt), 0), 5);
+	ATF_REQUIRE_EQ(recv(s, buf, sizeof(buf), 0), 5);
+	pkt = buf;
 	ATF_CHECK(memcmp(pkt, "world", 5) == 0);
 
 	close(s);
@@ -238,24 +258,25 @@ ATF_TC_BODY(tun_packets, tc)
 ATF_TC_WITHOUT_HEAD(tun_bad_names);
 ATF_TC_BODY(tun_bad_names, tc)
 {
-	int	 fd;
+	unsigned int	 off;
+	int		 fd;
 
 	enter_netns();
-	ATF_CHECK_ERRNO(EINVAL, tun_open("wgtest0123456789") == -1);
+	ATF_CHECK_ERRNO(EINVAL, tun_open("wgtest0123456789", &off) == -1);
 	ATF_CHECK_EQ(if_nametoindex("wgtest012345678"), 0);
-	ATF_CHECK_ERRNO(EINVAL, tun_open("") == -1);
+	ATF_CHECK_ERRNO(EINVAL, tun_open("", &off) == -1);
 
 	/* The longest name there is still works. */
-	ATF_REQUIRE((fd = tun_open("wgtest012345678")) != -1);
+	ATF_REQUIRE((fd = tun_open("wgtest012345678", &off)) != -1);
 	ATF_CHECK(if_nametoindex("wgtest012345678") > 0);
 	close(fd);
 
 	/* The kernel would call it wg0; no device may be left behind. */
-	ATF_CHECK_ERRNO(EINVAL, tun_open("wg%d") == -1);
+	ATF_CHECK_ERRNO(EINVAL, tun_open("wg%d", &off) == -1);
 	ATF_CHECK_EQ(if_nametoindex("wg0"), 0);
 
 	/* The name of a device that is not a TUN. */
-	ATF_CHECK(tun_open("lo") == -1);
+	ATF_CHECK(tun_open("lo", &off) == -1);
 	ATF_CHECK(if_nametoindex("lo") > 0);
 }
 
@@ -263,11 +284,12 @@ ATF_TC_WITHOUT_HEAD(link_mtu_up);
 ATF_TC_BODY(link_mtu_up, tc)
 {
 	struct nl_handle	*nh;
+	unsigned int		 off;
 	int			 fd, ifindex, mtu;
 
 	enter_netns();
 	ATF_REQUIRE((nh = nl_open()) != NULL);
-	ATF_REQUIRE((fd = tun_open(IFNAME)) != -1);
+	ATF_REQUIRE((fd = tun_open(IFNAME, &off)) != -1);
 	ATF_REQUIRE((ifindex = nl_ifindex(IFNAME)) > 0);
 	ATF_REQUIRE_EQ(ifindex, (int)if_nametoindex(IFNAME));
 	ATF_CHECK_EQ(nl_ifindex(IFNAME2), 0);
@@ -306,11 +328,12 @@ ATF_TC_BODY(addr_add_del, tc)
 	struct wgd_prefix	 a6 = prefix("fd00:13::1/64");
 	struct wgd_prefix	 bad;
 	const char		*show = "ip -o addr show dev " IFNAME;
+	unsigned int		 off;
 	int			 fd, ifindex;
 
 	enter_netns();
 	ATF_REQUIRE((nh = nl_open()) != NULL);
-	ATF_REQUIRE((fd = tun_open(IFNAME)) != -1);
+	ATF_REQUIRE((fd = tun_open(IFNAME, &off)) != -1);
 	ATF_REQUIRE((ifindex = nl_ifindex(IFNAME)) > 0);
 
 	/* In the parent's order: addresses first, then the link up. */

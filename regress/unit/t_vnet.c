@@ -20,19 +20,26 @@
 #include "vnet.h"
 
 #define ROOM		(VNET_HDR_LEN + 65536)
+#define ARENA		(2 * 65536 + VNET_MAX_SEGMENTS * 64)
+#define HEADROOM	16
+#define TAILROOM	32
 
-static uint8_t	*outbuf[VNET_MAX_SEGMENTS];
-static size_t	 outlen[VNET_MAX_SEGMENTS];
+static uint8_t		*arena;
+static struct vnet_pkt	 segs[VNET_MAX_SEGMENTS];
 
 static void
 setup(void)
 {
-	size_t	 i;
-
 	srandom(1234);
-	for (i = 0; i < VNET_MAX_SEGMENTS; i++)
-		if (outbuf[i] == NULL)
-			ATF_REQUIRE((outbuf[i] = malloc(ROOM)) != NULL);
+	if (arena == NULL)
+		ATF_REQUIRE((arena = malloc(ARENA)) != NULL);
+}
+
+static int
+split(const struct vnet_hdr *h, const uint8_t *p, size_t len)
+{
+	return vnet_split(h, p, len, arena, ARENA, HEADROOM, TAILROOM, segs,
+	    VNET_MAX_SEGMENTS);
 }
 
 static uint16_t
@@ -243,17 +250,21 @@ check_split(int v6, int udp, size_t optlen, size_t thlen, size_t payload,
 	len = make_super(sp, v6, udp, optlen, thlen, payload, gso_size, flags,
 	    &h);
 	n = (payload + gso_size - 1) / gso_size;
-	got = vnet_split(&h, sp, len, outbuf, ROOM, outlen,
-	    VNET_MAX_SEGMENTS);
+	got = split(&h, sp, len);
 	ATF_REQUIRE_EQ_MSG(got, (int)n, "v6 %d udp %d payload %zu gso %u: "
 	    "%d segments, not %zu", v6, udp, payload, gso_size, got, n);
 	for (i = 0; i < n; i++) {
+		/* Room before and after each, for the data path's own. */
+		ATF_REQUIRE(segs[i].data >= (i == 0 ? arena : segs[i - 1].data +
+		    segs[i - 1].len + TAILROOM) + HEADROOM);
+		ATF_REQUIRE(segs[i].data + segs[i].len + TAILROOM <=
+		    arena + ARENA);
 		elen = naive_segment(sp, len, &h, i, n, exp);
-		ATF_REQUIRE_EQ_MSG(outlen[i], elen, "segment %zu length", i);
-		if (memcmp(outbuf[i], exp, elen) != 0)
+		ATF_REQUIRE_EQ_MSG(segs[i].len, elen, "segment %zu length", i);
+		if (memcmp(segs[i].data, exp, elen) != 0)
 			atf_tc_fail("v6 %d udp %d payload %zu gso %u: segment "
 			    "%zu differs", v6, udp, payload, gso_size, i);
-		if (!valid_packet(outbuf[i], outlen[i]))
+		if (!valid_packet(segs[i].data, segs[i].len))
 			atf_tc_fail("segment %zu has a bad checksum", i);
 	}
 }
@@ -341,18 +352,17 @@ ATF_TC_BODY(finish_csum, tc)
 			len = make_super(p, v6, udp, 0, 20, 700, 0, 0x18, &h);
 			h.gso_type = VNET_GSO_NONE;
 			ATF_CHECK(!valid_packet(p, len));
-			ATF_REQUIRE_EQ(vnet_split(&h, p, len, outbuf, ROOM,
-			    outlen, VNET_MAX_SEGMENTS), 1);
-			ATF_CHECK_EQ(outlen[0], len);
-			ATF_CHECK(valid_packet(outbuf[0], outlen[0]));
+			ATF_REQUIRE_EQ(split(&h, p, len), 1);
+			ATF_CHECK_EQ(segs[0].len, len);
+			ATF_CHECK(valid_packet(segs[0].data, segs[0].len));
 			ATF_REQUIRE(vnet_finish_csum(p, len, &h) == 0);
 			ATF_CHECK(valid_packet(p, len));
 		}
 	/* Nothing asked: nothing touched. */
 	h.flags = 0;
-	memcpy(outbuf[0], p, len);
+	memcpy(segs[0].data, p, len);
 	ATF_CHECK(vnet_finish_csum(p, len, &h) == 0);
-	ATF_CHECK(memcmp(outbuf[0], p, len) == 0);
+	ATF_CHECK(memcmp(segs[0].data, p, len) == 0);
 	/* The field or the start past the end. */
 	h.flags = VNET_F_NEEDS_CSUM;
 	h.csum_start = (uint16_t)len;
@@ -374,46 +384,47 @@ ATF_TC_BODY(hostile, tc)
 
 	setup();
 	len = make_super(sp, 0, 0, 0, 32, 20000, 1380, 0x18, &h);
-	ATF_REQUIRE(vnet_split(&h, sp, len, outbuf, ROOM, outlen,
-	    VNET_MAX_SEGMENTS) == 15);
+	ATF_REQUIRE(split(&h, sp, len) == 15);
 
 	bad = h, bad.gso_size = 0;
-	ATF_CHECK(vnet_split(&bad, sp, len, outbuf, ROOM, outlen, 128) == -1);
+	ATF_CHECK(split(&bad, sp, len) == -1);
 	bad = h, bad.hdr_len = (uint16_t)(len + 1);
-	ATF_CHECK(vnet_split(&bad, sp, len, outbuf, ROOM, outlen, 128) == -1);
+	ATF_CHECK(split(&bad, sp, len) == -1);
 	bad = h, bad.csum_start = 0;
-	ATF_CHECK(vnet_split(&bad, sp, len, outbuf, ROOM, outlen, 128) == -1);
+	ATF_CHECK(split(&bad, sp, len) == -1);
 	bad = h, bad.gso_type = 3;	/* UFO: never offered */
-	ATF_CHECK(vnet_split(&bad, sp, len, outbuf, ROOM, outlen, 128) == -1);
+	ATF_CHECK(split(&bad, sp, len) == -1);
 	bad = h, bad.gso_type = VNET_GSO_TCPV6;
-	ATF_CHECK(vnet_split(&bad, sp, len, outbuf, ROOM, outlen, 128) == -1);
+	ATF_CHECK(split(&bad, sp, len) == -1);
 	bad = h, bad.gso_type = VNET_GSO_UDP_L4;
-	ATF_CHECK(vnet_split(&bad, sp, len, outbuf, ROOM, outlen, 128) == -1);
+	ATF_CHECK(split(&bad, sp, len) == -1);
 	/* A length that does not add up, either way. */
-	ATF_CHECK(vnet_split(&h, sp, len - 1, outbuf, ROOM, outlen,
-	    128) == -1);
-	ATF_CHECK(vnet_split(&h, sp, len + 1, outbuf, ROOM, outlen,
-	    128) == -1);
+	ATF_CHECK(split(&h, sp, len - 1) == -1);
+	ATF_CHECK(split(&h, sp, len + 1) == -1);
 	/* More segments than room for them, or larger than a buffer. */
 	bad = h, bad.gso_size = 100;
-	ATF_CHECK(vnet_split(&bad, sp, len, outbuf, ROOM, outlen, 128) ==
+	ATF_CHECK(split(&bad, sp, len) ==
 	    -1);
-	ATF_CHECK(vnet_split(&h, sp, len, outbuf, ROOM, outlen, 14) == -1);
-	ATF_CHECK(vnet_split(&h, sp, len, outbuf, 1380 + 52 - 1, outlen,
-	    128) == -1);
+	ATF_CHECK(vnet_split(&h, sp, len, arena, ARENA, 0, 0, segs, 14) == -1);
+	ATF_CHECK(vnet_split(&h, sp, len, arena, 20000 + 15 * 52 - 1, 0, 0,
+	    segs, 128) == -1);
+	ATF_CHECK(vnet_split(&h, sp, len, arena, 20000 + 15 * 52, 0, 0,
+	    segs, 128) == 15);
+	ATF_CHECK(vnet_split(&h, sp, len, arena, 20000 + 15 * 60, 4, 5,
+	    segs, 128) == -1);
 	/* A TCP data offset below 5 words or past the packet. */
 	sp[20 + 12] = 0x40;
-	ATF_CHECK(vnet_split(&h, sp, len, outbuf, ROOM, outlen, 128) == -1);
+	ATF_CHECK(split(&h, sp, len) == -1);
 	sp[20 + 12] = 0x80;
-	ATF_CHECK(vnet_split(&h, sp, 60, outbuf, ROOM, outlen, 128) == -1);
+	ATF_CHECK(split(&h, sp, 60) == -1);
 	/* Headers only, no payload. */
 	len = make_super(sp, 1, 0, 0, 20, 0, 1380, 0x10, &h);
-	ATF_CHECK(vnet_split(&h, sp, len, outbuf, ROOM, outlen, 128) == -1);
+	ATF_CHECK(split(&h, sp, len) == -1);
 	/* An IPv4 fragment. */
 	len = make_super(sp, 0, 1, 0, 0, 3000, 1392, 0, &h);
 	sp[6] |= 0x20;
-	ATF_CHECK(vnet_split(&h, sp, len, outbuf, ROOM, outlen, 128) == -1);
-	ATF_CHECK(vnet_split(&h, sp, 0, outbuf, ROOM, outlen, 128) == -1);
+	ATF_CHECK(split(&h, sp, len) == -1);
+	ATF_CHECK(split(&h, sp, 0) == -1);
 
 	/* Random headers over random bytes: refused or in bounds. */
 	for (i = 0; i < 200000; i++) {
@@ -434,9 +445,10 @@ ATF_TC_BODY(hostile, tc)
 		h.csum_start = (uint16_t)(i % 5 ? (sp[0] >> 4 == 6 ? 40 : 20) :
 		    random());
 		h.csum_offset = (uint16_t)(i % 7 ? 16 : random());
-		got = vnet_split(&h, sp, len, outbuf, 1600, outlen, 64);
+		got = vnet_split(&h, sp, len, arena, 4000, 16, 32, segs, 64);
 		for (j = 0; j < got; j++)
-			ATF_REQUIRE(outlen[j] <= 1600);
+			ATF_REQUIRE(segs[j].data >= arena + 16 &&
+			    segs[j].data + segs[j].len + 32 <= arena + 4000);
 	}
 }
 
@@ -480,10 +492,10 @@ check_roundtrip(int v6, size_t payload, uint16_t gso, uint8_t flags)
 	int		 n, n2;
 
 	len = make_super(sp, v6, 0, 0, 32, payload, gso, flags, &h);
-	n = vnet_split(&h, sp, len, outbuf, ROOM, outlen, VNET_MAX_SEGMENTS);
+	n = split(&h, sp, len);
 	ATF_REQUIRE(n > 0);
 	for (i = 0; i < (size_t)n; i++)
-		load(i, outbuf[i], outlen[i]);
+		load(i, segs[i].data, segs[i].len);
 	ATF_REQUIRE_EQ(vnet_gro(pkts, n, writes), 1);
 	glen = gather(&writes[0], got);
 	ATF_REQUIRE_EQ(glen, VNET_HDR_LEN + len);
@@ -507,12 +519,11 @@ check_roundtrip(int v6, size_t payload, uint16_t gso, uint8_t flags)
 	/* And it splits into the same segments as before. */
 	memcpy(again, got + VNET_HDR_LEN, len);
 	for (i = 0; i < (size_t)n; i++)
-		memcpy(pktmem[i], outbuf[i], outlen[i]);
-	n2 = vnet_split(&h2, again, len, outbuf, ROOM, outlen,
-	    VNET_MAX_SEGMENTS);
+		memcpy(pktmem[i], segs[i].data, segs[i].len);
+	n2 = split(&h2, again, len);
 	ATF_REQUIRE_EQ(n2, n);
 	for (i = 0; i < (size_t)n; i++)
-		if (memcmp(pktmem[i], outbuf[i], outlen[i]) != 0)
+		if (memcmp(pktmem[i], segs[i].data, segs[i].len) != 0)
 			atf_tc_fail("segment %zu differs after the round "
 			    "trip", i);
 }
@@ -541,8 +552,7 @@ segments(int v6, size_t payload, uint16_t gso)
 	size_t		 len;
 
 	len = make_super(sp, v6, 0, 0, 32, payload, gso, 0x10, &h);
-	return (size_t)vnet_split(&h, sp, len, outbuf, ROOM, outlen,
-	    VNET_MAX_SEGMENTS);
+	return (size_t)split(&h, sp, len);
 }
 
 ATF_TC_WITHOUT_HEAD(gro_rules);
@@ -556,10 +566,10 @@ ATF_TC_BODY(gro_rules, tc)
 	ATF_REQUIRE_EQ(n, 6);
 
 	/* Out of order: 0 1 3 2 4 5 -> {0 1} {3} {2} {4 5}? 3 breaks. */
-	load(0, outbuf[0], outlen[0]);
-	load(1, outbuf[1], outlen[1]);
-	load(2, outbuf[3], outlen[3]);
-	load(3, outbuf[2], outlen[2]);
+	load(0, segs[0].data, segs[0].len);
+	load(1, segs[1].data, segs[1].len);
+	load(2, segs[3].data, segs[3].len);
+	load(3, segs[2].data, segs[2].len);
 	w = vnet_gro(pkts, 4, writes);
 	ATF_CHECK_EQ(w, 3);
 	ATF_CHECK_EQ(writes[0].iovcnt, 2);
@@ -567,7 +577,7 @@ ATF_TC_BODY(gro_rules, tc)
 	/* A bad checksum: written alone, never merged. */
 	n = segments(1, 1000 * 6, 1000);
 	for (i = 0; i < n; i++)
-		load(i, outbuf[i], outlen[i]);
+		load(i, segs[i].data, segs[i].len);
 	pkts[2].data[pkts[2].len - 1] ^= 1;
 	w = vnet_gro(pkts, n, writes);
 	ATF_CHECK_EQ(w, 3);
@@ -578,7 +588,7 @@ ATF_TC_BODY(gro_rules, tc)
 	/* Another ack, or other options: a new run. */
 	n = segments(0, 1000 * 4, 1000);
 	for (i = 0; i < n; i++)
-		load(i, outbuf[i], outlen[i]);
+		load(i, segs[i].data, segs[i].len);
 	pkts[1].data[20 + 11] ^= 1;	/* the ack */
 	pkts[1].data[20 + 16] ^= 1;	/* keep the checksum right */
 	pkts[3].data[20 + 30] ^= 1;	/* an option byte */
@@ -589,10 +599,10 @@ ATF_TC_BODY(gro_rules, tc)
 	/* Two flows interleaved: two runs, each in order. */
 	n = segments(0, 1000 * 4, 1000);
 	for (i = 0; i < n; i++)
-		load(2 * i, outbuf[i], outlen[i]);
+		load(2 * i, segs[i].data, segs[i].len);
 	n = segments(1, 1000 * 4, 1000);
 	for (i = 0; i < n; i++)
-		load(2 * i + 1, outbuf[i], outlen[i]);
+		load(2 * i + 1, segs[i].data, segs[i].len);
 	w = vnet_gro(pkts, 8, writes);
 	ATF_CHECK_EQ(w, 2);
 	ATF_CHECK_EQ(writes[0].iovcnt, 4);
@@ -601,7 +611,7 @@ ATF_TC_BODY(gro_rules, tc)
 	/* A FIN of the flow closes its run: what follows stays after it. */
 	n = segments(0, 1000 * 4, 1000);
 	for (i = 0; i < n; i++)
-		load(i, outbuf[i], outlen[i]);
+		load(i, segs[i].data, segs[i].len);
 	memcpy(tmp, pkts[2].data, pkts[2].len);
 	tmp[20 + 13] |= 0x01;		/* FIN: not a candidate */
 	load(2, tmp, pkts[2].len);
@@ -615,8 +625,8 @@ ATF_TC_BODY(gro_rules, tc)
 	n = segments(0, 1000 * 2 + 10, 1000);
 	ATF_REQUIRE_EQ(n, 3);
 	for (i = 0; i < n; i++)
-		load(i, outbuf[i], outlen[i]);
-	load(3, outbuf[0], outlen[0]);	/* seq of 0 again: no follow */
+		load(i, segs[i].data, segs[i].len);
+	load(3, segs[0].data, segs[0].len);	/* seq of 0 again: no follow */
 	w = vnet_gro(pkts, 4, writes);
 	ATF_CHECK_EQ(w, 2);
 	ATF_CHECK_EQ(writes[0].iovcnt, 3);
