@@ -25,6 +25,15 @@ set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 WGD=$TOP/wgd/wgd
 WGCTL=$TOP/wgctl/wgctl
+# The reference: the newest wireguard-go when it is beside the tree
+# (../shared/tools), else Debian's.  WIREGUARD_GO=path picks another.
+if [ -z "${WIREGUARD_GO:-}" ]; then
+	if [ -x "$TOP/../shared/tools/wireguard-go-latest" ]; then
+		WIREGUARD_GO=$TOP/../shared/tools/wireguard-go-latest
+	else
+		WIREGUARD_GO=$(command -v wireguard-go)
+	fi
+fi
 
 DURATION=10
 REPEAT=1
@@ -59,7 +68,8 @@ die() {
 for f in "$WGD" "$WGCTL"; do
 	[ -x "$f" ] || die "$f missing: run make first"
 done
-for c in ip ss iperf3 wireguard-go wg ping timeout; do
+[ -x "${WIREGUARD_GO:-}" ] || die "no wireguard-go (make deps, or WIREGUARD_GO=path)"
+for c in ip ss iperf3 wg ping timeout; do
 	command -v $c >/dev/null 2>&1 || die "$c not found (make deps)"
 done
 if [ -n "$PERFDIR" ]; then
@@ -161,7 +171,7 @@ EOF
 start_go() {
 	d=$WORK/go$1
 	mkdir -p "$d"
-	ip netns exec "$2" env WG_PROCESS_FOREGROUND=1 wireguard-go -f "$3" \
+	ip netns exec "$2" env WG_PROCESS_FOREGROUND=1 "$WIREGUARD_GO" -f "$3" \
 	    > "$d/log" 2>&1 &
 	PIDS="$PIDS $!"
 	i=0
@@ -305,6 +315,7 @@ case_label() {
 	esac
 }
 
+echo "bench: reference $WIREGUARD_GO"
 echo "bench: iperf3 TCP, 1 stream, ${DURATION}s, MTU $MTU, $REPEAT run(s)" \
     "per case, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 rep=1
