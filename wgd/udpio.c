@@ -74,19 +74,27 @@ gso_test_eio(void)
 int
 udpio_sockopts(int fd, int af)
 {
-	int	 on = 1;
+	int	 on = 1, dont = IP_PMTUDISC_DONT, dont6 = IPV6_PMTUDISC_DONT;
 
 	if (setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof(on)) == -1)
 		log_debug("UDP_GRO: %s", strerror(errno));
+	/*
+	 * As the kernel's WireGuard: outer packets may be fragmented, so a
+	 * path with a smaller MTU slows the tunnel instead of cutting it.
+	 */
 	if (af == AF_INET) {
 		if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on,
-		    sizeof(on)) == -1) {
-			log_warn("IP_PKTINFO");
+		    sizeof(on)) == -1 ||
+		    setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &dont,
+		    sizeof(dont)) == -1) {
+			log_warn("IP_PKTINFO, IP_MTU_DISCOVER");
 			return -1;
 		}
 	} else if (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on,
-	    sizeof(on)) == -1) {
-		log_warn("IPV6_RECVPKTINFO");
+	    sizeof(on)) == -1 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &dont6,
+	    sizeof(dont6)) == -1) {
+		log_warn("IPV6_RECVPKTINFO, IPV6_MTU_DISCOVER");
 		return -1;
 	}
 	return 0;
