@@ -24,6 +24,7 @@ behind a flag) on a line "# progs-optional: NAME ...".
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 
@@ -56,21 +57,51 @@ def deb_packages(top):
     return m.group(1).split()
 
 
-def owner(path):
-    """The package that installed path, through merged /usr."""
-    real = os.path.realpath(path)
-    for p in (path, real):
-        for c in (p, p[4:] if p.startswith("/usr/") else "/usr" + p):
-            out = run(["dpkg-query", "-S", c])
-            for line in out.splitlines():
-                if not line.startswith("diversion"):
-                    return line.split(":")[0]
-    return None
+class Dpkg:
+    """What dpkg knows, read from its database once: a file's package,
+    a package's dependencies, and whether every Debian has it."""
+
+    def __init__(self, admindir="/var/lib/dpkg"):
+        self.pkgs = {}
+        with open(os.path.join(admindir, "status")) as f:
+            for stanza in f.read().split("\n\n"):
+                fields = dict(re.findall(r"^([A-Za-z-]+): ?(.*)$", stanza,
+                                         re.M))
+                if fields.get("Status", "").endswith(" installed"):
+                    self.pkgs[fields["Package"]] = fields
+        self.files = {}
+        info = os.path.join(admindir, "info")
+        for name in os.listdir(info):
+            if name.endswith(".list"):
+                pkg = name[:-5].split(":")[0]
+                with open(os.path.join(info, name)) as f:
+                    for line in f:
+                        self.files.setdefault(line.rstrip("\n"), pkg)
+
+    def installed(self, pkg):
+        return pkg in self.pkgs
+
+    def depends(self, pkg):
+        f = self.pkgs.get(pkg, {})
+        return f.get("Pre-Depends", "") + ", " + f.get("Depends", "")
+
+    def owner(self, path):
+        """The package that installed path, through merged /usr."""
+        for p in (path, os.path.realpath(path)):
+            for c in (p, p[4:] if p.startswith("/usr/") else "/usr" + p):
+                if c in self.files:
+                    return self.files[c]
+        return None
+
+    def in_every_debian(self, pkg):
+        f = self.pkgs.get(pkg, {})
+        return f.get("Essential") == "yes" or f.get("Priority") == "required"
 
 
-def in_every_debian(pkg):
-    f = run(["dpkg-query", "-W", "-f=${Essential} ${Priority}", pkg])
-    return f.startswith("yes") or f.endswith("required")
+
+def which(word):
+    """The file a command name runs, as the shell would find it."""
+    return shutil.which(word) or ""
 
 
 def strip_heredocs(lines):
@@ -290,10 +321,9 @@ class Script:
         return out
 
 
-def atf_cases(prog):
+def atf_cases(out):
     """(ident, set of require.progs, a property set twice) for each case
-    of an atf-sh program."""
-    out = run([prog, "-l"])
+    in the listing (atf-sh's -l) of a test program."""
     cases = []
     for block in out.split("\n\n"):
         pairs = [l.split(": ", 1) for l in block.splitlines() if ": " in l]
@@ -308,18 +338,25 @@ def atf_cases(prog):
     return cases
 
 
+def listings(progs):
+    """Each program's -l output; they run at once, each takes a while."""
+    procs = [subprocess.Popen([p, "-l"], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+             for p in progs]
+    return [p.communicate()[0] for p in procs]
+
+
 class Checker:
     def __init__(self, top):
         self.top = top
         self.pkgs = set(deb_packages(top))
         # A package a listed one depends on comes with it: python3
         # brings /usr/bin/python3 in python3-minimal.
+        self.dpkg = Dpkg()
         for pkg in list(self.pkgs):
-            if not run(["dpkg-query", "-L", pkg]):
+            if not self.dpkg.installed(pkg):
                 sys.exit("progs.py: package %s is not installed" % pkg)
-            dep = run(["dpkg-query", "-W", "-f=${Pre-Depends}, ${Depends}",
-                       pkg])
-            for alt in dep.split(","):
+            for alt in self.dpkg.depends(pkg).split(","):
                 m = re.match(r"\s*([a-z0-9][a-z0-9.+-]*)", alt)
                 if m and "|" not in alt:
                     self.pkgs.add(m.group(1))
@@ -329,9 +366,8 @@ class Checker:
     def package_of(self, word):
         """The package of the program word runs, or None."""
         if word not in self.owners:
-            path = run(["sh", "-c", 'command -v "$1"', "sh", word]).strip()
-            self.owners[word] = owner(path) if path.startswith("/") \
-                else None
+            path = which(word)
+            self.owners[word] = self.dpkg.owner(path) if path else None
         return self.owners[word]
 
     def classify(self, where, words, optional=()):
@@ -349,24 +385,23 @@ class Checker:
             pkg = self.package_of(w)
             if pkg in self.pkgs:
                 used.add(w)
-            elif pkg is not None and not in_every_debian(pkg):
+            elif pkg is not None and not self.dpkg.in_every_debian(pkg):
                 self.errors.append("%s: calls %s (%s), which make deps "
                                    "does not install" % (where, w, pkg))
         return used
 
     def check_required(self, where, req):
         for p in sorted(req):
-            path = p if p.startswith("/") else run(
-                ["sh", "-c", 'command -v "$1"', "sh", p]).strip()
-            pkg = owner(path) if path else None
+            path = p if p.startswith("/") else which(p)
+            pkg = self.dpkg.owner(path) if path else None
             if pkg is None or not (pkg in self.pkgs or
-                                   in_every_debian(pkg)):
+                                   self.dpkg.in_every_debian(pkg)):
                 self.errors.append("%s: requires %s, which make deps "
                                    "does not install" % (where, p))
 
-    def atf_program(self, src, prog):
+    def atf_program(self, src, listing):
         s = Script(src)
-        for ident, req, dup in atf_cases(prog):
+        for ident, req, dup in atf_cases(listing):
             where = "%s:%s" % (os.path.relpath(src, self.top), ident)
             if dup:
                 self.errors.append("%s: sets a property twice" % where)
@@ -391,6 +426,7 @@ def main():
         sys.exit("usage: progs.py TOP")
     top = sys.argv[1]
     c = Checker(top)
+    programs = []
     for d in sorted(os.listdir(os.path.join(top, "regress"))):
         dir_ = os.path.join(top, "regress", d)
         if not os.path.isdir(dir_):
@@ -400,7 +436,9 @@ def main():
                 prog = os.path.join(dir_, f[:-3])
                 if not os.access(prog, os.X_OK):
                     sys.exit("progs.py: %s is not built" % prog)
-                c.atf_program(os.path.join(dir_, f), prog)
+                programs.append((os.path.join(dir_, f), prog))
+    for (src, _), out in zip(programs, listings([p for _, p in programs])):
+        c.atf_program(src, out)
     for f in ("bench/bench.sh", "demo/demo.sh"):
         c.plain_script(os.path.join(top, f))
     for e in c.errors:

@@ -67,9 +67,11 @@ interface "wgt0" {
 CONF
 }
 
+# wgd_start [VAR=value...]: wgd in A, with those in its environment.
 wgd_start()
 {
-	ip netns exec "$A" "$WGD" -d -v -f "$PWD/wgd.conf" > wgd.log 2>&1 &
+	ip netns exec "$A" env "$@" "$WGD" -d -v -f "$PWD/wgd.conf" \
+	    > wgd.log 2>&1 &
 	echo $! > wgd.pid
 	i=0
 	while [ ! -S wgd.sock ] && [ $i -lt 50 ]; do
@@ -84,11 +86,12 @@ wgd_pubkey()
 	cat state/wgt0/server/publickey-server
 }
 
-# go_start [wg set options for the peer...]: wireguard-go in B, up and
-# configured before it returns, so no packet meets a half-made device.
+# go_start [wg set options for the peer...]: wireguard-go in B (WG_GO
+# names another build than Debian's), up and configured before it
+# returns, so no packet meets a half-made device.
 go_start()
 {
-	ip netns exec "$B" wireguard-go -f "$GODEV" > go.log 2>&1 &
+	ip netns exec "$B" "${WG_GO:-wireguard-go}" -f "$GODEV" > go.log 2>&1 &
 	echo $! > go.pid
 	i=0
 	while ! ip -n "$B" link show "$GODEV" >/dev/null 2>&1; do
