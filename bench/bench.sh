@@ -141,6 +141,7 @@ start_wgd() {
 	rm -rf "$d"
 	mkdir -p "$d"
 	cat > "$d/wgd.conf" <<EOF
+engine-threads ${ENGINE_THREADS:-0}
 socket "$d/wgd.sock"
 state-dir "$d/state"
 interface "$3" {

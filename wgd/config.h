@@ -27,6 +27,7 @@
 #define WGD_MTU_MIN		576
 #define WGD_MTU_MIN_IPV6	1280
 #define WGD_MTU_MAX		65535
+#define WGD_THREADS_MAX		256
 #define WGD_PEER_NAME_MAX	64
 #define WGD_HOST_MAX		253	/* a DNS name */
 #define WGD_USER_MAX		32
@@ -110,6 +111,7 @@ struct wgd_config {
 	char			 socket[WGD_SOCKPATH_MAX];
 	char			 rsocket[WGD_SOCKPATH_MAX];
 	char			 state_dir[PATH_MAX];
+	unsigned int		 engine_threads;	/* 0: one per CPU */
 	struct wgd_iface_confs	 ifaces;
 };
 

@@ -29,6 +29,7 @@
 #include "udpio.h"
 #include "vnet.h"
 #include "wg_proto.h"
+#include "workers.h"
 
 /* Reads per wake-up, so one busy descriptor cannot starve the rest. */
 #define TUN_READS		64
@@ -48,17 +49,28 @@
 #define TAILROOM		(WG_DATA_PADDING + WG_AEAD_TAG_SIZE)
 
 /*
- * A TUN read: its vnet header lands so that the packet after it has the
- * data header's room before it, and padding and tag room after.
+ * A batch from TUN: up to TX_SLOTS reads, each a packet or a super-packet
+ * split into an arena of its own, all sealed by the workers at once.  A
+ * read's vnet header lands so that a packet after it has the data
+ * header's room before it, and padding and tag room after.
  */
+#define TX_SLOTS		8
 #define TUN_HEADROOM		(WG_MSG_DATA_HEADER_SIZE - VNET_HDR_LEN)
-static uint8_t	 tunbuf[WG_MSG_DATA_HEADER_SIZE + VNET_MAX_PACKET + TAILROOM];
+#define TUNBUF_SIZE		(WG_MSG_DATA_HEADER_SIZE + VNET_MAX_PACKET + \
+				    TAILROOM)
+#define ARENA_SIZE		(VNET_MAX_PACKET + VNET_MAX_SEGMENTS * \
+				    (WG_MSG_DATA_HEADER_SIZE + 120 + TAILROOM))
 
-/* The segments of a super-packet, each with the same room. */
-#define ARENA_SIZE	(VNET_MAX_PACKET + VNET_MAX_SEGMENTS * \
-			    (WG_MSG_DATA_HEADER_SIZE + 120 + TAILROOM))
-static uint8_t		*arena;
-static struct vnet_pkt	 segs[VNET_MAX_SEGMENTS];
+struct tx_slot {
+	uint8_t			*buf;
+	uint8_t			*arena;
+	struct vnet_pkt		 segs[VNET_MAX_SEGMENTS];
+	size_t			 nsegs;
+	struct eng_peer		*peer;
+	struct crypt_job	*jobs;
+	size_t			 njobs;
+};
+static struct tx_slot	 tx[TX_SLOTS];
 
 /* Received datagrams, and the plaintexts bound for TUN from them. */
 static struct udpio_rx	*rx;
@@ -67,11 +79,25 @@ static struct vnet_pkt	 tunq[VNET_MAX_SEGMENTS];
 static size_t		 ntunq;
 static struct vnet_write writes[VNET_MAX_SEGMENTS];
 
+/* A batch's crypto, and for a received one what each job came from. */
+#define MAX_JOBS	(TX_SLOTS * VNET_MAX_SEGMENTS > UDPIO_MAX_DGRAMS ? \
+			    TX_SLOTS * VNET_MAX_SEGMENTS : UDPIO_MAX_DGRAMS)
+static struct crypt_job	 jobs[MAX_JOBS];
+static struct rx_meta {
+	struct eng_keypair	*kp;
+	struct udpio_dgram	*d;
+} rxmeta[UDPIO_MAX_DGRAMS];
+
 void
 datapath_init(void)
 {
-	if ((arena = malloc(ARENA_SIZE)) == NULL ||
-	    (rx = udpio_rx_new()) == NULL)
+	size_t	 i;
+
+	for (i = 0; i < TX_SLOTS; i++)
+		if ((tx[i].buf = malloc(TUNBUF_SIZE)) == NULL ||
+		    (tx[i].arena = malloc(ARENA_SIZE)) == NULL)
+			fatal("%s", __func__);
+	if ((rx = udpio_rx_new()) == NULL)
 		fatal("%s", __func__);
 }
 
@@ -118,61 +144,93 @@ ip_len(const uint8_t *pkt, size_t len, size_t *iplen)
 }
 
 /*
- * Packets from the host: one per read, a super-packet of up to 64 KiB of
- * one flow split into the packets it stands for, which all go to the
- * same peer and leave together.
+ * One read from TUN into slot t: a packet, or a super-packet of up to
+ * 64 KiB of one flow split into the packets it stands for, all bound
+ * for the same peer.  Returns 1 with t filled, 0 for a packet dropped,
+ * -1 when nothing more waits.
+ */
+static int
+tun_read_one(struct eng_iface *ifc, int fd, struct tx_slot *t)
+{
+	struct eng_peer		*p;
+	struct vnet_hdr		 h;
+	const uint8_t		*dst;
+	ssize_t			 n;
+	size_t			 len;
+	int			 af, nsegs;
+
+	n = read(fd, t->buf + TUN_HEADROOM, VNET_HDR_LEN + VNET_MAX_PACKET);
+	if (n == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn("%s: read", ifc->name);
+		return -1;
+	}
+	if (n <= VNET_HDR_LEN) {
+		ifc->drops[DROP_INNER]++;
+		return 0;
+	}
+	vnet_hdr_decode(&h, t->buf + TUN_HEADROOM);
+	len = (size_t)n - VNET_HDR_LEN;
+	if ((h.gso_type & ~VNET_GSO_ECN) == VNET_GSO_NONE) {
+		t->segs[0].data = t->buf + WG_MSG_DATA_HEADER_SIZE;
+		t->segs[0].len = len;
+		if (vnet_finish_csum(t->segs[0].data, len, &h) == -1) {
+			ifc->drops[DROP_INNER]++;
+			return 0;
+		}
+		nsegs = 1;
+	} else if ((nsegs = vnet_split(&h, t->buf + WG_MSG_DATA_HEADER_SIZE,
+	    len, t->arena, ARENA_SIZE, WG_MSG_DATA_HEADER_SIZE, TAILROOM,
+	    t->segs, VNET_MAX_SEGMENTS)) == -1) {
+		ifc->drops[DROP_INNER]++;
+		return 0;
+	}
+	if (ip_addr(t->segs[0].data, t->segs[0].len, 1, &af, &dst) == -1) {
+		ifc->drops[DROP_INNER] += (uint64_t)nsegs;
+		return 0;
+	}
+	if ((p = allowedips_lookup(&ifc->routes, af, dst)) == NULL ||
+	    !p->usable) {
+		ifc->drops[DROP_NO_ROUTE] += (uint64_t)nsegs;
+		return 0;
+	}
+	t->nsegs = (size_t)nsegs;
+	t->peer = p;
+	return 1;
+}
+
+/*
+ * Packets from the host, a batch at a time: read, then seal everything
+ * on the workers, then send each read's packets to its peer in the
+ * order read.
  */
 void
 datapath_tun_read(int fd, short event, void *arg)
 {
 	struct eng_iface	*ifc = arg;
-	struct eng_peer		*p;
-	struct vnet_hdr		 h;
-	const uint8_t		*dst;
-	uint8_t			*pkt = tunbuf + WG_MSG_DATA_HEADER_SIZE;
-	ssize_t			 n;
-	size_t			 len;
-	int			 i, af, nsegs;
+	size_t			 nslots, njobs, i;
+	int			 round, r = 0;
 
 	(void)event;
-	for (i = 0; i < TUN_READS; i++) {
-		n = read(fd, tunbuf + TUN_HEADROOM, VNET_HDR_LEN +
-		    VNET_MAX_PACKET);
-		if (n == -1) {
-			if (errno != EAGAIN && errno != EINTR)
-				log_warn("%s: read", ifc->name);
+	for (round = 0; round < TUN_READS / TX_SLOTS && r != -1; round++) {
+		for (nslots = 0; nslots < TX_SLOTS; ) {
+			if ((r = tun_read_one(ifc, fd, &tx[nslots])) == -1)
+				break;
+			nslots += (size_t)r;
+		}
+		if (nslots == 0)
 			return;
+		keypairs_hold();
+		for (i = 0, njobs = 0; i < nslots; i++) {
+			tx[i].jobs = jobs + njobs;
+			tx[i].njobs = peer_seal_prepare(tx[i].peer, tx[i].segs,
+			    tx[i].nsegs, tx[i].jobs);
+			njobs += tx[i].njobs;
 		}
-		if (n <= VNET_HDR_LEN) {
-			ifc->drops[DROP_INNER]++;
-			continue;
-		}
-		vnet_hdr_decode(&h, tunbuf + TUN_HEADROOM);
-		len = (size_t)n - VNET_HDR_LEN;
-		if ((h.gso_type & ~VNET_GSO_ECN) == VNET_GSO_NONE) {
-			if (vnet_finish_csum(pkt, len, &h) == -1) {
-				ifc->drops[DROP_INNER]++;
-				continue;
-			}
-			segs[0].data = pkt;
-			segs[0].len = len;
-			nsegs = 1;
-		} else if ((nsegs = vnet_split(&h, pkt, len, arena,
-		    ARENA_SIZE, WG_MSG_DATA_HEADER_SIZE, TAILROOM, segs,
-		    VNET_MAX_SEGMENTS)) == -1) {
-			ifc->drops[DROP_INNER]++;
-			continue;
-		}
-		if (ip_addr(segs[0].data, segs[0].len, 1, &af, &dst) == -1) {
-			ifc->drops[DROP_INNER] += (uint64_t)nsegs;
-			continue;
-		}
-		if ((p = allowedips_lookup(&ifc->routes, af, dst)) == NULL ||
-		    !p->usable) {
-			ifc->drops[DROP_NO_ROUTE] += (uint64_t)nsegs;
-			continue;
-		}
-		peer_send_packets(p, segs, (size_t)nsegs);
+		workers_run(jobs, njobs);
+		for (i = 0; i < nslots; i++)
+			peer_seal_finish(tx[i].peer, tx[i].jobs, tx[i].njobs);
+		keypairs_release();
 	}
 }
 
@@ -418,49 +476,78 @@ tun_flush(struct eng_iface *ifc)
 	ntunq = 0;
 }
 
-static void
-consume_data(struct eng_iface *ifc, uint8_t *buf, size_t len,
-    const struct sockaddr *src, socklen_t srclen, uint64_t now)
+/*
+ * A data message before its crypto: the session its receiver index
+ * names, still usable.  Fills the job to open it; 0 to go on.
+ */
+static int
+data_prepare(struct eng_iface *ifc, struct udpio_dgram *d, uint64_t now,
+    struct crypt_job *job, struct rx_meta *meta)
 {
 	struct wg_msg_data	 hdr;
 	struct eng_index	*e;
 	struct eng_keypair	*kp;
-	struct eng_peer		*p;
-	const uint8_t		*addr;
-	uint8_t			*pkt = buf + WG_MSG_DATA_HEADER_SIZE;
-	uint64_t		 counter;
-	size_t			 plen, iplen;
-	int			 af;
 
-	if (len < WG_MSG_DATA_MIN_SIZE) {
+	if (d->len < WG_MSG_DATA_MIN_SIZE) {
 		ifc->drops[DROP_SHORT]++;
-		return;
+		return -1;
 	}
-	memcpy(&hdr, buf, sizeof(hdr));
+	memcpy(&hdr, d->data, sizeof(hdr));
 	if ((e = index_find(le32toh(hdr.receiver))) == NULL ||
 	    (kp = e->keypair) == NULL || e->peer->iface != ifc) {
 		ifc->drops[DROP_UNKNOWN_INDEX]++;
-		return;
+		return -1;
 	}
-	p = e->peer;
-	counter = le64toh(hdr.counter);
-	if (!keypair_usable(kp->created, now, counter)) {
+	job->counter = le64toh(hdr.counter);
+	if (!keypair_usable(kp->created, now, job->counter) ||
+	    job->counter >= REJECT_AFTER_MESSAGES) {
 		ifc->drops[DROP_EXPIRED]++;
-		return;
+		return -1;
 	}
-	plen = len - WG_MSG_DATA_HEADER_SIZE - WG_AEAD_TAG_SIZE;
-	if (noise_decrypt(&kp->kp, counter, pkt, plen + WG_AEAD_TAG_SIZE,
-	    pkt) == -1) {
+	job->key = kp->kp.recv;
+	job->data = d->data + WG_MSG_DATA_HEADER_SIZE;
+	job->len = d->len - WG_MSG_DATA_HEADER_SIZE;
+	job->seal = 0;
+	meta->kp = kp;
+	meta->d = d;
+	return 0;
+}
+
+/*
+ * A data message after its crypto, in the order received: the replay
+ * window, the peer's state, and the inner packet onto the TUN queue if
+ * its source is one of the peer's allowed ips.
+ */
+static void
+data_finish(struct eng_iface *ifc, const struct crypt_job *job,
+    const struct rx_meta *meta, uint64_t now)
+{
+	struct eng_keypair	*kp = meta->kp;
+	struct eng_peer		*p;
+	const uint8_t		*addr;
+	uint8_t			*pkt = job->data;
+	size_t			 plen, iplen;
+	int			 af;
+
+	if (job->result == -1) {
 		ifc->drops[DROP_DECRYPT]++;
 		return;
 	}
+	/* Dropped by a handshake earlier in this batch. */
+	if (kp->retired) {
+		ifc->drops[DROP_EXPIRED]++;
+		return;
+	}
 	/* Counted only once authentic, so forgeries cannot move it. */
-	if (replay_check(&kp->replay, counter) == -1) {
+	if (replay_check(&kp->replay, job->counter) == -1) {
 		ifc->drops[DROP_REPLAY]++;
 		return;
 	}
-	peer_set_endpoint(p, src, srclen);
-	p->state.rx_bytes += len;
+	p = kp->idx.peer;
+	plen = job->len - WG_AEAD_TAG_SIZE;
+	peer_set_endpoint(p, (struct sockaddr *)meta->d->from,
+	    meta->d->fromlen);
+	p->state.rx_bytes += WG_MSG_DATA_HEADER_SIZE + job->len;
 	timers_authenticated_received(&p->timers, now);
 	if (peer_confirm_keypair(p, kp)) {
 		log_debug("peer %s: handshake complete (responder)", p->name);
@@ -494,15 +581,44 @@ consume_data(struct eng_iface *ifc, uint8_t *buf, size_t len,
 	ntunq++;
 }
 
+/* A handshake message, or one of no known type. */
+static void
+consume_control(struct eng_iface *ifc, struct udpio_dgram *d, uint32_t type,
+    uint64_t now)
+{
+	struct sockaddr	*from = (struct sockaddr *)d->from;
+
+	switch (type) {
+	case WG_MSG_INITIATION:
+		consume_initiation(ifc, d->data, d->len, from, d->fromlen, now);
+		break;
+	case WG_MSG_RESPONSE:
+		consume_response(ifc, d->data, d->len, from, d->fromlen, now);
+		break;
+	case WG_MSG_COOKIE:
+		consume_cookie(ifc, d->data, d->len, now);
+		break;
+	default:
+		ifc->drops[DROP_TYPE]++;
+		break;
+	}
+}
+
+/*
+ * Datagrams from the network, a recvmmsg(2) at a time: data messages
+ * are opened by the workers together, then handled in the order they
+ * came; handshake messages after them, so that no session a batch
+ * points to changes under it.
+ */
 void
 datapath_udp_read(int fd, short event, void *arg)
 {
 	struct eng_iface	*ifc = arg;
 	struct udpio_dgram	*d;
-	struct sockaddr		*from;
 	uint32_t		 type;
 	uint64_t		 now;
-	int			 round, n, i;
+	size_t			 njobs, i;
+	int			 round, n;
 
 	(void)event;
 	for (round = 0; round < UDP_ROUNDS; round++) {
@@ -513,37 +629,35 @@ datapath_udp_read(int fd, short event, void *arg)
 		if (n == 0)
 			return;
 		now = now_ns();
-		for (i = 0; i < n; i++) {
+		keypairs_hold();
+		for (i = 0, njobs = 0; i < (size_t)n; i++) {
 			d = &dgrams[i];
-			from = (struct sockaddr *)d->from;
 			if (d->len < 4) {
 				ifc->drops[DROP_SHORT]++;
+				d->len = 0;
 				continue;
 			}
 			/* The type and three reserved bytes, all zero. */
 			memcpy(&type, d->data, sizeof(type));
-			switch (le32toh(type)) {
-			case WG_MSG_INITIATION:
-				consume_initiation(ifc, d->data, d->len, from,
-				    d->fromlen, now);
-				break;
-			case WG_MSG_RESPONSE:
-				consume_response(ifc, d->data, d->len, from,
-				    d->fromlen, now);
-				break;
-			case WG_MSG_COOKIE:
-				consume_cookie(ifc, d->data, d->len, now);
-				break;
-			case WG_MSG_DATA:
-				consume_data(ifc, d->data, d->len, from,
-				    d->fromlen, now);
-				break;
-			default:
-				ifc->drops[DROP_TYPE]++;
-				break;
-			}
+			if (le32toh(type) != WG_MSG_DATA)
+				continue;
+			if (data_prepare(ifc, d, now, &jobs[njobs],
+			    &rxmeta[njobs]) == 0)
+				njobs++;
+			d->len = 0;	/* handled */
 		}
+		workers_run(jobs, njobs);
+		for (i = 0; i < njobs; i++)
+			data_finish(ifc, &jobs[i], &rxmeta[i], now);
 		/* The datagrams live in rx until the next receive. */
 		tun_flush(ifc);
+		for (i = 0; i < (size_t)n; i++) {
+			d = &dgrams[i];
+			if (d->len == 0)
+				continue;
+			memcpy(&type, d->data, sizeof(type));
+			consume_control(ifc, d, le32toh(type), now);
+		}
+		keypairs_release();
 	}
 }

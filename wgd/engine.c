@@ -30,6 +30,7 @@
 #include "imsgev.h"
 #include "log.h"
 #include "wgd.h"
+#include "workers.h"
 
 struct engine {
 	struct imsgev		 parent;
@@ -38,6 +39,7 @@ struct engine {
 	struct eng_ifaces	 ifaces;
 	struct eng_ifaces	 new_ifaces;
 	int			 in_reconf;
+	int			 threads_started;
 };
 
 /* Sources the handshake rate limiter tracks per interface, at most. */
@@ -610,10 +612,11 @@ peer_endpoint(struct imsg *imsg)
 static void
 engine_dispatch_parent(int fd, short event, void *arg)
 {
-	struct imsgev	*iev = arg;
-	struct imsg	 imsg;
-	ssize_t		 n;
-	int		 verbose, cfd;
+	struct imsgev		*iev = arg;
+	struct imsg		 imsg;
+	struct msg_reconf	 mr;
+	ssize_t			 n;
+	int			 verbose, cfd;
 
 	(void)fd;
 	if (imsgev_io(iev, event) == -1) {
@@ -636,8 +639,19 @@ engine_dispatch_parent(int fd, short event, void *arg)
 			env->have_control = 1;
 			break;
 		case IMSG_RECONF_BEGIN:
-			if (env->in_reconf || imsg_get_len(&imsg) != 0)
+			if (env->in_reconf || imsg_get_data(&imsg, &mr,
+			    sizeof(mr)) == -1 || mr.engine_threads < 1 ||
+			    mr.engine_threads > WGD_THREADS_MAX)
 				fatalx("bad IMSG_RECONF_BEGIN");
+			/* The first one says how many; later ones repeat. */
+			if (!env->threads_started) {
+				if (workers_start(mr.engine_threads) == -1)
+					fatalx("cannot start the crypto "
+					    "workers");
+				log_debug("%u crypto threads",
+				    workers_count());
+				env->threads_started = 1;
+			}
 			env->in_reconf = 1;
 			break;
 		case IMSG_RECONF_IFACE:

@@ -47,6 +47,8 @@ struct eng_keypair {
 	uint64_t		 created;	/* monotonic ns */
 	uint64_t		 send_counter;
 	struct replay		 replay;
+	int			 retired;	/* dropped during a batch */
+	struct eng_keypair	*next_retired;
 };
 
 /* Plaintext packets waiting for a session. */
@@ -158,10 +160,15 @@ void	peer_send_staged(struct eng_peer *);
 void	peer_stage(struct eng_peer *, const uint8_t *, size_t);
 int	peer_send_buf(struct eng_peer *, const void *, size_t);
 void	peer_add_keypair(struct eng_peer *, struct eng_keypair *);
+void	keypairs_hold(void);
+void	keypairs_release(void);
 int	peer_confirm_keypair(struct eng_peer *, struct eng_keypair *);
 int	peer_encrypt_send(struct eng_peer *, uint8_t *, size_t);
 struct vnet_pkt;
-void	peer_send_packets(struct eng_peer *, struct vnet_pkt *, size_t);
+struct crypt_job;
+size_t	peer_seal_prepare(struct eng_peer *, struct vnet_pkt *, size_t,
+	    struct crypt_job *);
+void	peer_seal_finish(struct eng_peer *, struct crypt_job *, size_t);
 
 /* datapath.c: packets in and out */
 void	datapath_init(void);

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,25 @@ send_peer(struct wgd *env, const struct wgd_iface_conf *ifc,
 }
 
 /*
+ * The engine's crypto threads: as configured, or one per CPU in wgd's
+ * affinity mask (taskset, a cgroup's cpuset), which the engine cannot
+ * count itself: glibc reads /sys for it, and the chroot has none.
+ */
+static uint32_t
+engine_threads(const struct wgd_config *conf)
+{
+	cpu_set_t	 set;
+	int		 n;
+
+	if (conf->engine_threads != 0)
+		return conf->engine_threads;
+	if (sched_getaffinity(0, sizeof(set), &set) == -1 ||
+	    (n = CPU_COUNT(&set)) < 1)
+		return 1;
+	return n > WGD_THREADS_MAX ? WGD_THREADS_MAX : (uint32_t)n;
+}
+
+/*
  * Sends conf to the engine as one transaction.  fds holds the new
  * descriptors of some interfaces; they are passed and closed here.
  */
@@ -89,11 +109,14 @@ parent_send_config(struct wgd *env, const struct wgd_config *conf,
 	const struct wgd_iface_conf	*ifc;
 	const struct wgd_peer_conf	*peer;
 	struct msg_iface		 mi;
+	struct msg_reconf		 mr;
 	struct msg_tun			 mt;
 	struct msg_udp			 mu;
 	size_t				 i;
 
-	send_engine(env, IMSG_RECONF_BEGIN, -1, NULL, 0);
+	memset(&mr, 0, sizeof(mr));
+	mr.engine_threads = engine_threads(conf);
+	send_engine(env, IMSG_RECONF_BEGIN, -1, &mr, sizeof(mr));
 	TAILQ_FOREACH(ifc, &conf->ifaces, entry) {
 		memset(&mi, 0, sizeof(mi));
 		strlcpy(mi.name, ifc->name, sizeof(mi.name));

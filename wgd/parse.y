@@ -130,7 +130,7 @@ typedef struct {
 
 %token	ADDRESS ALLOWEDIPS AUTO CLIENT DNS ENDPOINT FILE_ INCLUDE INTERFACE
 %token	LISTENPORT MASQUERADE MTU ON PEER PERSISTENTKEEPALIVE PORT PRESHAREDKEY
-%token	PRIVATEKEY PUBLICKEY RESTRICTED SOCKET STATEDIR USER
+%token	PRIVATEKEY PUBLICKEY RESTRICTED SOCKET STATEDIR USER ENGINETHREADS
 %token	ERROR
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
@@ -231,6 +231,15 @@ main		: USER STRING {
 		| STATEDIR STRING {
 			set_path("state-dir", $2, conf->state_dir,
 			    sizeof(conf->state_dir));
+		}
+		| ENGINETHREADS number {
+			if ($2 == BADNUMBER)
+				;	/* already reported */
+			else if ($2 < 0 || $2 > WGD_THREADS_MAX)
+				yyerror("engine-threads %lld is out of range "
+				    "(0-%d)", (long long)$2, WGD_THREADS_MAX);
+			else
+				conf->engine_threads = (unsigned int)$2;
 		}
 		;
 
@@ -562,6 +571,7 @@ lookup(char *s)
 		{ "client",		CLIENT },
 		{ "dns",		DNS },
 		{ "endpoint",		ENDPOINT },
+		{ "engine-threads",	ENGINETHREADS },
 		{ "file",		FILE_ },
 		{ "include",		INCLUDE },
 		{ "interface",		INTERFACE },

@@ -26,6 +26,7 @@
 #include "udpio.h"
 #include "vnet.h"
 #include "wg_proto.h"
+#include "workers.h"
 
 #define INDEX_BUCKETS	4096	/* a power of two */
 #define STAGED_MAX	128	/* packets waiting for a handshake */
@@ -117,14 +118,47 @@ jitter_ms(void)
 	return randombytes_uniform(REKEY_TIMEOUT_JITTER_MS);
 }
 
+/*
+ * Keypairs dropped while a batch of the data path holds pointers to
+ * them: retired (no index finds them) and freed when the batch ends.
+ */
+static struct eng_keypair	*retired;
+static int			 holding;
+
 static void
 keypair_free(struct eng_keypair *kp)
 {
 	if (kp == NULL)
 		return;
 	index_del(&kp->idx);
+	if (holding) {
+		kp->retired = 1;
+		kp->next_retired = retired;
+		retired = kp;
+		return;
+	}
 	sodium_memzero(kp, sizeof(*kp));
 	free(kp);
+}
+
+/* A batch begins: no keypair it points to may be freed until release. */
+void
+keypairs_hold(void)
+{
+	holding = 1;
+}
+
+void
+keypairs_release(void)
+{
+	struct eng_keypair	*kp;
+
+	holding = 0;
+	while ((kp = retired) != NULL) {
+		retired = kp->next_retired;
+		sodium_memzero(kp, sizeof(*kp));
+		free(kp);
+	}
 }
 
 static void
@@ -447,51 +481,73 @@ peer_encrypt_send(struct eng_peer *p, uint8_t *buf, size_t len)
 }
 
 /*
- * Encrypts the n packets of pkts in place (each with the data header's
- * room before it and the padding's and tag's after) and sends them in
- * one batch: a super-packet's segments leave in one GSO send.  Without
- * a usable session they wait for the handshake this starts.
+ * The first half of sending n packets (each with the data header's room
+ * before it and the padding's and tag's after): their headers, padding
+ * and counters, and a job each to seal them in place.  Without a usable
+ * session they wait for the handshake this starts instead.  Returns how
+ * many jobs it filled.
  */
-void
-peer_send_packets(struct eng_peer *p, struct vnet_pkt *pkts, size_t n)
+size_t
+peer_seal_prepare(struct eng_peer *p, struct vnet_pkt *pkts, size_t n,
+    struct crypt_job *jobs)
 {
-	struct iovec		 iov[VNET_MAX_SEGMENTS];
 	struct eng_iface	*ifc = p->iface;
 	struct eng_keypair	*kp = p->current;
 	struct wg_msg_data	 hdr;
-	uint64_t		 now = now_ns(), counter, bytes = 0;
-	uint8_t			*buf;
+	uint64_t		 now = now_ns();
 	size_t			 i, plen;
-	int			 fd, *gso;
 
 	if (kp == NULL || !keypair_usable(kp->created, now, kp->send_counter)) {
 		for (i = 0; i < n; i++)
 			peer_stage(p, pkts[i].data, pkts[i].len);
 		peer_send_initiation(p, 0);
-		return;
+		return 0;
 	}
 	if (p->endpoint_len == 0) {
 		ifc->drops[DROP_NO_ENDPOINT] += n;
-		return;
+		return 0;
 	}
 	hdr.type = htole32(WG_MSG_DATA);
 	hdr.receiver = htole32(kp->kp.remote_index);
-	for (i = 0; i < n; i++) {
-		buf = pkts[i].data - WG_MSG_DATA_HEADER_SIZE;
+	for (i = 0; i < n && kp->send_counter < REJECT_AFTER_MESSAGES; i++) {
 		plen = padded_len(pkts[i].len, ifc->mtu);
 		memset(pkts[i].data + pkts[i].len, 0, plen - pkts[i].len);
-		counter = kp->send_counter++;
-		hdr.counter = htole64(counter);
-		memcpy(buf, &hdr, sizeof(hdr));
-		if (noise_encrypt(&kp->kp, counter, pkts[i].data, plen,
-		    pkts[i].data) == -1)
-			break;
-		iov[i].iov_base = buf;
-		iov[i].iov_len = WG_MSG_DATA_HEADER_SIZE + plen +
-		    WG_AEAD_TAG_SIZE;
-		bytes += iov[i].iov_len;
+		jobs[i].key = kp->kp.send;
+		jobs[i].counter = kp->send_counter++;
+		jobs[i].data = pkts[i].data;
+		jobs[i].len = plen;
+		jobs[i].seal = 1;
+		hdr.counter = htole64(jobs[i].counter);
+		memcpy(pkts[i].data - WG_MSG_DATA_HEADER_SIZE, &hdr,
+		    sizeof(hdr));
 	}
-	n = i;
+	return i;
+}
+
+/*
+ * The second half, once the workers sealed the jobs: the messages leave
+ * in order, a super-packet's in one GSO send, and the timers learn it.
+ */
+void
+peer_seal_finish(struct eng_peer *p, struct crypt_job *jobs, size_t n)
+{
+	struct iovec		 iov[VNET_MAX_SEGMENTS];
+	struct eng_iface	*ifc = p->iface;
+	struct eng_keypair	*kp = p->current;
+	uint64_t		 now = now_ns(), bytes = 0;
+	size_t			 i, m;
+	int			 fd, *gso;
+
+	for (i = 0, m = 0; i < n; i++) {
+		if (jobs[i].result == -1)
+			continue;
+		iov[m].iov_base = jobs[i].data - WG_MSG_DATA_HEADER_SIZE;
+		iov[m].iov_len = WG_MSG_DATA_HEADER_SIZE + jobs[i].len +
+		    WG_AEAD_TAG_SIZE;
+		bytes += iov[m++].iov_len;
+	}
+	if (m == 0)
+		return;
 	if (p->endpoint.ss_family == AF_INET) {
 		fd = ifc->udp4_fd;
 		gso = &ifc->udp4_gso;
@@ -499,10 +555,9 @@ peer_send_packets(struct eng_peer *p, struct vnet_pkt *pkts, size_t n)
 		fd = ifc->udp6_fd;
 		gso = &ifc->udp6_gso;
 	}
-	if (n == 0 || fd == -1 || udpio_send(fd, gso,
-	    (struct sockaddr *)&p->endpoint, p->endpoint_len, NULL, iov,
-	    n) == -1) {
-		ifc->drops[DROP_IO] += n;
+	if (fd == -1 || udpio_send(fd, gso, (struct sockaddr *)&p->endpoint,
+	    p->endpoint_len, NULL, iov, m) == -1) {
+		ifc->drops[DROP_IO] += m;
 		return;
 	}
 	p->state.tx_bytes += bytes;
@@ -510,8 +565,8 @@ peer_send_packets(struct eng_peer *p, struct vnet_pkt *pkts, size_t n)
 	/* The jitter costs a getrandom(2): only when the timer needs it. */
 	if (!timers_armed(&p->timers, TIMER_NEW_HANDSHAKE))
 		timers_data_sent(&p->timers, now, jitter_ms());
-	if (keypair_rekey_on_send(kp->created, now, kp->send_counter,
-	    kp->kp.initiator))
+	if (kp != NULL && keypair_rekey_on_send(kp->created, now,
+	    kp->send_counter, kp->kp.initiator))
 		peer_send_initiation(p, 0);
 	peer_timers_update(p);
 }

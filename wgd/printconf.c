@@ -106,6 +106,7 @@ print_config(FILE *fp, const struct wgd_config *conf)
 	if (conf->rsocket[0] != '\0')
 		fprintf(fp, "socket \"%s\" restricted\n", conf->rsocket);
 	fprintf(fp, "state-dir \"%s\"\n", conf->state_dir);
+	fprintf(fp, "engine-threads %u\n", conf->engine_threads);
 
 	TAILQ_FOREACH(iface, &conf->ifaces, entry) {
 		fprintf(fp, "\ninterface \"%s\" {\n", iface->name);

@@ -226,6 +226,12 @@ keep_start_settings(struct wgd *env, uint32_t id, struct wgd_config *new)
 		    "changes take effect when wgd restarts");
 		parent_reply(env, id, 1, line);
 	}
+	if (old->engine_threads != new->engine_threads) {
+		snprintf(line, sizeof(line), "engine-threads %u takes effect "
+		    "when wgd restarts", new->engine_threads);
+		parent_reply(env, id, 1, line);
+	}
+	new->engine_threads = old->engine_threads;
 	strlcpy(new->user, old->user, sizeof(new->user));
 	strlcpy(new->socket, old->socket, sizeof(new->socket));
 	strlcpy(new->rsocket, old->rsocket, sizeof(new->rsocket));

@@ -34,7 +34,7 @@ enum imsg_type {
 	IMSG_NONE,
 
 	/* parent -> engine: a configuration, as a transaction */
-	IMSG_RECONF_BEGIN,
+	IMSG_RECONF_BEGIN,		/* struct msg_reconf */
 	IMSG_RECONF_IFACE,		/* struct msg_iface */
 	IMSG_RECONF_PEER,		/* struct msg_peer */
 	IMSG_RECONF_ALLOWED_IPS,	/* struct wgd_prefix[], last peer */
@@ -72,6 +72,11 @@ enum imsg_type {
 
 struct msg_ifname {
 	char			 name[IFNAMSIZ];
+};
+
+/* With the first reconfiguration: how many threads seal and open. */
+struct msg_reconf {
+	uint32_t		 engine_threads;
 };
 
 struct msg_tun {
