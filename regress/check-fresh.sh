@@ -75,10 +75,11 @@ mkdir -p "$ROOT/src/shared"
 mkdir -p "$ROOT/var/cache/apt/archives"
 echo "check-fresh: $(git -C "$TOP" log -1 --format='%h %s') in $ROOT"
 
-# The mounts live in a mount namespace of their own and go with it.
+# The mounts live in a mount namespace of their own and go with it, and
+# the processes in a PID namespace: an interrupted run leaves no daemon.
 # The root is bound on itself so that `ip netns exec` can remount / as
 # a slave inside it; apt's cache is the one kept beside the tarball.
-unshare --mount --propagation private sh -eu -c '
+unshare --mount --pid --fork --propagation private sh -eu -c '
 	ROOT=$1 ARCHIVES=$2
 	mount --bind "$ROOT" "$ROOT"
 	mount -t proc proc "$ROOT/proc"

@@ -43,11 +43,6 @@ SHELL_WORDS = {"fi", "done", "esac", "in", "}", ")", "case", "for",
 OWN = {"wgctl", "wgd"}
 
 
-def run(argv):
-    return subprocess.run(argv, capture_output=True, text=True,
-                          check=False).stdout
-
-
 def deb_packages(top):
     text = open(os.path.join(top, "GNUmakefile")).read()
     text = text.replace("\\\n", " ")
@@ -370,13 +365,24 @@ class Checker:
             self.owners[word] = self.dpkg.owner(path) if path else None
         return self.owners[word]
 
-    def classify(self, where, words, optional=()):
+    def classify(self, where, words, optional=(), funcs=()):
         """The words that are programs of make deps; errors for others."""
         used = set()
         for w in words:
+            if w.startswith("/") and re.match(r"^[A-Za-z0-9_./+-]+$", w):
+                # A program named by its path: the same rules.
+                pkg = self.dpkg.owner(w) if os.path.exists(w) else None
+                if pkg in self.pkgs:
+                    used.add(w)
+                elif pkg is None or not self.dpkg.in_every_debian(pkg):
+                    self.errors.append("%s: calls %s, which make deps "
+                                       "does not install" % (where, w))
+                continue
             if (w in SHELL_WORDS or w in OWN or w in optional or
+                    w in funcs or w.startswith("atf_") or
                     not re.match(r"^[A-Za-z0-9_.+-]+$", w)):
                 continue
+
             if w.startswith("python3"):
                 # Debian's, not whichever comes first on PATH.
                 self.errors.append("%s: calls %s by name, not as "
@@ -407,10 +413,13 @@ class Checker:
                 self.errors.append("%s: sets a property twice" % where)
             self.check_required(where, req)
             words = s.calls([ident + "_body", ident + "_cleanup"])
-            used = self.classify(where, words)
+            used = self.classify(where, words, funcs=s.funcs)
             # A program named by its path in require.progs counts.
-            names = {os.path.basename(r) for r in req}
-            for p in sorted(used - names):
+            names = {os.path.basename(r) for r in req} | req
+            # A path called must be required by that path.
+            for p in sorted(u for u in used
+                            if u not in req and (u.startswith("/") or
+                                                 u not in names)):
                 self.errors.append("%s: calls %s (%s) without "
                                    "require.progs" % (where, p,
                                                       self.package_of(p)))
@@ -418,7 +427,8 @@ class Checker:
     def plain_script(self, src):
         s = Script(src)
         words = set(s.top) | s.calls(list(s.funcs))
-        self.classify(os.path.relpath(src, self.top), words, s.optional)
+        self.classify(os.path.relpath(src, self.top), words, s.optional,
+                      s.funcs)
 
 
 def main():
