@@ -1,24 +1,30 @@
 #!/bin/sh
-# bench/bench.sh: TCP throughput through wgd compared with wireguard-go.
+# bench/bench.sh: wgd's data path measured against wireguard-go's.
 #
 # Usage: sh bench/bench.sh [-m] [-t seconds] [-r count] [-p dir]
 #
 #   -t seconds  length of each iperf3 run (default 10)
-#   -r count    runs per case; with more than one the median is shown
-#               (default 1)
+#   -r count    runs per case; the table shows medians (default 1)
 #   -m          also run wgd against wireguard-go, both directions
 #   -p dir      record a perf profile of the wgd engine of each side
 #               during the wgd <-> wgd runs into dir (needs perf)
 #
 # progs-optional: perf
 #
-# Each case gets two fresh network namespaces joined by a veth pair,
+# WIREGUARD_GO=path names the reference (default: the newest one in
+# ../shared/tools when it is there, else Debian's); ENGINE_THREADS=n
+# sets wgd's engine-threads.
+#
+# Each case gets two fresh network namespaces joined by a veth pair and
 # one tunnel (MTU 1420, 10.77.0.1 <-> 10.77.0.2 inside, 192.168.241.1
-# <-> 192.168.241.2 outside) and one single-stream iperf3 TCP run from
-# the first namespace to the second.  The cases alternate inside each
-# repetition, so a busy neighbour slows them alike.  Nothing here leaves
-# those namespaces.  Expects wgd/wgd and wgctl/wgctl to be built; builds
-# nothing.  Needs root, iperf3, wireguard-go and wg.
+# <-> 192.168.241.2 outside), wgd <-> wgd or wireguard-go <->
+# wireguard-go: iperf3 with one TCP stream (and pings beside it for the
+# latency under load, and the CPU time of both ends from /proc), four
+# streams, and UDP of 1392-byte datagrams at an unlimited rate; and wgd
+# again with one stream, started on one CPU.  The cases alternate
+# inside each repetition, so a busy neighbour slows them alike.  Nothing
+# here leaves those namespaces.  Expects wgd/wgd and wgctl/wgctl to be
+# built; builds nothing.  Needs root, iperf3, wireguard-go and wg.
 
 set -u
 
@@ -156,7 +162,8 @@ interface "$3" {
 	}
 }
 EOF
-	ip netns exec "$2" "$WGD" -d -f "$d/wgd.conf" > "$d/log" 2>&1 &
+	ip netns exec "$2" $WGD_PREFIX "$WGD" -d -f "$d/wgd.conf" \
+	    > "$d/log" 2>&1 &
 	PIDS="$PIDS $!"
 	eval "WGDPID$1=$!"
 	i=0
@@ -200,20 +207,30 @@ engine_pid() {
 	done
 }
 
-# Prints "sender receiver" in Mbit/s from iperf3 -J output.
-iperf_mbits() {
-	awk '
-	/"sum_sent":/		{ cur = "s" }
-	/"sum_received":/	{ cur = "r" }
-	/"bits_per_second":/ && cur != "" {
-		v = $0; sub(/.*:[ \t]*/, "", v); sub(/,.*/, "", v)
-		if (cur == "s") s = v; else r = v
-		cur = ""
-	}
-	END {
-		if (s == "" || r == "") exit 1
-		printf "%.0f %.0f\n", s / 1e6, r / 1e6
-	}' "$1"
+# json_num FILE KEY: the last number under "KEY" in iperf3's JSON (the
+# summary comes last).
+json_num() {
+	sed -n "s/.*\"$2\":[ \t]*\([-0-9.e+]*\).*/\1/p" "$1" | tail -n 1
+}
+
+# cpu_ticks PID...: user and system time of those processes and their
+# threads, in clock ticks.
+cpu_ticks() {
+	t=0
+	for p in "$@"; do
+		[ -r /proc/"$p"/stat ] || continue
+		set -- $(sed 's/^.*) //' /proc/"$p"/stat)
+		t=$((t + ${12} + ${13}))
+	done
+	echo $t
+}
+
+# impl_pids: every process of the tunnel endpoints of this case.
+impl_pids() {
+	for p in $PIDS; do
+		echo "$p"
+		pgrep -P "$p" 2>/dev/null
+	done
 }
 
 # start impl side: starts wgd or wireguard-go ("go") as side A or B.
@@ -232,11 +249,19 @@ start() {
 	fi
 }
 
-# run_case name implA implB [rev]: sets RES to "sender receiver".
+# run_case name implA implB mode: one measurement, through a tunnel of
+# implA (in A, the client side) and implB.  mode: tcp1, tcp4 (streams),
+# rev (one stream, B sends), udp (1392-byte datagrams, unlimited rate),
+# or core1 (one stream with the wgd processes on one CPU).  Sets RES to
+# "Mbit/s retransmits rtt_ms cpu_s_per_GB", or for udp to
+# "delivered_pps lost_percent".
 run_case() {
 	name=$1
-	rev=${4:-}
+	mode=$4
 	netns_up
+	# On one CPU from the start, so the engine counts one in its mask.
+	WGD_PREFIX=
+	[ "$mode" = core1 ] && WGD_PREFIX="taskset -c 0"
 	start "$2" A
 	start "$3" B
 
@@ -246,6 +271,7 @@ run_case() {
 		i=$((i + 1))
 		[ $i -lt 10 ] || die "$name: no traffic through the tunnel"
 	done
+	tunnel=$(impl_pids)
 
 	ip netns exec "$NSB" iperf3 -s -1 -B $INB > "$WORK/server.log" 2>&1 &
 	PIDS="$PIDS $!"
@@ -268,20 +294,55 @@ run_case() {
 		done
 	fi
 
+	case $mode in
+	tcp4)	opts="-P 4" ;;
+	rev)	opts="-R" ;;
+	udp)	opts="-u -b 0 -l 1392" ;;
+	*)	opts= ;;
+	esac
+	cpu0=$(cpu_ticks $tunnel)
+	# Latency under load: pings beside the stream, from its second on.
+	ip netns exec "$NSA" ping -q -i 0.2 -w "$DURATION" $INB \
+	    > "$WORK/ping.log" 2>&1 &
+	pingpid=$!
 	# In the background, so that a signal's trap runs at once.
 	timeout $((DURATION + 30)) ip netns exec "$NSA" iperf3 -J \
-	    -c $INB -t "$DURATION" ${rev:+-R} > "$WORK/client.json" 2>&1 &
+	    -c $INB -t "$DURATION" $opts > "$WORK/client.json" 2>&1 &
 	cli=$!
-	PIDS="$PIDS $cli"
+	PIDS="$PIDS $cli $pingpid"
 	wait $cli
 	st=$?
+	cpu1=$(cpu_ticks $tunnel)
+	wait $pingpid
 	for p in $perfpids; do
 		wait "$p"
 	done
-	RES=$(iperf_mbits "$WORK/client.json") || {
-		sed 's/^/  /' "$WORK/client.json" >&2
+	j=$WORK/client.json
+	grep -q '"sum_received"\|"lost_packets"' "$j" || {
+		sed 's/^/  /' "$j" >&2
 		die "$name: iperf3 failed (exit $st)"
 	}
+	if [ "$mode" = udp ]; then
+		# The server's count, which the client's JSON carries.
+		RES=$(awk -v p="$(json_num "$j" packets)" \
+		    -v l="$(json_num "$j" lost_packets)" \
+		    -v s="$(json_num "$j" seconds)" \
+		    -v lp="$(json_num "$j" lost_percent)" \
+		    'BEGIN { printf "%.0f %.2f\n", (p - l) / s, lp }')
+	else
+		rcv=$(sed -n '/"sum_received"/,/}/p' "$j" |
+		    sed -n 's/.*"bits_per_second":[ \t]*\([0-9.e+]*\).*/\1/p')
+		bytes=$(sed -n '/"sum_received"/,/}/p' "$j" |
+		    sed -n 's/.*"bytes":[ \t]*\([0-9]*\).*/\1/p')
+		retr=$(json_num "$j" retransmits)
+		rtt=$(sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p' "$WORK/ping.log")
+		RES=$(awk -v r="$rcv" -v b="$bytes" -v t="${retr:-0}" \
+		    -v rtt="${rtt:-0}" -v c=$((cpu1 - cpu0)) \
+		    -v hz="$(getconf CLK_TCK)" 'BEGIN {
+			printf "%.0f %d %.3f %.2f\n", r / 1e6, t, rtt,
+			    (b > 0 ? c / hz / (b / 1e9) : 0)
+		}')
+	fi
 	cleanup_case
 }
 
@@ -295,55 +356,65 @@ median() {
 	}'
 }
 
-CASES="wgd go"
-[ $MIXED -eq 1 ] && CASES="$CASES wgd2go go2wgd"
-
-case_args() {
-	case $1 in
-	wgd)	echo "wgd wgd" ;;
-	go)	echo "go go" ;;
-	wgd2go)	echo "wgd go" ;;	# wgd encrypts, wireguard-go decrypts
-	go2wgd)	echo "wgd go rev" ;;	# wireguard-go encrypts, wgd decrypts
-	esac
-}
-
-case_label() {
-	case $1 in
-	wgd)	echo "wgd -> wgd" ;;
-	go)	echo "wireguard-go -> wireguard-go" ;;
-	wgd2go)	echo "wgd -> wireguard-go" ;;
-	go2wgd)	echo "wireguard-go -> wgd" ;;
-	esac
-}
+# Each case: name, side A, side B, mode.  Both sides of every ratio run
+# in the same repetition, one after the other.
+CASES=${BENCH_CASES:-"wgd:wgd:wgd:tcp1 go:go:go:tcp1 wgd4:wgd:wgd:tcp4 go4:go:go:tcp4
+wgdudp:wgd:wgd:udp goudp:go:go:udp wgd1c:wgd:wgd:core1"}
+[ $MIXED -eq 1 ] && CASES="$CASES wgd2go:wgd:go:tcp1 go2wgd:wgd:go:rev"
 
 echo "bench: reference $WIREGUARD_GO"
-echo "bench: iperf3 TCP, 1 stream, ${DURATION}s, MTU $MTU, $REPEAT run(s)" \
-    "per case, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench: ${DURATION}s per run, MTU $MTU, $REPEAT run(s) per case," \
+    "$(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 rep=1
 while [ $rep -le "$REPEAT" ]; do
 	for c in $CASES; do
-		# shellcheck disable=SC2046
-		run_case "$c" $(case_args "$c")
-		r=$RES
-		eval "SND_$c=\"\${SND_$c:-} ${r% *}\""
-		eval "RCV_$c=\"\${RCV_$c:-} ${r#* }\""
-		[ "$REPEAT" -gt 1 ] &&
-		    printf '  run %d %-30s %6s %6s Mbit/s\n' $rep \
-		    "$(case_label "$c")" "${r% *}" "${r#* }" >&2
+		n=${c%%:*}; c=${c#*:}
+		a=${c%%:*}; c=${c#*:}
+		b=${c%%:*}; m=${c#*:}
+		run_case "$n" "$a" "$b" "$m"
+		i=1
+		for v in $RES; do
+			eval "V_${n}_$i=\"\${V_${n}_$i:-} $v\""
+			i=$((i + 1))
+		done
+		printf '  run %d %-8s %s\n' $rep "$n" "$RES" >&2
 	done
 	rep=$((rep + 1))
 done
 
-[ "$REPEAT" -gt 1 ] && hdr="median Mbit/s" || hdr="Mbit/s"
-printf '%-30s %8s %8s   (%s)\n' case sender receiver "$hdr"
-for c in $CASES; do
-	eval "s=\$(echo \$SND_$c | median)"
-	eval "r=\$(echo \$RCV_$c | median)"
-	printf '%-30s %8s %8s\n' "$(case_label "$c")" "$s" "$r"
-	eval "MED_$c=$r"
-done
-# shellcheck disable=SC2154
-awk -v a="$MED_wgd" -v b="$MED_go" 'BEGIN {
-	if (b > 0) printf "ratio wgd/wireguard-go: %.2f\n", a / b
-	else print "ratio wgd/wireguard-go: n/a"
-}'
+# med NAME FIELD: the median of that field over the runs.
+med() {
+	eval "echo \${V_$1_$2:-}" | median
+}
+
+# row LABEL UNIT WGD GO [lower]: one line of the table, with the ratio
+# wgd / wireguard-go, or its inverse where lower is better.
+row() {
+	awk -v l="$1" -v u="$2" -v a="$3" -v b="$4" -v inv="${5:-}" 'BEGIN {
+		if (a == 0 && b == 0)
+			r = "-"
+		else if (inv == "")
+			r = sprintf("%.2fx", b > 0 ? a / b : 0)
+		else
+			r = sprintf("%.2fx", a > 0 ? b / a : 0)
+		printf "%-30s %10s %12s %8s  %s\n", l, a, b, r, u
+	}'
+}
+
+printf '\n%-30s %10s %12s %8s\n' "median of $REPEAT" wgd wireguard-go ratio
+row "TCP, 1 stream" Mbit/s "$(med wgd 1)" "$(med go 1)"
+row "TCP, 4 streams" Mbit/s "$(med wgd4 1)" "$(med go4 1)"
+row "UDP 1392 B, delivered" packets/s "$(med wgdudp 1)" "$(med goudp 1)"
+row "UDP 1392 B, lost" "% (lower is better)" "$(med wgdudp 2)" \
+    "$(med goudp 2)" lower
+row "ping under TCP load" "ms (lower is better)" "$(med wgd 3)" \
+    "$(med go 3)" lower
+row "CPU per GB, both ends" "s (lower is better)" "$(med wgd 4)" \
+    "$(med go 4)" lower
+row "TCP retransmits" "(lower is better)" "$(med wgd 2)" "$(med go 2)" lower
+row "wgd on 1 CPU, TCP" "Mbit/s (vs wgd on 2)" "$(med wgd1c 1)" \
+    "$(med wgd 1)"
+if [ $MIXED -eq 1 ]; then
+	row "wgd -> wireguard-go" Mbit/s "$(med wgd2go 1)" "$(med go 1)"
+	row "wireguard-go -> wgd" Mbit/s "$(med go2wgd 1)" "$(med go 1)"
+fi

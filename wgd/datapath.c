@@ -209,11 +209,13 @@ datapath_tun_read(int fd, short event, void *arg)
 {
 	struct eng_iface	*ifc = arg;
 	size_t			 nslots, njobs, i;
-	int			 round, r = 0;
+	int			 reads = 0, r = 0;
 
 	(void)event;
-	for (round = 0; round < TUN_READS / TX_SLOTS && r != -1; round++) {
-		for (nslots = 0; nslots < TX_SLOTS; ) {
+	/* Dropped packets count too: a flood of them cannot keep us here. */
+	while (reads < TUN_READS && r != -1) {
+		for (nslots = 0; nslots < TX_SLOTS && reads < TUN_READS;
+		    reads++) {
 			if ((r = tun_read_one(ifc, fd, &tx[nslots])) == -1)
 				break;
 			nslots += (size_t)r;
