@@ -474,7 +474,7 @@ tun_flush(struct eng_iface *ifc)
 	nw = vnet_gro(tunq, ntunq, writes);
 	for (i = 0; i < nw; i++)
 		if (writev(ifc->tun_fd, writes[i].iov, writes[i].iovcnt) == -1)
-			ifc->drops[DROP_IO]++;
+			ifc->drops[DROP_IO] += (uint64_t)writes[i].iovcnt;
 	ntunq = 0;
 }
 

@@ -446,6 +446,7 @@ reconf_fd(struct imsg *imsg)
 			fatalx("bad IMSG_TUN_FD");
 		slot = &ifc->tun_fd;
 		ifc->tun_offload = t.offload;
+		log_debug("%s: TUN offloads 0x%x", ifc->name, t.offload);
 	} else {
 		if (imsg_get_data(imsg, &u, sizeof(u)) == -1 ||
 		    !STR_TERMINATED(u.name) || strcmp(u.name, ifc->name) != 0 ||

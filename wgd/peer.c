@@ -495,7 +495,7 @@ peer_seal_prepare(struct eng_peer *p, struct vnet_pkt *pkts, size_t n,
 	struct eng_keypair	*kp = p->current;
 	struct wg_msg_data	 hdr;
 	uint64_t		 now = now_ns();
-	size_t			 i, plen;
+	size_t			 i, plen, njobs;
 
 	if (kp == NULL || !keypair_usable(kp->created, now, kp->send_counter)) {
 		for (i = 0; i < n; i++)
@@ -509,6 +509,7 @@ peer_seal_prepare(struct eng_peer *p, struct vnet_pkt *pkts, size_t n,
 	}
 	hdr.type = htole32(WG_MSG_DATA);
 	hdr.receiver = htole32(kp->kp.remote_index);
+	/* Past the last counter, what is left waits for a new session. */
 	for (i = 0; i < n && kp->send_counter < REJECT_AFTER_MESSAGES; i++) {
 		plen = padded_len(pkts[i].len, ifc->mtu);
 		memset(pkts[i].data + pkts[i].len, 0, plen - pkts[i].len);
@@ -521,7 +522,12 @@ peer_seal_prepare(struct eng_peer *p, struct vnet_pkt *pkts, size_t n,
 		memcpy(pkts[i].data - WG_MSG_DATA_HEADER_SIZE, &hdr,
 		    sizeof(hdr));
 	}
-	return i;
+	njobs = i;
+	for (; i < n; i++)
+		peer_stage(p, pkts[i].data, pkts[i].len);
+	if (njobs < n)
+		peer_send_initiation(p, 0);
+	return njobs;
 }
 
 /*
@@ -539,8 +545,10 @@ peer_seal_finish(struct eng_peer *p, struct crypt_job *jobs, size_t n)
 	int			 fd, *gso;
 
 	for (i = 0, m = 0; i < n; i++) {
-		if (jobs[i].result == -1)
+		if (jobs[i].result == -1) {
+			ifc->drops[DROP_IO]++;
 			continue;
+		}
 		iov[m].iov_base = jobs[i].data - WG_MSG_DATA_HEADER_SIZE;
 		iov[m].iov_len = WG_MSG_DATA_HEADER_SIZE + jobs[i].len +
 		    WG_AEAD_TAG_SIZE;

@@ -1,8 +1,9 @@
 /*
- * Creates a TUN device through /dev/net/tun, with a virtio_net_hdr on
- * every packet and the kernel's segmentation offloads switched on.  The device lives as long as
- * its descriptor: closing the last one removes the device with its
- * addresses and routes, which is how a dying wgd cleans up after itself.
+ * Creates a TUN device through /dev/net/tun, with a virtio_net_hdr
+ * on every packet and the kernel's segmentation offloads switched on.
+ * The device lives as long as its descriptor: closing the last one
+ * removes the device with its addresses and routes, which is how a
+ * dying wgd cleans up after itself.
  */
 
 #include <sys/ioctl.h>

@@ -290,9 +290,10 @@ send_each(int fd, const struct sockaddr *to, socklen_t tolen,
 /*
  * Sends the n datagrams of iov, one datagram each, on the socket fd to
  * the address to, from the local address src if it names one.  *gso
- * says whether to try UDP_SEGMENT, and is cleared for good by an EIO.  Every datagram but the
- * last must have the first one's size for GSO to take them together;
- * otherwise, or when the kernel refuses, they leave one by one.
+ * says whether to try UDP_SEGMENT, and is cleared for good by an EIO.
+ * Every datagram but the last must have the first one's size for GSO
+ * to take them together; otherwise, or when the kernel refuses, they
+ * leave one by one.
  * Returns 0, or -1 with errno set when the kernel took none of them or
  * failed partway.
  */

@@ -158,7 +158,9 @@ vnet_pseudo_sum(const uint8_t *ip, int v6, uint8_t proto, size_t len)
 	else
 		sum = vnet_csum_add(0, ip + 12, 8);
 	sum += htonl((uint32_t)len);
+	sum += sum < htonl((uint32_t)len);
 	sum += htonl(proto);
+	sum += sum < htonl(proto);
 	return sum;
 }
 
@@ -192,6 +194,13 @@ vnet_finish_csum(uint8_t *pkt, size_t len, const struct vnet_hdr *h)
 	if (start >= len || field + 2 > len || field < start)
 		return -1;
 	csum_store(pkt + field, vnet_csum_add(0, pkt + start, len - start));
+	/*
+	 * As the kernel finishes one: a zero is sent as all ones, which
+	 * is the same sum, and which UDP needs (zero: "no checksum", an
+	 * error over IPv6).
+	 */
+	if (pkt[field] == 0 && pkt[field + 1] == 0)
+		pkt[field] = pkt[field + 1] = 0xff;
 	return 0;
 }
 
@@ -360,8 +369,10 @@ gro_candidate(const uint8_t *p, size_t len, struct gro_seg *s)
 		return 0;
 	switch (p[0] >> 4) {
 	case 4:
+		/* The merged header gets a new checksum: the old must hold. */
 		if (p[0] != 0x45 || p[9] != IPPROTO_TCP ||
-		    get16(p + 2) != len || (get16(p + 6) & 0x3fff) != 0)
+		    get16(p + 2) != len || (get16(p + 6) & 0x3fff) != 0 ||
+		    vnet_csum_fold(vnet_csum_add(0, p, IPV4_HDR_MIN)) != 0xffff)
 			return 0;
 		s->iphlen = IPV4_HDR_MIN;
 		s->v6 = 0;
@@ -426,9 +437,10 @@ gro_flow(const uint8_t *p, size_t len, struct gro_flow *f)
 }
 
 /*
- * Whether b, of a's flow, merges after a: the acknowledgement, the IP
- * fields that GRO keeps equal (TOS or traffic class, DF, TTL or hop
- * limit), identical TCP options, and the next sequence number.
+ * Whether b, of a's flow, merges after a: the acknowledgement and the
+ * window, the IP fields that GRO keeps equal (TOS or traffic class and
+ * flow label, DF, TTL or hop limit), identical TCP options, and the
+ * next sequence number.
  */
 static int
 gro_follows(const uint8_t *a, const struct gro_seg *sa, uint32_t next,
@@ -439,13 +451,15 @@ gro_follows(const uint8_t *a, const struct gro_seg *sa, uint32_t next,
 	if (sa->hdrlen != sb->hdrlen)
 		return 0;
 	if (sa->v6) {
-		if (a[0] != b[0] || (a[1] & 0xf0) != (b[1] & 0xf0) ||
-		    a[7] != b[7])
+		/* Traffic class and flow label, and the hop limit. */
+		if (memcmp(a, b, 4) != 0 || a[7] != b[7])
 			return 0;
 	} else if (a[1] != b[1] || (a[6] & 0xe0) != (b[6] & 0xe0) ||
 	    a[8] != b[8])
 		return 0;
+	/* The acknowledgement and, as Linux's GRO, the window. */
 	if (memcmp(ta + 8, tb + 8, 4) != 0 ||
+	    memcmp(ta + 14, tb + 14, 2) != 0 ||
 	    memcmp(ta + TCP_HDR_MIN, tb + TCP_HDR_MIN,
 	    sa->hdrlen - sa->iphlen - TCP_HDR_MIN) != 0)
 		return 0;

@@ -117,6 +117,9 @@ valid_packet(const uint8_t *p, size_t len)
 	    p + iphlen, len - iphlen)) == 0xffff;
 }
 
+/* Every address byte this, when set: sums near 2^64 carry. */
+static int	 addr_fill = -1;
+
 /*
  * A super-packet as the kernel hands it over: IP header (IPv4 with
  * optlen bytes of options, or IPv6), TCP with thlen bytes of header or
@@ -142,7 +145,8 @@ make_super(uint8_t *p, int v6, int udp, size_t optlen, size_t thlen,
 		p[6] = proto;
 		p[7] = 64;
 		for (i = 0; i < 32; i++)
-			p[8 + i] = (uint8_t)(0xfd + i);
+			p[8 + i] = (uint8_t)(addr_fill >= 0 ? addr_fill :
+			    0xfd + (int)i);
 	} else {
 		p[0] = 0x40 | (uint8_t)(iphlen / 4);
 		p[1] = 0x02;
@@ -153,6 +157,8 @@ make_super(uint8_t *p, int v6, int udp, size_t optlen, size_t thlen,
 		p[9] = proto;
 		p[12] = 10, p[13] = 77, p[14] = 0, p[15] = 2;
 		p[16] = 10, p[17] = 77, p[18] = 0, p[19] = 1;
+		if (addr_fill >= 0)
+			memset(p + 12, addr_fill, 8);
 		for (i = 20; i < iphlen; i++)
 			p[i] = 1;	/* NOP options */
 	}
@@ -338,6 +344,49 @@ ATF_TC_BODY(split_udp, tc)
 	}
 }
 
+ATF_TC_WITHOUT_HEAD(carries);
+ATF_TC_BODY(carries, tc)
+{
+	int	 v6;
+
+	/* Address sums close to 2^64: the pseudo-header's carries count. */
+	setup();
+	addr_fill = 0xff;
+	for (v6 = 0; v6 <= 1; v6++) {
+		check_split(v6, 0, 0, 32, 1380 * 10 + 5, 1380, 0x18);
+		check_split(v6, 1, 0, 0, 1392 * 10 + 5, 1392, 0);
+	}
+	addr_fill = -1;
+}
+
+/* A UDP checksum that comes out as zero is sent as all ones. */
+ATF_TC_WITHOUT_HEAD(zero_checksum);
+ATF_TC_BODY(zero_checksum, tc)
+{
+	uint8_t		 p[1500], q[1500];
+	struct vnet_hdr	 h;
+	size_t		 len;
+	int		 v6;
+
+	setup();
+	for (v6 = 0; v6 <= 1; v6++) {
+		len = make_super(p, v6, 1, 0, 0, 700, 0, 0, &h);
+		h.gso_type = VNET_GSO_NONE;
+		/*
+		 * Make the data sum to what the checksum would have been:
+		 * the finished checksum is then zero.
+		 */
+		memcpy(q, p, len);
+		q[len - 2] = q[len - 1] = 0;
+		p[len - 2] = p[len - 1] = 0;
+		ATF_REQUIRE(vnet_finish_csum(q, len, &h) == 0);
+		memcpy(p + len - 2, q + (v6 ? 40 : 20) + 6, 2);
+		ATF_REQUIRE(vnet_finish_csum(p, len, &h) == 0);
+		ATF_CHECK_EQ(g16(p + (v6 ? 40 : 20) + 6), 0xffff);
+		ATF_CHECK(valid_packet(p, len));
+	}
+}
+
 ATF_TC_WITHOUT_HEAD(finish_csum);
 ATF_TC_BODY(finish_csum, tc)
 {
@@ -466,6 +515,19 @@ load(size_t i, const uint8_t *p, size_t len)
 	pkts[i].len = len;
 }
 
+/* The TCP checksum of packet i made right again after an edit. */
+static void
+fix_tcp(size_t i)
+{
+	uint8_t	*p = pkts[i].data;
+	int	 v6 = p[0] >> 4 == 6;
+	size_t	 iphlen = v6 ? 40 : 20, len = pkts[i].len;
+
+	p[iphlen + 16] = p[iphlen + 17] = 0;
+	p16(p + iphlen + 16, (uint16_t)~naive_fold(naive_sum(naive_pseudo(p,
+	    v6, IPPROTO_TCP, len - iphlen), p + iphlen, len - iphlen)));
+}
+
 /* What the kernel reads from a write: the iovecs, one after another. */
 static size_t
 gather(const struct vnet_write *w, uint8_t *out)
@@ -590,11 +652,31 @@ ATF_TC_BODY(gro_rules, tc)
 	for (i = 0; i < n; i++)
 		load(i, segs[i].data, segs[i].len);
 	pkts[1].data[20 + 11] ^= 1;	/* the ack */
-	pkts[1].data[20 + 16] ^= 1;	/* keep the checksum right */
+	fix_tcp(1);
 	pkts[3].data[20 + 30] ^= 1;	/* an option byte */
-	pkts[3].data[20 + 16] ^= 1;
+	fix_tcp(3);
+	for (i = 0; i < n; i++)
+		ATF_REQUIRE(valid_packet(pkts[i].data, pkts[i].len));
 	w = vnet_gro(pkts, n, writes);
 	ATF_CHECK_EQ(w, 4);
+
+	/* A new window, or an IPv4 header whose checksum fails: alone. */
+	n = segments(0, 1000 * 4, 1000);
+	for (i = 0; i < n; i++)
+		load(i, segs[i].data, segs[i].len);
+	pkts[1].data[20 + 15] ^= 1;	/* the window */
+	fix_tcp(1);
+	ATF_REQUIRE(valid_packet(pkts[1].data, pkts[1].len));
+	pkts[3].data[8] ^= 1;		/* the TTL, with the header sum stale */
+	w = vnet_gro(pkts, n, writes);
+	ATF_CHECK_EQ(w, 4);
+	/* And the IPv6 flow label. */
+	n = segments(1, 1000 * 3, 1000);
+	for (i = 0; i < n; i++)
+		load(i, segs[i].data, segs[i].len);
+	pkts[1].data[3] ^= 1;
+	w = vnet_gro(pkts, n, writes);
+	ATF_CHECK_EQ(w, 3);
 
 	/* Two flows interleaved: two runs, each in order. */
 	n = segments(0, 1000 * 4, 1000);
@@ -653,6 +735,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, split_tcp);
 	ATF_TP_ADD_TC(tp, split_udp);
 	ATF_TP_ADD_TC(tp, finish_csum);
+	ATF_TP_ADD_TC(tp, carries);
+	ATF_TP_ADD_TC(tp, zero_checksum);
 	ATF_TP_ADD_TC(tp, hostile);
 	ATF_TP_ADD_TC(tp, gro_roundtrip);
 	ATF_TP_ADD_TC(tp, gro_rules);
