@@ -191,6 +191,28 @@ reload_cleanup()
 	ns_cleanup
 }
 
+atf_test_case reload_threads cleanup
+reload_threads_head()
+{
+	control_head
+	atf_set "descr" "a new engine-threads waits for a restart, and wgctl reload says so"
+}
+reload_threads_body()
+{
+	start
+	sed -i '1i engine-threads 3' wgd.conf
+	atf_check -s exit:0 -o inline:"no changes\n" -e save:err wgctl reload
+	grep -qx "wgctl: engine-threads 3 takes effect when wgd restarts" err ||
+	    atf_fail "no word of engine-threads: $(cat err)"
+	# Nothing else changed, and wgd still runs as it did.
+	atf_check -s exit:0 -o ignore -e empty wgctl show
+}
+reload_threads_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	ns_cleanup
+}
+
 atf_test_case reload_bad_file cleanup
 reload_bad_file_head()
 {
@@ -367,6 +389,7 @@ atf_init_test_cases()
 	atf_add_test_case show
 	atf_add_test_case show_json
 	atf_add_test_case reload
+	atf_add_test_case reload_threads
 	atf_add_test_case reload_bad_file
 	atf_add_test_case restricted
 	atf_add_test_case log_level
