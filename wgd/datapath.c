@@ -26,6 +26,7 @@
 
 #include "engine.h"
 #include "log.h"
+#include "tun.h"
 #include "udpio.h"
 #include "vnet.h"
 #include "wg_proto.h"
@@ -471,7 +472,8 @@ tun_flush(struct eng_iface *ifc)
 {
 	size_t	 nw, i;
 
-	nw = vnet_gro(tunq, ntunq, writes);
+	nw = vnet_gro(tunq, ntunq, (ifc->tun_offload & TUN_USO) == TUN_USO,
+	    writes);
 	for (i = 0; i < nw; i++)
 		if (writev(ifc->tun_fd, writes[i].iov, writes[i].iovcnt) == -1)
 			ifc->drops[DROP_IO] += (uint64_t)writes[i].iovcnt;

@@ -22,17 +22,8 @@
 
 #define TUN_PATH	"/dev/net/tun"
 
-/*
- * The offloads wgd can take: checksums left partial, TCP segmentation
- * (with ECN) and UDP segmentation.  Debian 12's headers predate the
- * last (Linux 6.2), and the kernel takes its two bits both or neither.
- */
-#ifndef TUN_F_USO4
-#define TUN_F_USO4	0x20
-#define TUN_F_USO6	0x40
-#endif
+/* The offloads wgd can take but USO: checksums and TCP segmentation. */
 #define TUN_OFFLOADS	(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
-#define TUN_USO		(TUN_F_USO4 | TUN_F_USO6)
 
 /*
  * Asks for the offloads, USO first: a kernel without it (6.1) refuses

@@ -346,18 +346,19 @@ vnet_split(const struct vnet_hdr *h, const uint8_t *pkt, size_t len,
 /* A TCP segment that GRO could merge, parsed. */
 struct gro_seg {
 	size_t		 iphlen;
-	size_t		 hdrlen;	/* IP and TCP headers */
+	size_t		 hdrlen;	/* IP and TCP or UDP headers */
 	size_t		 paylen;
-	uint32_t	 seq;
+	uint32_t	 seq;		/* TCP */
+	uint8_t		 proto;
 	int		 v6;
 	int		 psh;
 };
 
 /*
  * Whether the packet is a plain data segment of an established TCP
- * connection (ACK, perhaps PSH, some payload), with headers that
- * merge: IPv4 without options or fragments, IPv6 without extension
- * headers, and a valid checksum.
+ * connection (ACK, perhaps PSH, some payload) or a UDP datagram with a
+ * checksum, with headers that merge: IPv4 without options or
+ * fragments, IPv6 without extension headers, and valid checksums.
  */
 static int
 gro_candidate(const uint8_t *p, size_t len, struct gro_seg *s)
@@ -370,24 +371,38 @@ gro_candidate(const uint8_t *p, size_t len, struct gro_seg *s)
 	switch (p[0] >> 4) {
 	case 4:
 		/* The merged header gets a new checksum: the old must hold. */
-		if (p[0] != 0x45 || p[9] != IPPROTO_TCP ||
-		    get16(p + 2) != len || (get16(p + 6) & 0x3fff) != 0 ||
+		if (p[0] != 0x45 || get16(p + 2) != len ||
+		    (get16(p + 6) & 0x3fff) != 0 ||
 		    vnet_csum_fold(vnet_csum_add(0, p, IPV4_HDR_MIN)) != 0xffff)
 			return 0;
 		s->iphlen = IPV4_HDR_MIN;
+		s->proto = p[9];
 		s->v6 = 0;
 		break;
 	case 6:
-		if (len < IPV6_HDR_LEN || p[6] != IPPROTO_TCP ||
+		if (len < IPV6_HDR_LEN ||
 		    (size_t)get16(p + 4) + IPV6_HDR_LEN != len)
 			return 0;
 		s->iphlen = IPV6_HDR_LEN;
+		s->proto = p[6];
 		s->v6 = 1;
 		break;
 	default:
 		return 0;
 	}
-	if (s->iphlen + TCP_HDR_MIN > len)
+	if (s->proto == IPPROTO_UDP) {
+		/* Length that adds up, some payload, and a checksum. */
+		if (s->iphlen + UDP_HDR_LEN >= len ||
+		    get16(p + s->iphlen + 4) != len - s->iphlen ||
+		    get16(p + s->iphlen + UDP_CSUM_OFF) == 0)
+			return 0;
+		s->hdrlen = s->iphlen + UDP_HDR_LEN;
+		s->paylen = len - s->hdrlen;
+		s->seq = 0;
+		s->psh = 0;
+		goto csum;
+	}
+	if (s->proto != IPPROTO_TCP || s->iphlen + TCP_HDR_MIN > len)
 		return 0;
 	thlen = (size_t)(p[s->iphlen + 12] >> 4) * 4;
 	if (thlen < TCP_HDR_MIN || s->iphlen + thlen >= len)
@@ -399,36 +414,44 @@ gro_candidate(const uint8_t *p, size_t len, struct gro_seg *s)
 	s->paylen = len - s->hdrlen;
 	s->seq = get32(p + s->iphlen + 4);
 	s->psh = (fl & TCP_PSH) != 0;
+ csum:
 	if (vnet_csum_fold(vnet_csum_add(vnet_pseudo_sum(p, s->v6,
-	    IPPROTO_TCP, len - s->iphlen), p + s->iphlen,
+	    s->proto, len - s->iphlen), p + s->iphlen,
 	    len - s->iphlen)) != 0xffff)
 		return 0;
 	return 1;
 }
 
-/* What tells one TCP connection from another. */
+/* What tells one TCP connection or UDP flow from another. */
 struct gro_flow {
 	int		 v6;
+	uint8_t		 proto;
 	uint8_t		 addrs[32];
 	uint8_t		 ports[4];
 };
 
-/* The flow of any TCP packet, merge candidate or not; 0 if not TCP. */
+/*
+ * The flow of any TCP packet, or UDP one when udp is set, merge
+ * candidate or not; 0 if none.
+ */
 static int
-gro_flow(const uint8_t *p, size_t len, struct gro_flow *f)
+gro_flow(const uint8_t *p, size_t len, int udp, struct gro_flow *f)
 {
 	size_t	 iphlen;
 
 	memset(f, 0, sizeof(*f));
-	if (len >= IPV4_HDR_MIN && p[0] >> 4 == 4 && p[9] == IPPROTO_TCP) {
+	if (len >= IPV4_HDR_MIN && p[0] >> 4 == 4) {
 		iphlen = (size_t)(p[0] & 0x0f) * 4;
+		f->proto = p[9];
 		memcpy(f->addrs, p + 12, 8);
-	} else if (len >= IPV6_HDR_LEN && p[0] >> 4 == 6 &&
-	    p[6] == IPPROTO_TCP) {
+	} else if (len >= IPV6_HDR_LEN && p[0] >> 4 == 6) {
 		iphlen = IPV6_HDR_LEN;
+		f->proto = p[6];
 		memcpy(f->addrs, p + 8, 32);
 		f->v6 = 1;
 	} else
+		return 0;
+	if (f->proto != IPPROTO_TCP && (f->proto != IPPROTO_UDP || !udp))
 		return 0;
 	if (iphlen + 4 > len)
 		return 0;
@@ -448,7 +471,7 @@ gro_follows(const uint8_t *a, const struct gro_seg *sa, uint32_t next,
 {
 	const uint8_t	*ta = a + sa->iphlen, *tb = b + sb->iphlen;
 
-	if (sa->hdrlen != sb->hdrlen)
+	if (sa->hdrlen != sb->hdrlen || sa->proto != sb->proto)
 		return 0;
 	if (sa->v6) {
 		/* Traffic class and flow label, and the hop limit. */
@@ -457,6 +480,8 @@ gro_follows(const uint8_t *a, const struct gro_seg *sa, uint32_t next,
 	} else if (a[1] != b[1] || (a[6] & 0xe0) != (b[6] & 0xe0) ||
 	    a[8] != b[8])
 		return 0;
+	if (sa->proto == IPPROTO_UDP)
+		return 1;
 	/* The acknowledgement and, as Linux's GRO, the window. */
 	if (memcmp(ta + 8, tb + 8, 4) != 0 ||
 	    memcmp(ta + 14, tb + 14, 2) != 0 ||
@@ -493,19 +518,25 @@ gro_close(struct vnet_pkt *pkts, const struct gro_seg *segs,
 		put16(p + 2, (uint16_t)r->total);
 		ipv4_csum(p, s->iphlen);
 	}
-	if (segs[r->last].psh)
-		th[13] |= TCP_PSH;
-	/* Left partial: the pseudo-header's sum, not inverted. */
-	partial = vnet_csum_fold(vnet_pseudo_sum(p, s->v6, IPPROTO_TCP,
-	    r->total - s->iphlen));
-	memcpy(th + TCP_CSUM_OFF, &partial, 2);
 	memset(&h, 0, sizeof(h));
+	if (s->proto == IPPROTO_UDP) {
+		put16(th + 4, (uint16_t)(r->total - s->iphlen));
+		h.gso_type = VNET_GSO_UDP_L4;
+		h.csum_offset = UDP_CSUM_OFF;
+	} else {
+		if (segs[r->last].psh)
+			th[13] |= TCP_PSH;
+		h.gso_type = s->v6 ? VNET_GSO_TCPV6 : VNET_GSO_TCPV4;
+		h.csum_offset = TCP_CSUM_OFF;
+	}
+	/* Left partial: the pseudo-header's sum, not inverted. */
+	partial = vnet_csum_fold(vnet_pseudo_sum(p, s->v6, s->proto,
+	    r->total - s->iphlen));
+	memcpy(th + h.csum_offset, &partial, 2);
 	h.flags = VNET_F_NEEDS_CSUM;
-	h.gso_type = s->v6 ? VNET_GSO_TCPV6 : VNET_GSO_TCPV4;
 	h.hdr_len = (uint16_t)s->hdrlen;
 	h.gso_size = (uint16_t)s->paylen;
 	h.csum_start = (uint16_t)s->iphlen;
-	h.csum_offset = TCP_CSUM_OFF;
 	vnet_hdr_encode(&h, p - VNET_HDR_LEN);
 }
 
@@ -533,13 +564,15 @@ gro_join(struct vnet_pkt *pkts, struct gro_seg *segs, struct gro_run *r,
 
 /*
  * Groups n packets (at most VNET_MAX_SEGMENTS) into writes, one per
- * element of writes, and returns how many.  Writes keep the order of
- * their first packet, and a flow's packets stay in order: a packet of
- * an open run's flow that cannot join it closes the run.  A merged
- * run's head packet has its headers changed to cover the run.
+ * element of writes, and returns how many.  TCP segments merge, and UDP
+ * datagrams too when udp is set (the device takes USO).  Writes keep
+ * the order of their first packet, and a flow's packets stay in order:
+ * a packet of an open run's flow that cannot join it closes the run.  A
+ * merged run's head packet has its headers changed to cover the run.
  */
 size_t
-vnet_gro(struct vnet_pkt *pkts, size_t n, struct vnet_write *writes)
+vnet_gro(struct vnet_pkt *pkts, size_t n, int udp,
+    struct vnet_write *writes)
 {
 	struct gro_seg	 segs[VNET_MAX_SEGMENTS];
 	struct gro_run	 runs[VNET_MAX_SEGMENTS];
@@ -548,16 +581,16 @@ vnet_gro(struct vnet_pkt *pkts, size_t n, struct vnet_write *writes)
 	struct gro_run	*r;
 	struct iovec	*iov;
 	size_t		 nruns = 0, i, j, k;
-	int		 tcp, cand, joined;
+	int		 known, cand, joined;
 
 	if (n > VNET_MAX_SEGMENTS)
 		n = VNET_MAX_SEGMENTS;
 	for (i = 0; i < n; i++) {
-		tcp = gro_flow(pkts[i].data, pkts[i].len, &flow);
-		cand = tcp && gro_candidate(pkts[i].data, pkts[i].len,
+		known = gro_flow(pkts[i].data, pkts[i].len, udp, &flow);
+		cand = known && gro_candidate(pkts[i].data, pkts[i].len,
 		    &segs[i]);
 		joined = 0;
-		for (j = 0; tcp && j < nruns; j++) {
+		for (j = 0; known && j < nruns; j++) {
 			r = &runs[j];
 			if (!r->open || memcmp(&r->flow, &flow,
 			    sizeof(flow)) != 0)

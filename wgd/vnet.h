@@ -3,8 +3,9 @@
  * before every packet, the segmentation of the super-packets it reads
  * (TSO and USO: up to 64 KiB of one TCP or UDP flow, split here into
  * MTU-sized packets with correct headers and checksums), the checksums
- * it leaves partial, and the coalescing of received TCP segments back
- * into super-packets (GRO) before they are written.
+ * it leaves partial, and the coalescing of received TCP segments (and
+ * UDP datagrams, where the device takes USO) back into super-packets
+ * (GRO) before they are written.
  *
  * Pure functions over buffers: no I/O, no state between calls.  Every
  * length and header field is checked before use; a packet that does not
@@ -66,7 +67,7 @@ struct vnet_write {
 	int		 iovcnt;
 };
 
-size_t	vnet_gro(struct vnet_pkt *, size_t, struct vnet_write *);
+size_t	vnet_gro(struct vnet_pkt *, size_t, int, struct vnet_write *);
 
 /* Internet checksums, exposed for the tests and the data path. */
 uint64_t vnet_csum_add(uint64_t, const uint8_t *, size_t);

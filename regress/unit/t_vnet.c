@@ -546,19 +546,25 @@ static struct vnet_write	 writes[VNET_MAX_SEGMENTS];
 
 /* Splits a super-packet, merges the pieces: the same packet again. */
 static void
-check_roundtrip(int v6, size_t payload, uint16_t gso, uint8_t flags)
+check_roundtrip(int v6, int udp, size_t payload, uint16_t gso, uint8_t flags)
 {
 	static uint8_t	 sp[65536], got[ROOM], again[ROOM];
 	struct vnet_hdr	 h, h2;
 	size_t		 len, glen, i;
 	int		 n, n2;
 
-	len = make_super(sp, v6, 0, 0, 32, payload, gso, flags, &h);
+	len = make_super(sp, v6, udp, 0, 32, payload, gso, flags, &h);
 	n = split(&h, sp, len);
 	ATF_REQUIRE(n > 0);
 	for (i = 0; i < (size_t)n; i++)
 		load(i, segs[i].data, segs[i].len);
-	ATF_REQUIRE_EQ(vnet_gro(pkts, n, writes), 1);
+	if (udp && n > 1) {
+		/* Without USO on the device, datagrams stay apart. */
+		ATF_REQUIRE_EQ(vnet_gro(pkts, n, 0, writes), (size_t)n);
+		for (i = 0; i < (size_t)n; i++)
+			load(i, segs[i].data, segs[i].len);
+	}
+	ATF_REQUIRE_EQ(vnet_gro(pkts, n, udp, writes), 1);
 	glen = gather(&writes[0], got);
 	ATF_REQUIRE_EQ(glen, VNET_HDR_LEN + len);
 	vnet_hdr_decode(&h2, got);
@@ -568,11 +574,13 @@ check_roundtrip(int v6, size_t payload, uint16_t gso, uint8_t flags)
 		ATF_CHECK(valid_packet(got + VNET_HDR_LEN, len));
 		return;
 	}
-	ATF_CHECK_EQ(h2.gso_type, v6 ? VNET_GSO_TCPV6 : VNET_GSO_TCPV4);
+	ATF_CHECK_EQ(h2.gso_type, udp ? VNET_GSO_UDP_L4 : v6 ?
+	    VNET_GSO_TCPV6 : VNET_GSO_TCPV4);
 	ATF_CHECK_EQ(h2.gso_size, gso);
 	ATF_CHECK_EQ(h2.flags, VNET_F_NEEDS_CSUM);
 	ATF_CHECK_EQ(h2.csum_start, v6 ? 40 : 20);
-	ATF_CHECK_EQ(h2.hdr_len, (v6 ? 40 : 20) + 32);
+	ATF_CHECK_EQ(h2.csum_offset, udp ? 6 : 16);
+	ATF_CHECK_EQ(h2.hdr_len, (v6 ? 40 : 20) + (udp ? 8 : 32));
 	/* The merged packet is the super-packet we started from. */
 	ATF_CHECK(memcmp(got + VNET_HDR_LEN, sp, len) == 0);
 	/* Completed as the stack completes it, its checksum holds. */
@@ -597,11 +605,16 @@ ATF_TC_BODY(gro_roundtrip, tc)
 
 	setup();
 	for (v6 = 0; v6 <= 1; v6++) {
-		check_roundtrip(v6, 1380 * 40, 1380, 0x10);
-		check_roundtrip(v6, 1380 * 40 + 7, 1380, 0x18);
-		check_roundtrip(v6, 1380 * 2, 1380, 0x18);
-		check_roundtrip(v6, 500, 1380, 0x18);
-		check_roundtrip(v6, 65535 - 72 - 20, 1368, 0x18);
+		check_roundtrip(v6, 0, 1380 * 40, 1380, 0x10);
+		check_roundtrip(v6, 0, 1380 * 40 + 7, 1380, 0x18);
+		check_roundtrip(v6, 0, 1380 * 2, 1380, 0x18);
+		check_roundtrip(v6, 0, 500, 1380, 0x18);
+		check_roundtrip(v6, 0, 65535 - 72 - 20, 1368, 0x18);
+		/* UDP datagrams, merged into USO writes. */
+		check_roundtrip(v6, 1, 1392 * 40, 1392, 0);
+		check_roundtrip(v6, 1, 1392 * 10 + 99, 1392, 0);
+		check_roundtrip(v6, 1, 700, 1392, 0);
+		check_roundtrip(v6, 1, 65535 - 48 - 20, 1372, 0);
 	}
 }
 
@@ -632,7 +645,7 @@ ATF_TC_BODY(gro_rules, tc)
 	load(1, segs[1].data, segs[1].len);
 	load(2, segs[3].data, segs[3].len);
 	load(3, segs[2].data, segs[2].len);
-	w = vnet_gro(pkts, 4, writes);
+	w = vnet_gro(pkts, 4, 0, writes);
 	ATF_CHECK_EQ(w, 3);
 	ATF_CHECK_EQ(writes[0].iovcnt, 2);
 
@@ -641,7 +654,7 @@ ATF_TC_BODY(gro_rules, tc)
 	for (i = 0; i < n; i++)
 		load(i, segs[i].data, segs[i].len);
 	pkts[2].data[pkts[2].len - 1] ^= 1;
-	w = vnet_gro(pkts, n, writes);
+	w = vnet_gro(pkts, n, 0, writes);
 	ATF_CHECK_EQ(w, 3);
 	ATF_CHECK_EQ(writes[0].iovcnt, 2);
 	ATF_CHECK_EQ(writes[1].iovcnt, 1);
@@ -657,7 +670,7 @@ ATF_TC_BODY(gro_rules, tc)
 	fix_tcp(3);
 	for (i = 0; i < n; i++)
 		ATF_REQUIRE(valid_packet(pkts[i].data, pkts[i].len));
-	w = vnet_gro(pkts, n, writes);
+	w = vnet_gro(pkts, n, 0, writes);
 	ATF_CHECK_EQ(w, 4);
 
 	/* A new window, or an IPv4 header whose checksum fails: alone. */
@@ -668,14 +681,14 @@ ATF_TC_BODY(gro_rules, tc)
 	fix_tcp(1);
 	ATF_REQUIRE(valid_packet(pkts[1].data, pkts[1].len));
 	pkts[3].data[8] ^= 1;		/* the TTL, with the header sum stale */
-	w = vnet_gro(pkts, n, writes);
+	w = vnet_gro(pkts, n, 0, writes);
 	ATF_CHECK_EQ(w, 4);
 	/* And the IPv6 flow label. */
 	n = segments(1, 1000 * 3, 1000);
 	for (i = 0; i < n; i++)
 		load(i, segs[i].data, segs[i].len);
 	pkts[1].data[3] ^= 1;
-	w = vnet_gro(pkts, n, writes);
+	w = vnet_gro(pkts, n, 0, writes);
 	ATF_CHECK_EQ(w, 3);
 
 	/* Two flows interleaved: two runs, each in order. */
@@ -685,7 +698,7 @@ ATF_TC_BODY(gro_rules, tc)
 	n = segments(1, 1000 * 4, 1000);
 	for (i = 0; i < n; i++)
 		load(2 * i + 1, segs[i].data, segs[i].len);
-	w = vnet_gro(pkts, 8, writes);
+	w = vnet_gro(pkts, 8, 0, writes);
 	ATF_CHECK_EQ(w, 2);
 	ATF_CHECK_EQ(writes[0].iovcnt, 4);
 	ATF_CHECK_EQ(writes[1].iovcnt, 4);
@@ -697,7 +710,7 @@ ATF_TC_BODY(gro_rules, tc)
 	memcpy(tmp, pkts[2].data, pkts[2].len);
 	tmp[20 + 13] |= 0x01;		/* FIN: not a candidate */
 	load(2, tmp, pkts[2].len);
-	w = vnet_gro(pkts, n, writes);
+	w = vnet_gro(pkts, n, 0, writes);
 	ATF_CHECK_EQ(w, 3);
 	ATF_CHECK_EQ(writes[0].iovcnt, 2);
 	ATF_CHECK_EQ(writes[1].iovcnt, 1);
@@ -709,9 +722,28 @@ ATF_TC_BODY(gro_rules, tc)
 	for (i = 0; i < n; i++)
 		load(i, segs[i].data, segs[i].len);
 	load(3, segs[0].data, segs[0].len);	/* seq of 0 again: no follow */
-	w = vnet_gro(pkts, 4, writes);
+	w = vnet_gro(pkts, 4, 0, writes);
 	ATF_CHECK_EQ(w, 2);
 	ATF_CHECK_EQ(writes[0].iovcnt, 3);
+
+	/* UDP: a datagram without a checksum, or of a bigger size, alone. */
+	{
+		static uint8_t	 sp[65536];
+		struct vnet_hdr	 h;
+		size_t		 len;
+
+		len = make_super(sp, 0, 1, 0, 0, 1000 * 5, 1000, 0, &h);
+		n = (size_t)split(&h, sp, len);
+		ATF_REQUIRE_EQ(n, 5);
+		for (i = 0; i < n; i++)
+			load(i, segs[i].data, segs[i].len);
+		pkts[2].data[26] = pkts[2].data[27] = 0;	/* no checksum */
+		w = vnet_gro(pkts, n, 1, writes);
+		ATF_CHECK_EQ(w, 3);
+		ATF_CHECK_EQ(writes[0].iovcnt, 2);
+		ATF_CHECK_EQ(writes[1].iovcnt, 1);
+		ATF_CHECK_EQ(writes[2].iovcnt, 2);
+	}
 
 	/* Not TCP, not IP: written as they are. */
 	memset(tmp, 0, sizeof(tmp));
@@ -720,7 +752,7 @@ ATF_TC_BODY(gro_rules, tc)
 	load(0, tmp, 100);
 	tmp[0] = 0x00;
 	load(1, tmp, 1);
-	w = vnet_gro(pkts, 2, writes);
+	w = vnet_gro(pkts, 2, 0, writes);
 	ATF_CHECK_EQ(w, 2);
 	for (i = 0; i < 2; i++) {
 		ATF_CHECK_EQ(writes[i].iovcnt, 1);
