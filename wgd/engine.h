@@ -163,7 +163,7 @@ void	peer_add_keypair(struct eng_peer *, struct eng_keypair *);
 void	keypairs_hold(void);
 void	keypairs_release(void);
 int	peer_confirm_keypair(struct eng_peer *, struct eng_keypair *);
-int	peer_encrypt_send(struct eng_peer *, uint8_t *, size_t);
+void	peer_encrypt_send(struct eng_peer *, uint8_t *, size_t);
 struct vnet_pkt;
 struct crypt_job;
 size_t	peer_seal_prepare(struct eng_peer *, struct vnet_pkt *, size_t,

@@ -437,47 +437,24 @@ padded_len(size_t len, uint32_t mtu)
 
 /*
  * Encrypts the plaintext at buf + WG_MSG_DATA_HEADER_SIZE (len bytes,
- * 0 for a keepalive) in place and sends it.  buf must have room for the
- * padding and the tag after the plaintext.  Without a usable session the
- * packet waits for the handshake this starts.  Returns 0 when sent.
+ * 0 for a keepalive) in place and sends it, as one packet of the
+ * batched path.  buf must have room for the padding and the tag after
+ * the plaintext.  Without a usable session the packet waits for the
+ * handshake this starts.
  */
-int
+void
 peer_encrypt_send(struct eng_peer *p, uint8_t *buf, size_t len)
 {
-	struct eng_keypair	*kp = p->current;
-	struct wg_msg_data	 hdr;
-	uint64_t		 now = now_ns(), counter;
-	size_t			 plen;
+	struct vnet_pkt		 pkt;
+	struct crypt_job	 job;
 
-	if (kp == NULL || !keypair_usable(kp->created, now, kp->send_counter)) {
-		if (len > 0)
-			peer_stage(p, buf + WG_MSG_DATA_HEADER_SIZE, len);
-		peer_send_initiation(p, 0);
-		return -1;
-	}
-	plen = padded_len(len, p->iface->mtu);
-	memset(buf + WG_MSG_DATA_HEADER_SIZE + len, 0, plen - len);
-	counter = kp->send_counter++;
-	hdr.type = htole32(WG_MSG_DATA);
-	hdr.receiver = htole32(kp->kp.remote_index);
-	hdr.counter = htole64(counter);
-	memcpy(buf, &hdr, sizeof(hdr));
-	if (noise_encrypt(&kp->kp, counter, buf + WG_MSG_DATA_HEADER_SIZE,
-	    plen, buf + WG_MSG_DATA_HEADER_SIZE) == -1)
-		return -1;
-	plen += WG_MSG_DATA_HEADER_SIZE + WG_AEAD_TAG_SIZE;
-	if (peer_send_buf(p, buf, plen) == -1)
-		return -1;
-	p->state.tx_bytes += plen;
-	timers_authenticated_sent(&p->timers, now);
-	/* The jitter costs a getrandom(2): only when the timer needs it. */
-	if (len > 0 && !timers_armed(&p->timers, TIMER_NEW_HANDSHAKE))
-		timers_data_sent(&p->timers, now, jitter_ms());
-	if (keypair_rekey_on_send(kp->created, now, kp->send_counter,
-	    kp->kp.initiator))
-		peer_send_initiation(p, 0);
-	peer_timers_update(p);
-	return 0;
+	pkt.data = buf + WG_MSG_DATA_HEADER_SIZE;
+	pkt.len = len;
+	if (peer_seal_prepare(p, &pkt, 1, &job) == 0)
+		return;
+	/* One job: the calling thread seals it, inside a batch or not. */
+	workers_run(&job, 1);
+	peer_seal_finish(p, &job, 1);
 }
 
 /*
@@ -498,8 +475,10 @@ peer_seal_prepare(struct eng_peer *p, struct vnet_pkt *pkts, size_t n,
 	size_t			 i, plen, njobs;
 
 	if (kp == NULL || !keypair_usable(kp->created, now, kp->send_counter)) {
+		/* A keepalive is not kept: the handshake stands for it. */
 		for (i = 0; i < n; i++)
-			peer_stage(p, pkts[i].data, pkts[i].len);
+			if (pkts[i].len > 0)
+				peer_stage(p, pkts[i].data, pkts[i].len);
 		peer_send_initiation(p, 0);
 		return 0;
 	}
@@ -542,13 +521,14 @@ peer_seal_finish(struct eng_peer *p, struct crypt_job *jobs, size_t n)
 	struct eng_keypair	*kp = p->current;
 	uint64_t		 now = now_ns(), bytes = 0;
 	size_t			 i, m;
-	int			 fd, *gso;
+	int			 fd, *gso, data;
 
-	for (i = 0, m = 0; i < n; i++) {
+	for (i = 0, m = 0, data = 0; i < n; i++) {
 		if (jobs[i].result == -1) {
 			ifc->drops[DROP_IO]++;
 			continue;
 		}
+		data |= jobs[i].len > 0;
 		iov[m].iov_base = jobs[i].data - WG_MSG_DATA_HEADER_SIZE;
 		iov[m].iov_len = WG_MSG_DATA_HEADER_SIZE + jobs[i].len +
 		    WG_AEAD_TAG_SIZE;
@@ -570,8 +550,11 @@ peer_seal_finish(struct eng_peer *p, struct crypt_job *jobs, size_t n)
 	}
 	p->state.tx_bytes += bytes;
 	timers_authenticated_sent(&p->timers, now);
-	/* The jitter costs a getrandom(2): only when the timer needs it. */
-	if (!timers_armed(&p->timers, TIMER_NEW_HANDSHAKE))
+	/*
+	 * Data, not keepalives, wants an answer.  The jitter costs a
+	 * getrandom(2): only when the timer needs it.
+	 */
+	if (data && !timers_armed(&p->timers, TIMER_NEW_HANDSHAKE))
 		timers_data_sent(&p->timers, now, jitter_ms());
 	if (kp != NULL && keypair_rekey_on_send(kp->created, now,
 	    kp->send_counter, kp->kp.initiator))
@@ -583,7 +566,7 @@ peer_seal_finish(struct eng_peer *p, struct crypt_job *jobs, size_t n)
 void
 peer_send_keepalive(struct eng_peer *p)
 {
-	(void)peer_encrypt_send(p, txbuf, 0);
+	peer_encrypt_send(p, txbuf, 0);
 }
 
 /* Keeps a packet until a session exists; the oldest goes when full. */
@@ -630,7 +613,7 @@ peer_send_staged(struct eng_peer *p)
 	while ((sp = STAILQ_FIRST(&q)) != NULL) {
 		STAILQ_REMOVE_HEAD(&q, entry);
 		memcpy(txbuf + WG_MSG_DATA_HEADER_SIZE, sp->data, sp->len);
-		(void)peer_encrypt_send(p, txbuf, sp->len);
+		peer_encrypt_send(p, txbuf, sp->len);
 		sodium_memzero(sp->data, sp->len);
 		free(sp);
 	}
