@@ -13,7 +13,7 @@
 # WIREGUARD_GO=path names the reference (default: the newest one in
 # ../shared/tools when it is there, else Debian's).  FLOOD_RATE sets
 # the initiations a second sent during the stream (default 20000, more
-# than either answers here).
+# than either answers here).  IMPLS="wgd" (or "go") runs one side only.
 #
 # Three network namespaces: the target T, with one interface and the
 # flood peers plus one client peer; the client C (the same
@@ -226,7 +226,8 @@ flood() {
 	    "$SEED" 10.99.0.1 192.168.243.1 $PORT
 }
 
-# run impl: sets RES to "stream_mbit flood_rate stream_during_mbit".
+# run impl: sets RES to "stream_mbit flood_rate stream_during_mbit
+# flood_rate_during".
 run() {
 	netns_up
 	start_$1 "$NST" "$IFT" 10.78.0.1 "$WORK/keyT" "$WORK/pubC" \
@@ -249,7 +250,9 @@ run() {
 	done
 
 	alone=$(stream)
-	rate=$(flood "$DURATION" 0 | sed -n 's/.* rate \([0-9]*\)$/\1/p')
+	flood "$DURATION" 0 > "$WORK/rate.log"
+	sed "s/^/  $1 flood: /" "$WORK/rate.log" >&2
+	rate=$(sed -n 's/.* rate \([0-9]*\)$/\1/p' "$WORK/rate.log")
 	# The flood computes its initiations first, then starts the clock:
 	# the stream starts once it is sending.
 	flood $((DURATION + 4)) "$FLOOD_RATE" > "$WORK/flood.log" \
@@ -265,7 +268,9 @@ run() {
 	sleep 1
 	during=$(stream)
 	wait $fl
-	RES="${alone:-0} ${rate:-0} ${during:-0}"
+	sed "s/^/  $1 flood beside the stream: /" "$WORK/flood.log" >&2
+	frate=$(sed -n 's/.* rate \([0-9]*\)$/\1/p' "$WORK/flood.log")
+	RES="${alone:-0} ${rate:-0} ${during:-0} ${frate:-0}"
 	cleanup_run
 }
 
@@ -284,7 +289,7 @@ echo "hsbench: $PEERS flood peers, ${DURATION}s per flood and stream," \
     "$REPEAT run(s), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 rep=1
 while [ $rep -le "$REPEAT" ]; do
-	for impl in wgd go; do
+	for impl in ${IMPLS:-wgd go}; do
 		run $impl
 		i=1
 		for v in $RES; do
@@ -302,11 +307,13 @@ med() {
 
 printf '\n%-34s %10s %12s %8s\n' "median of $REPEAT" wgd wireguard-go ratio
 awk -v wa="$(med wgd 1)" -v wr="$(med wgd 2)" -v wd="$(med wgd 3)" \
-    -v ga="$(med go 1)" -v gr="$(med go 2)" -v gd="$(med go 3)" \
-    -v fr="$FLOOD_RATE" 'BEGIN {
+    -v wf="$(med wgd 4)" -v ga="$(med go 1)" -v gr="$(med go 2)" \
+    -v gd="$(med go 3)" -v gf="$(med go 4)" -v fr="$FLOOD_RATE" 'BEGIN {
 	f = "%-34s %10s %12s %8s  %s\n"
-	printf f, "handshake responses", wr, gr,
+	printf f, "responses, unlimited flood", wr, gr,
 	    sprintf("%.2fx", gr > 0 ? wr / gr : 0), "a second"
+	printf f, "responses, " fr "/s flood + stream", wf, gf,
+	    sprintf("%.2fx", gf > 0 ? wf / gf : 0), "a second"
 	printf f, "TCP stream alone", wa, ga, "", "Mbit/s"
 	printf f, "TCP stream during " fr "/s flood", wd, gd, "", "Mbit/s"
 	printf f, "stream kept during the flood", \

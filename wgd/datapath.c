@@ -17,6 +17,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,6 +43,17 @@
  */
 #define LOAD_WINDOW_NS		(NSEC_PER_SEC / 8)
 #define LOAD_THRESHOLD		64
+
+/*
+ * Under load, the handshakes one wake-up of a UDP socket answers; the
+ * rest it reads are dropped.  The loop thread does the Diffie-Hellman,
+ * so this bounds how long timers, imsgs and the other descriptors wait
+ * behind a flood (about 15 ms here), as the kernel's bounded handshake
+ * queue does.  Much smaller is worse: at 16 a TCP stream beside a flood
+ * kept a fifth of its rate (bench/hsbench.sh), at 64 all of it.
+ * Without load every handshake is answered.
+ */
+#define HANDSHAKES_PER_WAKE	64
 
 #define IPV4_HEADER_MIN		20
 #define IPV6_HEADER_SIZE	40
@@ -72,6 +84,8 @@ struct tx_slot {
 	size_t			 njobs;
 };
 static struct tx_slot	 tx[TX_SLOTS];
+
+static unsigned int	 handshakes_left;	/* in this wake-up */
 
 /* Received datagrams, and the plaintexts bound for TUN from them. */
 static struct udpio_rx	*rx;
@@ -252,8 +266,8 @@ under_load(struct eng_iface *ifc, uint64_t now)
 
 /*
  * The checks every handshake message passes before any public-key
- * work: MAC1, and under load MAC2 and the per-source rate.  Returns 0
- * to go on.
+ * work: MAC1, and under load MAC2, the per-source rate and what is left
+ * of this wake-up's handshakes.  Returns 0 to go on.
  */
 static int
 handshake_admit(struct eng_iface *ifc, const void *msg, size_t len,
@@ -262,6 +276,7 @@ handshake_admit(struct eng_iface *ifc, const void *msg, size_t len,
 	struct wg_msg_cookie		 reply;
 	const struct sockaddr_in	*sin;
 	const struct sockaddr_in6	*sin6;
+	bool				 allowed;
 
 	if (cookie_checker_validate_mac1(&ifc->cookie, msg, len) == -1) {
 		ifc->drops[DROP_MAC]++;
@@ -283,29 +298,19 @@ handshake_admit(struct eng_iface *ifc, const void *msg, size_t len,
 	}
 	if (src->sa_family == AF_INET) {
 		sin = (const struct sockaddr_in *)src;
-		if (ratelimiter_allow(&ifc->ratelimiter, AF_INET,
-		    &sin->sin_addr, now))
-			return 0;
+		allowed = ratelimiter_allow(&ifc->ratelimiter, AF_INET,
+		    &sin->sin_addr, now);
 	} else {
 		sin6 = (const struct sockaddr_in6 *)src;
-		if (ratelimiter_allow(&ifc->ratelimiter, AF_INET6,
-		    &sin6->sin6_addr, now))
-			return 0;
+		allowed = ratelimiter_allow(&ifc->ratelimiter, AF_INET6,
+		    &sin6->sin6_addr, now);
 	}
-	ifc->drops[DROP_RATELIMIT]++;
-	return -1;
-}
-
-static struct eng_peer *
-peer_by_key(struct eng_iface *ifc, const uint8_t key[WG_KEY_SIZE])
-{
-	struct eng_peer	*p;
-
-	TAILQ_FOREACH(p, &ifc->peers, entry)
-		if (p->usable && sodium_memcmp(p->pubkey, key,
-		    WG_KEY_SIZE) == 0)
-			return p;
-	return NULL;
+	if (!allowed || handshakes_left == 0) {
+		ifc->drops[DROP_RATELIMIT]++;
+		return -1;
+	}
+	handshakes_left--;
+	return 0;
 }
 
 static struct eng_keypair *
@@ -356,7 +361,7 @@ consume_initiation(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 		ifc->drops[DROP_HANDSHAKE]++;
 		return;
 	}
-	if ((p = peer_by_key(ifc, pending.remote_public)) == NULL) {
+	if ((p = peer_find_key(ifc, pending.remote_public)) == NULL) {
 		noise_pending_clear(&pending);
 		ifc->drops[DROP_UNKNOWN_PEER]++;
 		return;
@@ -625,6 +630,7 @@ datapath_udp_read(int fd, short event, void *arg)
 	int			 round, n;
 
 	(void)event;
+	handshakes_left = HANDSHAKES_PER_WAKE;
 	for (round = 0; round < UDP_ROUNDS; round++) {
 		if ((n = udpio_recv(fd, rx, dgrams, UDPIO_MAX_DGRAMS)) == -1) {
 			log_warn("%s: recvmmsg", ifc->name);

@@ -738,6 +738,7 @@ engine_main(int fd, int verbose)
 	TAILQ_INIT(&env->new_ifaces);
 	log_setverbose(verbose);
 	index_init();
+	peer_keys_init();
 	datapath_init();
 
 	event_init();

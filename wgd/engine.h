@@ -73,6 +73,7 @@ struct eng_iface;
 
 struct eng_peer {
 	TAILQ_ENTRY(eng_peer)	 entry;
+	LIST_ENTRY(eng_peer)	 by_key;	/* while usable */
 	struct eng_iface	*iface;
 
 	/* From the configuration. */
@@ -88,7 +89,8 @@ struct eng_peer {
 
 	/* The protocol. */
 	int			 running;	/* runtime set up */
-	int			 usable;	/* a key handshakes can use */
+	int			 usable;	/* a key handshakes can use;
+						   in the key table */
 	struct noise_remote	 noise;
 	struct cookie_maker	 cookie;
 	struct wg_timers	 timers;
@@ -146,6 +148,9 @@ int	index_set(struct eng_index *, uint32_t, struct eng_peer *,
 	    struct eng_keypair *);
 void	index_del(struct eng_index *);
 struct eng_index *index_find(uint32_t);
+void	peer_keys_init(void);
+struct eng_peer *peer_find_key(const struct eng_iface *,
+	    const uint8_t [WG_KEY_LEN]);
 
 int	peer_start(struct eng_peer *);
 void	peer_stop(struct eng_peer *);

@@ -147,7 +147,8 @@ enum drop_reason {
 	DROP_TYPE,		/* unknown message type or size */
 	DROP_MAC,		/* handshake with a wrong MAC1 */
 	DROP_COOKIE_SENT,	/* under load, no valid MAC2: answered */
-	DROP_RATELIMIT,		/* under load, over the source's rate */
+	DROP_RATELIMIT,		/* under load, over the source's rate or
+				   the handshakes of one wake-up */
 	DROP_HANDSHAKE,		/* did not decrypt or verify */
 	DROP_UNKNOWN_PEER,	/* a static key we do not know */
 	DROP_REPLAYED_HANDSHAKE, /* timestamp not newer, or a flood */
