@@ -297,6 +297,23 @@ ATF_TC_BODY(checksum, tc)
 	}
 }
 
+/* The largest sums: every word 0xffff, on top of 2^64 - 1 (a zero). */
+ATF_TC_WITHOUT_HEAD(checksum_carries);
+ATF_TC_BODY(checksum_carries, tc)
+{
+	static uint8_t	 buf[65535];
+	size_t		 len;
+	uint16_t	 ours, c;
+
+	memset(buf, 0xff, sizeof(buf));
+	for (len = sizeof(buf) - 64; len <= sizeof(buf); len++) {
+		ours = vnet_csum_fold(vnet_csum_add(UINT64_MAX, buf, len));
+		memcpy(&c, &ours, 2);
+		ATF_REQUIRE_EQ_MSG(g16((uint8_t *)&c), naive_fold(naive_sum(
+		    0, buf, len)), "length %zu", len);
+	}
+}
+
 ATF_TC_WITHOUT_HEAD(split_tcp);
 ATF_TC_BODY(split_tcp, tc)
 {
@@ -764,6 +781,7 @@ ATF_TC_BODY(gro_rules, tc)
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, checksum);
+	ATF_TP_ADD_TC(tp, checksum_carries);
 	ATF_TP_ADD_TC(tp, split_tcp);
 	ATF_TP_ADD_TC(tp, split_udp);
 	ATF_TP_ADD_TC(tp, finish_csum);
