@@ -28,18 +28,11 @@
 
 set -u
 
+BENCH=bench
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/bench/lib.sh"
 WGD=$TOP/wgd/wgd
 WGCTL=$TOP/wgctl/wgctl
-# The reference: the newest wireguard-go when it is beside the tree
-# (../shared/tools), else Debian's.  WIREGUARD_GO=path picks another.
-if [ -z "${WIREGUARD_GO:-}" ]; then
-	if [ -x "$TOP/../shared/tools/wireguard-go-latest" ]; then
-		WIREGUARD_GO=$TOP/../shared/tools/wireguard-go-latest
-	else
-		WIREGUARD_GO=$(command -v wireguard-go)
-	fi
-fi
 
 DURATION=10
 REPEAT=1
@@ -65,18 +58,9 @@ shift $((OPTIND - 1))
 case $DURATION in ''|*[!0-9]*|0) echo "$0: -t wants seconds" >&2; exit 2 ;; esac
 case $REPEAT in ''|*[!0-9]*|0) echo "$0: -r wants a count" >&2; exit 2 ;; esac
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-
-[ "$(id -u)" -eq 0 ] || die "must run as root (namespaces, TUN devices)"
+need_root_and_tools
 for f in "$WGD" "$WGCTL"; do
 	[ -x "$f" ] || die "$f missing: run make first"
-done
-[ -x "${WIREGUARD_GO:-}" ] || die "no wireguard-go (make deps, or WIREGUARD_GO=path)"
-for c in ip ss iperf3 wg ping timeout; do
-	command -v $c >/dev/null 2>&1 || die "$c not found (make deps)"
 done
 if [ -n "$PERFDIR" ]; then
 	command -v perf >/dev/null 2>&1 || die "perf not found (linux-perf)"
@@ -102,13 +86,7 @@ WORK=$(mktemp -d /tmp/wgbench.XXXXXX) || exit 1
 PIDS=
 
 cleanup_case() {
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		wait "$p" 2>/dev/null
-	done
-	PIDS=
+	stop_pids
 	ip netns del "$NSA" 2>/dev/null
 	ip netns del "$NSB" 2>/dev/null
 }
@@ -182,12 +160,7 @@ start_go() {
 	ip netns exec "$2" env WG_PROCESS_FOREGROUND=1 "$WIREGUARD_GO" -f "$3" \
 	    > "$d/log" 2>&1 &
 	PIDS="$PIDS $!"
-	i=0
-	until [ -S "/var/run/wireguard/$3.sock" ]; do
-		i=$((i + 1))
-		[ $i -lt 50 ] || { cat "$d/log" >&2; die "wireguard-go $1 did not start"; }
-		sleep 0.1
-	done
+	wait_go_socket "$3" "$d/log"
 	ip netns exec "$2" wg set "$3" private-key "$WORK/key$1" \
 	    listen-port "$5" peer "$(cat "$WORK/pub$6")" allowed-ips "$8/32" \
 	    endpoint "$7:$9" || die "wg set $3"
@@ -205,12 +178,6 @@ engine_pid() {
 			return
 		fi
 	done
-}
-
-# json_num FILE KEY: the last number under "KEY" in iperf3's JSON (the
-# summary comes last).
-json_num() {
-	sed -n "s/.*\"$2\":[ \t]*\([-0-9.e+]*\).*/\1/p" "$1" | tail -n 1
 }
 
 # cpu_ticks PID...: user and system time of those processes and their
@@ -330,10 +297,8 @@ run_case() {
 		    -v lp="$(json_num "$j" lost_percent)" \
 		    'BEGIN { printf "%.0f %.2f\n", (p - l) / s, lp }')
 	else
-		rcv=$(sed -n '/"sum_received"/,/}/p' "$j" |
-		    sed -n 's/.*"bits_per_second":[ \t]*\([0-9.e+]*\).*/\1/p')
-		bytes=$(sed -n '/"sum_received"/,/}/p' "$j" |
-		    sed -n 's/.*"bytes":[ \t]*\([0-9]*\).*/\1/p')
+		rcv=$(received "$j" bits_per_second)
+		bytes=$(received "$j" bytes)
 		retr=$(json_num "$j" retransmits)
 		rtt=$(sed -n 's|.*= [0-9.]*/\([0-9.]*\)/.*|\1|p' "$WORK/ping.log")
 		RES=$(awk -v r="$rcv" -v b="$bytes" -v t="${retr:-0}" \
@@ -344,16 +309,6 @@ run_case() {
 		}')
 	fi
 	cleanup_case
-}
-
-median() {
-	tr ' ' '\n' | awk 'NF' | sort -n | awk '
-	{ v[NR] = $1 }
-	END {
-		if (NR == 0) exit 1
-		if (NR % 2) print v[(NR + 1) / 2]
-		else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
-	}'
 }
 
 # Each case: name, side A, side B, mode.  Both sides of every ratio run

@@ -28,16 +28,11 @@
 
 set -u
 
+BENCH=hsbench
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/bench/lib.sh"
 WGD=$TOP/wgd/wgd
 FLOOD=$TOP/bench/hsflood
-if [ -z "${WIREGUARD_GO:-}" ]; then
-	if [ -x "$TOP/../shared/tools/wireguard-go-latest" ]; then
-		WIREGUARD_GO=$TOP/../shared/tools/wireguard-go-latest
-	else
-		WIREGUARD_GO=$(command -v wireguard-go)
-	fi
-fi
 FLOOD_RATE=${FLOOD_RATE:-20000}
 
 PEERS=10000
@@ -63,18 +58,9 @@ for v in "$PEERS" "$REPEAT" "$DURATION" "$FLOOD_RATE"; do
 	case $v in ''|*[!0-9]*|0) usage ;; esac
 done
 
-die() {
-	echo "hsbench: $*" >&2
-	exit 1
-}
-
-[ "$(id -u)" -eq 0 ] || die "must run as root (namespaces, TUN devices)"
+need_root_and_tools
 for f in "$WGD" "$FLOOD"; do
 	[ -x "$f" ] || die "$f missing: run make bench/hsflood first"
-done
-[ -x "${WIREGUARD_GO:-}" ] || die "no wireguard-go (make deps, or WIREGUARD_GO=path)"
-for c in ip ss iperf3 wg ping timeout; do
-	command -v $c >/dev/null 2>&1 || die "$c not found (make deps)"
 done
 
 NST=wghT$$
@@ -89,13 +75,7 @@ WORK=$(mktemp -d /tmp/wghsbench.XXXXXX) || exit 1
 PIDS=
 
 cleanup_run() {
-	for p in $PIDS; do
-		kill "$p" 2>/dev/null
-	done
-	for p in $PIDS; do
-		wait "$p" 2>/dev/null
-	done
-	PIDS=
+	stop_pids
 	for n in "$NST" "$NSC" "$NSF"; do
 		ip netns del "$n" 2>/dev/null
 	done
@@ -182,12 +162,7 @@ start_go() {
 	mkdir -p "$d"
 	ip netns exec "$1" "$WIREGUARD_GO" -f "$2" > "$d/log" 2>&1 &
 	PIDS="$PIDS $!"
-	i=0
-	until [ -S "/var/run/wireguard/$2.sock" ]; do
-		i=$((i + 1))
-		[ $i -lt 50 ] || { cat "$d/log" >&2; die "wireguard-go did not start"; }
-		sleep 0.1
-	done
+	wait_go_socket "$2" "$d/log"
 	{
 		echo "[Interface]"
 		echo "PrivateKey = $(cat "$4")"
@@ -214,8 +189,7 @@ stream() {
 	cli=$!
 	PIDS="$PIDS $cli"
 	wait $cli
-	sed -n '/"sum_received"/,/}/p' "$WORK/client.json" |
-	    sed -n 's/.*"bits_per_second":[ \t]*\([0-9.e+]*\).*/\1/p' |
+	received "$WORK/client.json" bits_per_second |
 	    awk '{ printf "%.0f\n", $1 / 1e6 }'
 }
 
@@ -272,16 +246,6 @@ run() {
 	frate=$(sed -n 's/.* rate \([0-9]*\)$/\1/p' "$WORK/flood.log")
 	RES="${alone:-0} ${rate:-0} ${during:-0} ${frate:-0}"
 	cleanup_run
-}
-
-median() {
-	tr ' ' '\n' | awk 'NF' | sort -n | awk '
-	{ v[NR] = $1 }
-	END {
-		if (NR == 0) exit 1
-		if (NR % 2) print v[(NR + 1) / 2]
-		else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
-	}'
 }
 
 echo "hsbench: reference $WIREGUARD_GO"
