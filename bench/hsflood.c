@@ -60,6 +60,7 @@
 #include <sodium.h>
 
 #include "blake2s.h"
+#include "cookie.h"
 #include "key.h"
 #include "noise.h"
 #include "wg_proto.h"
@@ -113,8 +114,6 @@ struct flood {
 
 static void	 usage(void) __attribute__((__noreturn__));
 static uint64_t	 now_ns(void);
-static void	 hash_key(uint8_t [WG_HASH_SIZE], const char *,
-		    const uint8_t [WG_KEY_SIZE]);
 static void	 peer_private(uint8_t [WG_KEY_SIZE], const char *, uint32_t);
 static void	 print_keys(uint32_t, const char *);
 static void	 precompute(struct flood *, const uint8_t [WG_KEY_SIZE],
@@ -147,18 +146,6 @@ now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec;
-}
-
-static void
-hash_key(uint8_t out[WG_HASH_SIZE], const char *label,
-    const uint8_t pub[WG_KEY_SIZE])
-{
-	struct blake2s_state	 s;
-
-	blake2s_init(&s, WG_HASH_SIZE, NULL, 0);
-	blake2s_update(&s, (const uint8_t *)label, strlen(label));
-	blake2s_update(&s, pub, WG_KEY_SIZE);
-	blake2s_final(&s, out);
 }
 
 static void
@@ -224,7 +211,7 @@ precompute(struct flood *f, const uint8_t target[WG_KEY_SIZE],
 			errx(1, "the target's public key is unusable");
 	}
 	sodium_memzero(priv, sizeof(priv));
-	hash_key(mac1_key, WG_LABEL_MAC1, target);
+	cookie_hash_key(mac1_key, WG_LABEL_MAC1, target);
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	secs = 0x400000000000000aULL + (uint64_t)ts.tv_sec;
@@ -595,7 +582,7 @@ main(int argc, char *argv[])
 		err(1, "calloc");
 	ring_init(&f.again, f.nmsgs);
 	ring_init(&f.unanswered, f.nmsgs);
-	hash_key(f.cookie_key, WG_LABEL_COOKIE, target);
+	cookie_hash_key(f.cookie_key, WG_LABEL_COOKIE, target);
 	precompute_all(&f, target, seed, npeers);
 	if (cpu != -1) {
 		CPU_ZERO(&cpus);

@@ -49,8 +49,6 @@ _Static_assert(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES ==
 _Static_assert(crypto_aead_xchacha20poly1305_ietf_ABYTES == WG_AEAD_TAG_SIZE,
     "XChaCha20-Poly1305 tag size");
 
-static void	cookie_hash_key(uint8_t [WG_HASH_SIZE], const char *,
-		    const uint8_t [WG_KEY_SIZE]);
 static void	cookie_mac(uint8_t [WG_MAC_SIZE], const uint8_t *, size_t,
 		    const uint8_t *, size_t);
 static int	cookie_expired(uint64_t, uint64_t, uint64_t);
@@ -60,8 +58,7 @@ static int	cookie_checker_cookie(struct cookie_checker *,
 		    uint8_t [WG_COOKIE_SIZE], const struct sockaddr *,
 		    uint64_t);
 
-/* Hash(label || public key): the mac1 key and the cookie key. */
-static void
+void
 cookie_hash_key(uint8_t key[WG_HASH_SIZE], const char *label,
     const uint8_t pub[WG_KEY_SIZE])
 {

@@ -79,6 +79,13 @@ int	cookie_checker_create_reply(struct cookie_checker *,
 	    struct wg_msg_cookie *, const void *, size_t,
 	    const struct sockaddr *, uint64_t);
 
+/*
+ * Hash(label || public key): the mac1 key (WG_LABEL_MAC1) or the cookie
+ * key (WG_LABEL_COOKIE) of whoever owns that public key.
+ */
+void	cookie_hash_key(uint8_t [WG_HASH_SIZE], const char *,
+	    const uint8_t [WG_KEY_SIZE]);
+
 /* Keys come from the peer's static public key. */
 void	cookie_maker_init(struct cookie_maker *, const uint8_t [WG_KEY_SIZE]);
 void	cookie_maker_free(struct cookie_maker *);

@@ -48,6 +48,7 @@
 #include <sodium.h>
 
 #include "blake2s.h"
+#include "cookie.h"
 #include "key.h"
 #include "wg_proto.h"
 
@@ -85,8 +86,6 @@ struct target {
 
 static void	 usage(void) __attribute__((__noreturn__));
 static uint64_t	 now_ns(void);
-static void	 hash_key(uint8_t [WG_HASH_SIZE], const char *,
-		    const uint8_t [WG_KEY_SIZE]);
 static void	 drain(struct target *);
 static int	 pace(struct target *);
 static void	 send_one(struct target *, const void *, size_t);
@@ -114,17 +113,6 @@ now_ns(void)
 }
 
 /* Hash(label || key), as the whitepaper's mac1 and cookie keys. */
-static void
-hash_key(uint8_t out[WG_HASH_SIZE], const char *label,
-    const uint8_t pub[WG_KEY_SIZE])
-{
-	uint8_t	 in[8 + WG_KEY_SIZE];
-
-	memcpy(in, label, 8);
-	memcpy(in + 8, pub, WG_KEY_SIZE);
-	blake2s(out, WG_HASH_SIZE, NULL, 0, in, sizeof(in));
-}
-
 /* Reads what came back; opens cookie replies to our initiations. */
 static void
 drain(struct target *t)
@@ -343,8 +331,8 @@ main(int argc, char *argv[])
 		case 'k':
 			if (key_from_base64(pub, optarg) == -1)
 				errx(2, "bad public key %s", optarg);
-			hash_key(t.mac1_key, WG_LABEL_MAC1, pub);
-			hash_key(t.cookie_key, WG_LABEL_COOKIE, pub);
+			cookie_hash_key(t.mac1_key, WG_LABEL_MAC1, pub);
+			cookie_hash_key(t.cookie_key, WG_LABEL_COOKIE, pub);
 			t.has_key = 1;
 			break;
 		case 'n':
