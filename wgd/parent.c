@@ -318,6 +318,17 @@ child_name(struct wgd *env, pid_t pid)
 	return NULL;
 }
 
+static void
+report_death(const char *name, int status)
+{
+	if (WIFSIGNALED(status))
+		log_warnx("%s process was killed by signal %d (%s)",
+		    name, WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		log_warnx("%s process exited with status %d", name,
+		    WEXITSTATUS(status));
+}
+
 /* A child died: the daemon goes down with it, the OpenBSD way. */
 static void
 sig_child(int sig, short event, void *arg)
@@ -332,12 +343,7 @@ sig_child(int sig, short event, void *arg)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if ((name = child_name(env, pid)) == NULL)
 			continue;
-		if (WIFSIGNALED(status))
-			log_warnx("%s process was killed by signal %d (%s)",
-			    name, WTERMSIG(status), strsignal(WTERMSIG(status)));
-		else
-			log_warnx("%s process exited with status %d", name,
-			    WEXITSTATUS(status));
+		report_death(name, status);
 		if (pid == env->engine_pid)
 			env->engine_pid = 0;
 		else
@@ -346,25 +352,35 @@ sig_child(int sig, short event, void *arg)
 	}
 }
 
+/*
+ * Waits for a child told to stop.  One that died of something else
+ * than that SIGTERM, or failed, is reported: when one child is killed,
+ * the other may notice first and exit, and the log must still name
+ * the signal that started it.
+ */
 static void
 reap(struct wgd *env, pid_t *pid)
 {
 	struct timespec	 t = { 0, 10 * 1000 * 1000 };
-	int		 i, status;
+	const char	*name = child_name(env, *pid);
+	pid_t		 r;
+	int		 i, status = 0;
 
 	if (*pid == 0)
 		return;
 	for (i = 0; i < 100; i++) {
-		if (waitpid(*pid, &status, WNOHANG) != 0)
+		if ((r = waitpid(*pid, &status, WNOHANG)) != 0)
 			break;
 		nanosleep(&t, NULL);
 	}
 	if (i == 100) {
-		log_warnx("%s process did not stop: killing it",
-		    child_name(env, *pid));
+		log_warnx("%s process did not stop: killing it", name);
 		kill(*pid, SIGKILL);
 		waitpid(*pid, &status, 0);
-	}
+	} else if (r == *pid && ((WIFSIGNALED(status) &&
+	    WTERMSIG(status) != SIGTERM) ||
+	    (WIFEXITED(status) && WEXITSTATUS(status) != 0)))
+		report_death(name, status);
 	*pid = 0;
 }
 
