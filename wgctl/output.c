@@ -46,10 +46,15 @@ text_peer(struct output_ctx *ctx, const struct ctl_peer *peer,
 
 	if (ctx->nifaces > 0 || ctx->npeers > 0)
 		fputc('\n', ctx->f);
-	fprintf(ctx->f, "peer: %s", peer->name);
-	if (peer->has_pubkey) {
+	if (peer->has_pubkey)
 		key_to_base64(b64, peer->pubkey);
-		fprintf(ctx->f, " (%s)", b64);
+	/* SPEC: a peer added through wg(8) goes by its key. */
+	if (peer->runtime)
+		fprintf(ctx->f, "peer: (%s) (runtime)", b64);
+	else {
+		fprintf(ctx->f, "peer: %s", peer->name);
+		if (peer->has_pubkey)
+			fprintf(ctx->f, " (%s)", b64);
 	}
 	fputc('\n', ctx->f);
 	if (peer->endpoint[0] != '\0')

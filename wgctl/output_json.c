@@ -6,7 +6,8 @@
  *	    "drops":{"short":..,..},
  *	    "peers":[{"name":..,"public_key":..|null,"endpoint":..|null,
  *	    "allowed_ips":[..],"persistent_keepalive":..,
- *	    "latest_handshake":..,"transfer_rx":..,"transfer_tx":..}]}]}
+ *	    "latest_handshake":..,"transfer_rx":..,"transfer_tx":..,
+ *	    "runtime":..}]}]}
  *
  * New keys go after the old ones of their object (drops before the
  * peers, which stay last), so a reader of the old layout still finds
@@ -170,7 +171,10 @@ json_peer(struct output_ctx *ctx, const struct ctl_peer *peer,
 	if (ctx->npeers > 0)
 		fputc(',', ctx->f);
 	fputs("{\"name\":", ctx->f);
-	json_string(ctx->f, peer->name);
+	if (peer->runtime)
+		fputs("null", ctx->f);
+	else
+		json_string(ctx->f, peer->name);
 	fputs(",\"public_key\":", ctx->f);
 	if (peer->has_pubkey)
 		json_key(ctx->f, peer->pubkey);
@@ -190,8 +194,9 @@ json_peer(struct output_ctx *ctx, const struct ctl_peer *peer,
 	}
 	fprintf(ctx->f, "],\"persistent_keepalive\":%u,"
 	    "\"latest_handshake\":%" PRId64 ",\"transfer_rx\":%" PRIu64 ","
-	    "\"transfer_tx\":%" PRIu64 "}", peer->keepalive,
-	    peer->last_handshake, peer->rx_bytes, peer->tx_bytes);
+	    "\"transfer_tx\":%" PRIu64 ",\"runtime\":%s}", peer->keepalive,
+	    peer->last_handshake, peer->rx_bytes, peer->tx_bytes,
+	    peer->runtime ? "true" : "false");
 	ctx->npeers++;
 }
 

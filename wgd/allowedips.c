@@ -301,6 +301,30 @@ allowedips_insert(struct allowedips *t, const struct wgd_prefix *p,
 	return 0;
 }
 
+/* The peer the exact prefix (host bits ignored) maps to, or NULL. */
+void *
+allowedips_exact(const struct allowedips *t, const struct wgd_prefix *p)
+{
+	const struct allowedips_node	*n;
+	uint64_t			 key[2];
+
+	if (p->af == AF_INET && p->plen <= 32)
+		n = t->root4;
+	else if (p->af == AF_INET6 && p->plen <= 128)
+		n = t->root6;
+	else
+		return NULL;
+	key_load(p->af, p->addr.bytes, key);
+	key_mask(key, p->plen);
+	for (; n != NULL; n = n->child[key_bit(key, n->cidr)]) {
+		if (n->cidr > p->plen || !node_matches(n, key))
+			return NULL;
+		if (n->cidr == p->plen)
+			return n->peer;
+	}
+	return NULL;
+}
+
 /*
  * Removes the prefix (host bits ignored) if it maps to peer.  Returns -1
  * with errno ENOENT if it does not, EINVAL for a bad prefix; nothing is

@@ -29,6 +29,8 @@ int	 allowedips_insert(struct allowedips *, const struct wgd_prefix *,
 int	 allowedips_remove(struct allowedips *, const struct wgd_prefix *,
 	    void *);
 void	 allowedips_remove_peer(struct allowedips *, void *);
+void	*allowedips_exact(const struct allowedips *,
+	    const struct wgd_prefix *);
 void	*allowedips_lookup(const struct allowedips *, int, const uint8_t *);
 int	 allowedips_walk(const struct allowedips *, void *,
 	    int (*)(const struct wgd_prefix *, void *, void *), void *);

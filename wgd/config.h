@@ -96,7 +96,8 @@ struct wgd_iface_conf {
 	enum key_source		 key_source;
 	uint8_t			 privkey[WG_KEY_LEN];
 	char			 key_file[PATH_MAX];
-	uint16_t		 listen_port;
+	uint16_t		 listen_port;	/* 0: any, until bound */
+	uint32_t		 fwmark;	/* set through the API only */
 	struct wgd_prefixes	 addresses;
 	unsigned int		 mtu;
 	char			 masquerade[IFNAMSIZ];

@@ -23,6 +23,7 @@
 #include "control.h"
 #include "imsgev.h"
 #include "log.h"
+#include "uapi.h"
 #include "wgd.h"
 
 /*
@@ -426,6 +427,12 @@ control_dispatch_parent(int fd, short event, void *arg)
 		case IMSG_CONTROL_FD:
 			control_listen(&imsg);
 			break;
+		case IMSG_UAPI_FD:
+			uapi_listen(&imsg);
+			break;
+		case IMSG_UAPI_CLOSE:
+			uapi_unlisten(&imsg);
+			break;
 		case IMSG_CHILD_SOCKET:
 			if (env->have_engine || imsg_get_len(&imsg) != 0 ||
 			    (efd = imsg_get_fd(&imsg)) == -1)
@@ -464,7 +471,11 @@ control_dispatch_engine(int fd, short event, void *arg)
 			fatal("imsg_get");
 		if (n == 0)
 			break;
-		control_reply(&imsg, "the engine");
+		if (imsg.hdr.type == IMSG_UAPI_TEXT ||
+		    imsg.hdr.type == IMSG_UAPI_DONE)
+			uapi_engine_reply(&imsg);
+		else
+			control_reply(&imsg, "the engine");
 		imsg_free(&imsg);
 	}
 	imsgev_add(iev);
@@ -485,7 +496,7 @@ control_main(int fd, int verbose)
 	env->listeners[0].fd = env->listeners[1].fd = -1;
 	log_setverbose(verbose);
 
-	event_init();
+	uapi_init(event_init(), &env->engine);
 	evtimer_set(&env->pause_ev, accept_resume, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);

@@ -313,6 +313,17 @@ handshake_admit(struct eng_iface *ifc, const void *msg, size_t len,
 	return 0;
 }
 
+/* When the peer's latest handshake completed, for show and get. */
+static void
+handshake_time(struct eng_peer *p)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	p->state.last_handshake = ts.tv_sec;
+	p->state.last_handshake_nsec = ts.tv_nsec;
+}
+
 static struct eng_keypair *
 keypair_new(struct eng_peer *p)
 {
@@ -355,13 +366,19 @@ consume_initiation(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 		return;
 	}
 	memcpy(&msg, buf, sizeof(msg));
+	/* Without a private key of our own, nobody can reach us. */
+	if (!ifc->has_privkey) {
+		ifc->drops[DROP_HANDSHAKE]++;
+		return;
+	}
 	if (handshake_admit(ifc, &msg, sizeof(msg), src, now) == -1)
 		return;
 	if (noise_consume_initiation(&ifc->noise, &msg, &pending) == -1) {
 		ifc->drops[DROP_HANDSHAKE]++;
 		return;
 	}
-	if ((p = peer_find_key(ifc, pending.remote_public)) == NULL) {
+	if ((p = peer_find_key(ifc, pending.remote_public)) == NULL ||
+	    !p->usable) {
 		noise_pending_clear(&pending);
 		ifc->drops[DROP_UNKNOWN_PEER]++;
 		return;
@@ -439,7 +456,7 @@ consume_response(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 	timers_authenticated_received(&p->timers, now);
 	timers_session_derived(&p->timers, now);
 	timers_handshake_complete(&p->timers);
-	p->state.last_handshake = time(NULL);
+	handshake_time(p);
 	peer_send_staged(p);
 	peer_timers_update(p);
 }
@@ -561,7 +578,7 @@ data_finish(struct eng_iface *ifc, const struct crypt_job *job,
 	if (peer_confirm_keypair(p, kp)) {
 		log_debug("peer %s: handshake complete (responder)", p->name);
 		timers_handshake_complete(&p->timers);
-		p->state.last_handshake = time(NULL);
+		handshake_time(p);
 		peer_send_staged(p);
 	}
 	if (keypair_rekey_on_receive(kp->created, now, kp->kp.initiator) &&

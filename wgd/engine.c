@@ -140,6 +140,38 @@ iface_find(struct eng_ifaces *l, const char *name)
 	return NULL;
 }
 
+struct eng_iface *
+engine_iface(const char *name)
+{
+	return iface_find(&env->ifaces, name);
+}
+
+void
+engine_send_parent(int type, int fd, const void *data, size_t len)
+{
+	if (imsgev_compose(&env->parent, type, 0, 0, fd, data, len) == -1)
+		fatal("%s", __func__);
+}
+
+/* Takes a peer off its interface; its routes must be gone already. */
+void
+iface_remove_peer(struct eng_iface *ifc, struct eng_peer *p)
+{
+	TAILQ_REMOVE(&ifc->peers, p, entry);
+	peer_free(p);
+}
+
+/* New UDP sockets for a running interface (a new port); -1: none. */
+void
+iface_set_udp(struct eng_iface *ifc, int fd4, int fd6)
+{
+	iface_set_fd(ifc, &ifc->udp4_fd, &ifc->udp4_ev, fd4,
+	    datapath_udp_read);
+	iface_set_fd(ifc, &ifc->udp6_fd, &ifc->udp6_ev, fd6,
+	    datapath_udp_read);
+	ifc->udp4_gso = ifc->udp6_gso = 1;
+}
+
 /* The same peer in the running set: by public key, or by name if managed. */
 static struct eng_peer *
 peer_find_same(struct eng_iface *ifc, const struct eng_peer *np)
@@ -174,13 +206,61 @@ routes_rebuild(struct eng_iface *ifc)
 				    ifc->name, p->name);
 }
 
+/*
+ * The interface's own keys.  Without a private key (a standalone
+ * interface before wg sets one) its public key is zero: the noise
+ * state then only serves to keep the code paths alike, and no
+ * handshake is made or answered.
+ */
 static void
 iface_keys(struct eng_iface *ifc)
 {
-	if (noise_local_init(&ifc->noise, ifc->privkey) == -1)
-		fatalx("interface %s: unusable private key", ifc->name);
-	memcpy(ifc->pubkey, ifc->noise.public, WG_KEY_LEN);
+	if (!ifc->has_privkey) {
+		sodium_memzero(ifc->privkey, WG_KEY_LEN);
+		memset(ifc->pubkey, 0, WG_KEY_LEN);
+		memset(&ifc->noise, 0, sizeof(ifc->noise));
+	} else {
+		if (noise_local_init(&ifc->noise, ifc->privkey) == -1)
+			fatalx("interface %s: unusable private key",
+			    ifc->name);
+		memcpy(ifc->pubkey, ifc->noise.public, WG_KEY_LEN);
+	}
 	cookie_checker_init(&ifc->cookie, ifc->pubkey);
+}
+
+/*
+ * A running interface takes a new private key, or none (NULL).  A peer
+ * with the new public key goes, as in wireguard-go: nobody handshakes
+ * with itself.  Sessions made with the old key are void.
+ */
+void
+iface_set_privkey(struct eng_iface *ifc, const uint8_t *key)
+{
+	struct eng_peer	*p;
+	uint8_t		 pub[WG_KEY_LEN];
+
+	if (key == NULL ? !ifc->has_privkey : ifc->has_privkey &&
+	    sodium_memcmp(ifc->privkey, key, WG_KEY_LEN) == 0)
+		return;
+	if (key != NULL) {
+		if (key_public_from_private(pub, key) == -1)
+			fatalx("interface %s: unusable private key",
+			    ifc->name);
+		if ((p = peer_find_key(ifc, pub)) != NULL) {
+			log_info("%s: peer %s has the interface's new public "
+			    "key: removed", ifc->name, p->name);
+			allowedips_remove_peer(&ifc->routes, p);
+			iface_remove_peer(ifc, p);
+		}
+	}
+	cookie_checker_free(&ifc->cookie);
+	noise_local_clear(&ifc->noise);
+	ifc->has_privkey = key != NULL;
+	if (key != NULL)
+		memcpy(ifc->privkey, key, WG_KEY_LEN);
+	iface_keys(ifc);
+	TAILQ_FOREACH(p, &ifc->peers, entry)
+		peer_local_key_changed(p);
 }
 
 /* A new interface: its protocol state, its descriptors watched. */
@@ -272,20 +352,11 @@ iface_update(struct eng_iface *o, struct eng_iface *n)
 		n->udp4_fd = n->udp6_fd = -1;
 	}
 	o->listen_port = n->listen_port;
+	o->fwmark = n->fwmark;
 	o->mtu = n->mtu;
-	if (sodium_memcmp(o->privkey, n->privkey, WG_KEY_LEN) != 0) {
-		memcpy(o->privkey, n->privkey, WG_KEY_LEN);
-		cookie_checker_free(&o->cookie);
-		noise_local_clear(&o->noise);
-		iface_keys(o);
-		/* Sessions made with the old key are void. */
-		TAILQ_FOREACH(op, &o->peers, entry) {
-			peer_reset_sessions(op);
-			if (op->usable)
-				(void)noise_remote_set_keys(&op->noise,
-				    &o->noise, op->has_psk ? op->psk : NULL);
-		}
-	}
+	if (o->has_privkey != n->has_privkey ||
+	    sodium_memcmp(o->privkey, n->privkey, WG_KEY_LEN) != 0)
+		iface_set_privkey(o, n->has_privkey ? n->privkey : NULL);
 
 	TAILQ_INIT(&merged);
 	while ((np = TAILQ_FIRST(&n->peers)) != NULL) {
@@ -357,10 +428,13 @@ reconf_iface(struct imsg *imsg)
 	if ((ifc = calloc(1, sizeof(*ifc))) == NULL)
 		fatal("%s", __func__);
 	strlcpy(ifc->name, m.name, sizeof(ifc->name));
+	ifc->has_privkey = m.has_privkey != 0;
 	memcpy(ifc->privkey, m.privkey, WG_KEY_LEN);
-	if (key_public_from_private(ifc->pubkey, ifc->privkey) == -1)
+	if (ifc->has_privkey &&
+	    key_public_from_private(ifc->pubkey, ifc->privkey) == -1)
 		fatalx("interface %s: unusable private key", m.name);
 	ifc->listen_port = m.listen_port;
+	ifc->fwmark = m.fwmark;
 	ifc->mtu = m.mtu;
 	ifc->tun_fd = ifc->udp4_fd = ifc->udp6_fd = -1;
 	TAILQ_INIT(&ifc->peers);
@@ -460,8 +534,8 @@ reconf_fd(struct imsg *imsg)
 	*slot = fd;
 }
 
-static void
-send_ctl(uint32_t id, int type, const void *data, size_t len)
+void
+engine_send_control(uint32_t id, int type, const void *data, size_t len)
 {
 	if (imsgev_compose(&env->control, type, id, 0, -1, data, len) == -1)
 		fatal("%s", __func__);
@@ -474,7 +548,7 @@ send_ctl_end(uint32_t id, int status)
 
 	memset(&end, 0, sizeof(end));
 	end.status = status;
-	send_ctl(id, IMSG_CTL_END, &end, sizeof(end));
+	engine_send_control(id, IMSG_CTL_END, &end, sizeof(end));
 }
 
 static void
@@ -487,7 +561,7 @@ show_iface(uint32_t id, const struct eng_iface *ifc)
 	memcpy(ci.pubkey, ifc->pubkey, WG_KEY_LEN);
 	ci.listen_port = ifc->listen_port;
 	memcpy(ci.drops, ifc->drops, sizeof(ci.drops));
-	send_ctl(id, IMSG_CTL_IFACE, &ci, sizeof(ci));
+	engine_send_control(id, IMSG_CTL_IFACE, &ci, sizeof(ci));
 }
 
 /* 192.0.2.1:51820 or [2001:db8::1]:51820, as wg show writes them. */
@@ -515,7 +589,9 @@ show_peer(uint32_t id, const struct eng_iface *ifc, const struct eng_peer *p)
 
 	memset(&cp, 0, sizeof(cp));
 	strlcpy(cp.iface, ifc->name, sizeof(cp.iface));
-	strlcpy(cp.name, p->name, sizeof(cp.name));
+	if (!p->runtime)
+		strlcpy(cp.name, p->name, sizeof(cp.name));
+	cp.runtime = p->runtime;
 	cp.has_pubkey = p->has_pubkey;
 	memcpy(cp.pubkey, p->pubkey, WG_KEY_LEN);
 	if (p->endpoint_len != 0)
@@ -528,12 +604,12 @@ show_peer(uint32_t id, const struct eng_iface *ifc, const struct eng_peer *p)
 	cp.last_handshake = p->state.last_handshake;
 	cp.rx_bytes = p->state.rx_bytes;
 	cp.tx_bytes = p->state.tx_bytes;
-	send_ctl(id, IMSG_CTL_PEER, &cp, sizeof(cp));
+	engine_send_control(id, IMSG_CTL_PEER, &cp, sizeof(cp));
 	for (off = 0; off < p->allowed_ips.n; off += n) {
 		n = p->allowed_ips.n - off;
 		if (n > MSG_PREFIXES_MAX)
 			n = MSG_PREFIXES_MAX;
-		send_ctl(id, IMSG_CTL_ALLOWED_IPS, &p->allowed_ips.v[off],
+		engine_send_control(id, IMSG_CTL_ALLOWED_IPS, &p->allowed_ips.v[off],
 		    n * sizeof(struct wgd_prefix));
 	}
 }
@@ -572,7 +648,7 @@ show(uint32_t id, struct imsg *imsg)
 	if (!found && req.what != SHOW_ALL) {
 		snprintf(msg, sizeof(msg), "no %s named \"%s\"",
 		    req.what == SHOW_IFACE ? "interface" : "peer", req.name);
-		send_ctl(id, IMSG_CTL_ERROR, msg, strlen(msg) + 1);
+		engine_send_control(id, IMSG_CTL_ERROR, msg, strlen(msg) + 1);
 		send_ctl_end(id, 1);
 		return;
 	}
@@ -686,6 +762,12 @@ engine_dispatch_parent(int fd, short event, void *arg)
 		case IMSG_PEER_ENDPOINT:
 			peer_endpoint(&imsg);
 			break;
+		case IMSG_UAPI_BIND_FD:
+			uapi_bind_fd(&imsg);
+			break;
+		case IMSG_UAPI_BOUND:
+			uapi_bound(&imsg);
+			break;
 		default:
 			fatalx("%s: unexpected message %u from the parent",
 			    __func__, imsg.hdr.type);
@@ -713,6 +795,18 @@ engine_dispatch_control(int fd, short event, void *arg)
 		switch (imsg.hdr.type) {
 		case IMSG_CTL_SHOW:
 			show(imsg.hdr.peerid, &imsg);
+			break;
+		case IMSG_UAPI_GET:
+			uapi_get(imsg.hdr.peerid, &imsg);
+			break;
+		case IMSG_UAPI_SET_BEGIN:
+			uapi_set_begin(imsg.hdr.peerid, &imsg);
+			break;
+		case IMSG_UAPI_SET_OPS:
+			uapi_set_ops(imsg.hdr.peerid, &imsg);
+			break;
+		case IMSG_UAPI_SET_END:
+			uapi_set_end(imsg.hdr.peerid, &imsg);
 			break;
 		default:
 			fatalx("%s: unexpected message %u from control",

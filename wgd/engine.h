@@ -67,6 +67,7 @@ struct eng_peer_state {
 	uint64_t		 rx_bytes;
 	uint64_t		 tx_bytes;
 	int64_t			 last_handshake;	/* epoch seconds, 0: never */
+	int64_t			 last_handshake_nsec;
 };
 
 struct eng_iface;
@@ -89,8 +90,9 @@ struct eng_peer {
 
 	/* The protocol. */
 	int			 running;	/* runtime set up */
-	int			 usable;	/* a key handshakes can use;
-						   in the key table */
+	int			 keyed;		/* in the key table */
+	int			 usable;	/* handshakes can use its key */
+	int			 runtime;	/* added through the API */
 	struct noise_remote	 noise;
 	struct cookie_maker	 cookie;
 	struct wg_timers	 timers;
@@ -110,9 +112,11 @@ TAILQ_HEAD(eng_peers, eng_peer);
 struct eng_iface {
 	TAILQ_ENTRY(eng_iface)	 entry;
 	char			 name[IFNAMSIZ];
+	int			 has_privkey;	/* else no handshakes */
 	uint8_t			 privkey[WG_KEY_LEN];
 	uint8_t			 pubkey[WG_KEY_LEN];
 	uint16_t		 listen_port;
+	uint32_t		 fwmark;	/* of the sockets, for get */
 	uint32_t		 mtu;
 	int			 tun_fd;
 	uint32_t		 tun_offload;	/* TUN_F_ bits */
@@ -140,6 +144,21 @@ TAILQ_HEAD(eng_ifaces, eng_iface);
 /* engine.c */
 void	engine_main(int, int) __attribute__((__noreturn__));
 uint64_t now_ns(void);
+struct eng_iface *engine_iface(const char *);
+void	engine_send_control(uint32_t, int, const void *, size_t);
+void	engine_send_parent(int, int, const void *, size_t);
+void	iface_set_privkey(struct eng_iface *, const uint8_t *);
+void	iface_remove_peer(struct eng_iface *, struct eng_peer *);
+void	iface_set_udp(struct eng_iface *, int, int);
+
+/* eng_uapi.c: the userspace API's get and set */
+struct imsg;
+void	uapi_get(uint32_t, struct imsg *);
+void	uapi_set_begin(uint32_t, struct imsg *);
+void	uapi_set_ops(uint32_t, struct imsg *);
+void	uapi_set_end(uint32_t, struct imsg *);
+void	uapi_bind_fd(struct imsg *);
+void	uapi_bound(struct imsg *);
 
 /* peer.c: a peer's protocol state */
 void	index_init(void);
@@ -154,6 +173,7 @@ struct eng_peer *peer_find_key(const struct eng_iface *,
 
 int	peer_start(struct eng_peer *);
 void	peer_stop(struct eng_peer *);
+void	peer_local_key_changed(struct eng_peer *);
 void	peer_reset_sessions(struct eng_peer *);
 void	peer_set_endpoint(struct eng_peer *, const struct sockaddr *,
 	    socklen_t);

@@ -7,6 +7,8 @@
 
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -113,39 +115,108 @@ dup_fd(int fd)
 }
 
 /*
- * The sockets of a port, for an interface.  The parent keeps one copy
- * of each port's sockets and hands out duplicates, so a port can pass
- * from one interface to another in a single reload (a renamed
- * interface, two swapped ports) without ever being unbound.
+ * A port the kernel chooses, free in both families: IPv4 picks it, IPv6
+ * may find it taken and the pick starts again.
+ */
+static int
+bind_any(struct port_socks *ps)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len;
+	int			 try;
+
+	for (try = 0; try < 16; try++) {
+		if ((ps->fd4 = udp_bind(AF_INET, 0)) == -1)
+			return -1;
+		len = sizeof(sin);
+		if (getsockname(ps->fd4, (struct sockaddr *)&sin, &len) ==
+		    -1) {
+			log_warn("getsockname");
+			close(ps->fd4);
+			return -1;
+		}
+		ps->port = ntohs(sin.sin_port);
+		if ((ps->fd6 = udp_bind(AF_INET6, ps->port)) != -1 ||
+		    errno == EAFNOSUPPORT)
+			return 0;
+		close(ps->fd4);
+		if (errno != EADDRINUSE)
+			return -1;
+	}
+	errno = EADDRINUSE;
+	return -1;
+}
+
+/*
+ * The sockets of a port, for an interface; port 0 picks a free one,
+ * and fds->port says which.  The parent keeps one copy of each port's
+ * sockets and hands out duplicates, so a port can pass from one
+ * interface to another in a single reload (a renamed interface, two
+ * swapped ports) without ever being unbound.  errno is EADDRINUSE when
+ * the port is taken.
  */
 static int
 bind_port(struct wgd *env, uint16_t port, struct iface_fds *fds)
 {
 	struct port_socks	*ps;
+	int			 saved_errno;
 
-	if ((ps = port_find(env, port)) == NULL) {
+	if (port == 0 || (ps = port_find(env, port)) == NULL) {
 		if ((ps = calloc(1, sizeof(*ps))) == NULL) {
 			log_warn("%s", __func__);
 			return -1;
 		}
 		ps->port = port;
-		if ((ps->fd4 = udp_bind(AF_INET, port)) == -1) {
+		ps->fd6 = -1;
+		if (port == 0) {
+			if (bind_any(ps) == -1) {
+				saved_errno = errno;
+				free(ps);
+				errno = saved_errno;
+				return -1;
+			}
+		} else if ((ps->fd4 = udp_bind(AF_INET, port)) == -1) {
+			saved_errno = errno;
 			free(ps);
+			errno = saved_errno;
 			return -1;
-		}
 		/* A host without IPv6 still serves IPv4. */
-		if ((ps->fd6 = udp_bind(AF_INET6, port)) == -1 &&
+		} else if ((ps->fd6 = udp_bind(AF_INET6, port)) == -1 &&
 		    errno != EAFNOSUPPORT) {
+			saved_errno = errno;
 			close(ps->fd4);
 			free(ps);
+			errno = saved_errno;
 			return -1;
 		}
 		TAILQ_INSERT_TAIL(&env->ports, ps, entry);
 	}
+	fds->port = ps->port;
 	if ((fds->udp4 = dup_fd(ps->fd4)) == -1 ||
 	    (ps->fd6 != -1 && (fds->udp6 = dup_fd(ps->fd6)) == -1)) {
 		log_warn("port %u", port);
 		iface_fds_close(fds);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Marks a port's sockets (SO_MARK, 0 for none), so policy routing can
+ * keep the tunnel's own packets out of the tunnel.  The engine's
+ * duplicates share the sockets: they are marked too.
+ */
+int
+port_mark(struct wgd *env, uint16_t port, uint32_t mark)
+{
+	struct port_socks	*ps;
+
+	if ((ps = port_find(env, port)) == NULL)
+		return 0;
+	if (setsockopt(ps->fd4, SOL_SOCKET, SO_MARK, &mark,
+	    sizeof(mark)) == -1 || (ps->fd6 != -1 && setsockopt(ps->fd6,
+	    SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) == -1)) {
+		log_warn("port %u: SO_MARK", port);
 		return -1;
 	}
 	return 0;
@@ -204,7 +275,7 @@ iface_create(struct wgd *env, const struct wgd_iface_conf *ifc,
 			goto fail;
 	if (nl_link_set(env->nl, ifindex, ifc->mtu, 1) == -1)
 		goto fail;
-	log_info("interface %s: up, port %u", ifc->name, ifc->listen_port);
+	log_info("interface %s: up, port %u", ifc->name, fds->port);
 	return 0;
 fail:
 	iface_fds_close(fds);
@@ -218,6 +289,15 @@ iface_rebind(struct wgd *env, const struct wgd_iface_conf *ifc,
 {
 	iface_fds_init(fds, ifc->name);
 	return bind_port(env, ifc->listen_port, fds);
+}
+
+/* A port for a running interface, from a userspace API set. */
+int
+iface_bind(struct wgd *env, const char *name, uint16_t port,
+    struct iface_fds *fds)
+{
+	iface_fds_init(fds, name);
+	return bind_port(env, port, fds);
 }
 
 /*

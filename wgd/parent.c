@@ -28,6 +28,7 @@
 #include "parent.h"
 #include "proc.h"
 #include "provision.h"
+#include "uapi.h"
 #include "wgd.h"
 
 static struct wgd	*parent_env;	/* for the atexit handler only */
@@ -120,6 +121,7 @@ parent_send_config(struct wgd *env, const struct wgd_config *conf,
 	TAILQ_FOREACH(ifc, &conf->ifaces, entry) {
 		memset(&mi, 0, sizeof(mi));
 		strlcpy(mi.name, ifc->name, sizeof(mi.name));
+		mi.has_privkey = 1;
 		memcpy(mi.privkey, ifc->privkey, WG_KEY_LEN);
 		mi.listen_port = ifc->listen_port;
 		mi.mtu = ifc->mtu;
@@ -225,6 +227,11 @@ parent_dispatch(int fd, short event, void *arg)
 			fatal("imsg_get from %s", from);
 		if (n == 0)
 			break;
+		if (iev == &env->engine && imsg.hdr.type == IMSG_UAPI_BIND) {
+			uapi_bind(env, &imsg);
+			imsg_free(&imsg);
+			continue;
+		}
 		if (iev != &env->control)
 			fatalx("unexpected message %u from the %s",
 			    imsg.hdr.type, from);
@@ -432,7 +439,7 @@ parent_shutdown(struct wgd *env, int status)
  * A socket file that answers belongs to a running wgd: refuse to steal
  * it.  One that does not is stale and replaced.
  */
-static int
+int
 control_socket(const char *path, mode_t mode)
 {
 	struct sockaddr_un	 sun;
@@ -555,6 +562,7 @@ parent_main(struct wgd *env, void (*ready)(void))
 	signal_add(&ev_chld, NULL);
 	parent_env = env;
 	atexit(remove_sockets);
+	atexit(uapi_sockets_remove);
 	atexit(masq_teardown);
 
 	env->engine_pid = proc_start(PROC_ENGINE, env->conf->user,
@@ -585,6 +593,7 @@ parent_main(struct wgd *env, void (*ready)(void))
 				iface_fds_close(&fds[--i]);
 			parent_shutdown(env, 1);
 		}
+		ifc->listen_port = fds[i - 1].port;
 	}
 	TAILQ_FOREACH(ifc, &env->conf->ifaces, entry)
 		iface_update(env, NULL, ifc, 1);
@@ -596,6 +605,9 @@ parent_main(struct wgd *env, void (*ready)(void))
 
 	if (parent_control_sockets(env) == -1)
 		parent_shutdown(env, 1);
+	TAILQ_FOREACH(ifc, &env->conf->ifaces, entry)
+		if (uapi_socket_add(env, ifc->name) == -1)
+			parent_shutdown(env, 1);
 	/* Everything is queued for the children: hand it over first. */
 	if (imsg_flush(&env->engine.ibuf) == -1 ||
 	    imsg_flush(&env->control.ibuf) == -1)

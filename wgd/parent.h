@@ -65,6 +65,7 @@ struct iface_fds {
 	unsigned int		 tun_offload;	/* TUN_F_ bits taken */
 	int			 udp4;
 	int			 udp6;
+	uint16_t		 port;		/* bound, when udp4 is set */
 };
 
 /* iface.c: the system side of interfaces */
@@ -73,7 +74,9 @@ int	iface_create(struct wgd *, const struct wgd_iface_conf *,
 	    struct iface_fds *);
 int	iface_rebind(struct wgd *, const struct wgd_iface_conf *,
 	    struct iface_fds *);
+int	iface_bind(struct wgd *, const char *, uint16_t, struct iface_fds *);
 void	ports_prune(struct wgd *, const struct wgd_config *);
+int	port_mark(struct wgd *, uint16_t, uint32_t);
 void	iface_update(struct wgd *, const struct wgd_iface_conf *,
 	    const struct wgd_iface_conf *, int);
 void	iface_fds_init(struct iface_fds *, const char *);
@@ -86,7 +89,16 @@ void	resolve_all(struct wgd *, int);
 /* reload.c: a new configuration, applied as a difference */
 int	reload(struct wgd *, uint32_t);
 
+/* uapi_sock.c: the userspace API sockets, port and fwmark */
+struct imsg;
+int	uapi_socket_add(struct wgd *, const char *);
+void	uapi_socket_remove(struct wgd *, const char *);
+void	uapi_sockets_remove(void);
+const char *uapi_socket_path(const char *);
+void	uapi_bind(struct wgd *, struct imsg *);
+
 /* parent.c */
+int	control_socket(const char *, mode_t);
 void	parent_send_config(struct wgd *, const struct wgd_config *,
 	    struct iface_fds *, size_t);
 void	parent_reply(struct wgd *, uint32_t, int, const char *);

@@ -287,15 +287,47 @@ peer_timer_cb(int fd, short event, void *arg)
 }
 
 /*
+ * Whether handshakes can use the peer: its interface has a private key
+ * and the two keys agree on a shared secret.  The noise state is set
+ * either way, so a later private key only needs noise_remote_set_keys.
+ */
+static int
+peer_noise_init(struct eng_peer *p)
+{
+	struct eng_iface	*ifc = p->iface;
+
+	if (noise_remote_init(&p->noise, &ifc->noise, p->pubkey,
+	    p->has_psk ? p->psk : NULL) == -1) {
+		if (ifc->has_privkey)
+			log_warnx("peer %s: its public key is not usable",
+			    p->name);
+		return 0;
+	}
+	return ifc->has_privkey;
+}
+
+/* A peer handshakes can use now: its endpoint and keepalive start. */
+static void
+peer_becomes_usable(struct eng_peer *p)
+{
+	p->usable = 1;
+	peer_configured_endpoint(p);
+	/* A persistent keepalive starts the first handshake by itself. */
+	if (p->keepalive != 0 && p->endpoint_len != 0)
+		timers_set_persistent_keepalive(&p->timers, p->keepalive,
+		    now_ns());
+	peer_timers_update(p);
+}
+
+/*
  * Sets up a peer's protocol state.  A peer without a public key (a
  * managed peer not provisioned yet) or with one no handshake can use is
- * kept, but never handshakes.
+ * kept, but never handshakes.  Every peer with a key is in the key
+ * table, so the userspace API finds it.
  */
 int
 peer_start(struct eng_peer *p)
 {
-	struct eng_iface	*ifc = p->iface;
-
 	STAILQ_INIT(&p->staged);
 	p->nstaged = 0;
 	timers_init(&p->timers, p->keepalive);
@@ -305,20 +337,28 @@ peer_start(struct eng_peer *p)
 	if (!p->has_pubkey)
 		return 0;
 	cookie_maker_init(&p->cookie, p->pubkey);
-	if (noise_remote_init(&p->noise, &ifc->noise, p->pubkey,
-	    p->has_psk ? p->psk : NULL) == -1) {
-		log_warnx("peer %s: its public key is not usable", p->name);
-		return 0;
-	}
-	p->usable = 1;
 	LIST_INSERT_HEAD(key_bucket(p->pubkey), p, by_key);
-	peer_configured_endpoint(p);
-	/* A persistent keepalive starts the first handshake by itself. */
-	if (p->keepalive != 0 && p->endpoint_len != 0)
-		timers_set_persistent_keepalive(&p->timers, p->keepalive,
-		    now_ns());
-	peer_timers_update(p);
+	p->keyed = 1;
+	if (peer_noise_init(p))
+		peer_becomes_usable(p);
 	return 0;
+}
+
+/*
+ * The interface's private key changed (or went): sessions made with
+ * the old one are void, and the peer is usable again only if the new
+ * key agrees with its own.
+ */
+void
+peer_local_key_changed(struct eng_peer *p)
+{
+	if (!p->running || !p->keyed)
+		return;
+	peer_reset_sessions(p);
+	if (!peer_noise_init(p))
+		p->usable = 0;
+	else if (!p->usable)
+		peer_becomes_usable(p);
 }
 
 void
@@ -332,10 +372,11 @@ peer_stop(struct eng_peer *p)
 	staged_flush(p);
 	cookie_maker_free(&p->cookie);
 	noise_remote_clear(&p->noise);
-	if (p->usable)
+	if (p->keyed)
 		LIST_REMOVE(p, by_key);
 	p->running = 0;
 	p->usable = 0;
+	p->keyed = 0;
 }
 
 void

@@ -305,8 +305,26 @@ reload(struct wgd *env, uint32_t id)
 		iface_update(env, old, find_iface(new, old->name), 0);
 	TAILQ_FOREACH(ifc, &new->ifaces, entry)
 		iface_update(env, find_iface(env->conf, ifc->name), ifc, 1);
+	i = 0;
+	TAILQ_FOREACH(ifc, &new->ifaces, entry) {
+		if (fds[i].udp4 != -1)
+			ifc->listen_port = fds[i].port;
+		/* wgd.conf sets no mark: one set through the API goes. */
+		(void)port_mark(env, ifc->listen_port, 0);
+		i++;
+	}
 	parent_send_config(env, new, fds, n);
 	free(fds);
+	TAILQ_FOREACH(old, &env->conf->ifaces, entry)
+		if (find_iface(new, old->name) == NULL)
+			uapi_socket_remove(env, old->name);
+	TAILQ_FOREACH(ifc, &new->ifaces, entry)
+		if (find_iface(env->conf, ifc->name) == NULL &&
+		    uapi_socket_add(env, ifc->name) == -1) {
+			snprintf(line, sizeof(line), "interface %s: no "
+			    "userspace API socket (see the log)", ifc->name);
+			parent_reply(env, id, 1, line);
+		}
 
 	if (report_changes(env, id, env->conf, new) == 0)
 		parent_reply(env, id, 0, "no changes");

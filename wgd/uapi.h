@@ -70,4 +70,13 @@ void	uapi_parser_init(struct uapi_parser *);
 int	uapi_parse_line(struct uapi_parser *, char *, struct uapi_op *);
 int	uapi_op_valid(const struct uapi_op *);
 
+/* uapi.c: control's connections */
+struct event_base;
+struct imsg;
+struct imsgev;
+void	uapi_init(struct event_base *, struct imsgev *);
+void	uapi_listen(struct imsg *);
+void	uapi_unlisten(struct imsg *);
+void	uapi_engine_reply(struct imsg *);
+
 #endif /* WGD_UAPI_H */

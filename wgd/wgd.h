@@ -20,6 +20,8 @@
 #include "key.h"
 
 #define WGD_CHROOT		"/var/empty"
+/* Where wg(8) looks for userspace interfaces: NAME.sock. */
+#define WGD_UAPI_DIR		"/var/run/wireguard"
 
 /* fd 3 of a child is its socketpair to the parent. */
 #define WGD_CHILD_FD		3
@@ -67,6 +69,25 @@ enum imsg_type {
 	IMSG_CTL_END,			/* struct ctl_end */
 	IMSG_CTL_CONF,			/* a client configuration, NUL-ended */
 
+	/* control -> engine: the userspace API (peerid: client id) */
+	IMSG_UAPI_GET,			/* struct msg_uapi */
+	IMSG_UAPI_SET_BEGIN,		/* struct msg_uapi */
+	IMSG_UAPI_SET_OPS,		/* struct uapi_op[] */
+	IMSG_UAPI_SET_END,
+
+	/* engine -> control (peerid: client id) */
+	IMSG_UAPI_TEXT,			/* part of a get reply, no NUL */
+	IMSG_UAPI_DONE,			/* int32_t: 0 or a positive errno */
+
+	/* engine -> parent -> engine: a set's port and fwmark */
+	IMSG_UAPI_BIND,			/* struct msg_uapi_bind */
+	IMSG_UAPI_BIND_FD,		/* fd; struct msg_udp */
+	IMSG_UAPI_BOUND,		/* struct msg_uapi_bind, error set */
+
+	/* parent -> control: an interface's userspace API socket */
+	IMSG_UAPI_FD,			/* fd; struct msg_uapi */
+	IMSG_UAPI_CLOSE,		/* struct msg_uapi: interface gone */
+
 	IMSG_MAX
 };
 
@@ -91,8 +112,10 @@ struct msg_udp {
 
 struct msg_iface {
 	char			 name[IFNAMSIZ];
+	uint8_t			 has_privkey;
 	uint8_t			 privkey[WG_KEY_LEN];
-	uint16_t		 listen_port;
+	uint16_t		 listen_port;	/* bound, never 0 */
+	uint32_t		 fwmark;
 	uint32_t		 mtu;
 };
 
@@ -106,6 +129,19 @@ struct msg_peer {
 	char			 endpoint_host[WGD_HOST_MAX + 1];
 	uint16_t		 endpoint_port;
 	uint16_t		 keepalive;
+};
+
+struct msg_uapi {
+	char			 name[IFNAMSIZ];
+};
+
+struct msg_uapi_bind {
+	char			 name[IFNAMSIZ];
+	uint8_t			 set_port;
+	uint8_t			 set_fwmark;
+	uint16_t		 port;		/* 0: any; the bound one back */
+	uint32_t		 fwmark;
+	int32_t			 error;		/* back: 0 or a positive errno */
 };
 
 struct msg_endpoint {
@@ -182,8 +218,9 @@ struct ctl_iface {
 
 struct ctl_peer {
 	char			 iface[IFNAMSIZ];
-	char			 name[WGD_PEER_NAME_MAX + 1];
+	char			 name[WGD_PEER_NAME_MAX + 1]; /* "": runtime */
 	uint8_t			 has_pubkey;
+	uint8_t			 runtime;	/* added through the API */
 	uint8_t			 pubkey[WG_KEY_LEN];
 	char			 endpoint[WGD_HOST_MAX + 1 + 8];
 	uint16_t		 keepalive;

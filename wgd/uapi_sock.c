@@ -1,0 +1,192 @@
+/*
+ * The parent's half of the userspace API: the socket of each
+ * interface, /var/run/wireguard/NAME.sock (root's alone: it carries
+ * the private key), handed to control; and the port and fwmark a set
+ * asks for, applied to the sockets the parent owns.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "parent.h"
+#include "uapi.h"
+#include "wgd.h"
+
+struct uapi_sock {
+	TAILQ_ENTRY(uapi_sock)	 entry;
+	char			 name[IFNAMSIZ];
+	char			 path[sizeof(WGD_UAPI_DIR) + IFNAMSIZ + 8];
+};
+
+static TAILQ_HEAD(, uapi_sock)	 socks = TAILQ_HEAD_INITIALIZER(socks);
+
+static void
+send_control(struct wgd *env, int type, int fd, const char *name)
+{
+	struct msg_uapi	 m;
+
+	memset(&m, 0, sizeof(m));
+	strlcpy(m.name, name, sizeof(m.name));
+	if (imsgev_compose(&env->control, type, 0, 0, fd, &m,
+	    sizeof(m)) == -1)
+		fatal("%s", __func__);
+}
+
+/*
+ * Makes the interface's socket and gives it to control.  One that a
+ * live process answers (wireguard-go, another wgd) is an error; a
+ * stale one is replaced.
+ */
+int
+uapi_socket_add(struct wgd *env, const char *name)
+{
+	struct uapi_sock	*us;
+	struct stat		 st;
+	int			 fd;
+
+	/* wireguard-go's mode; the umask must not narrow it. */
+	if (mkdir(WGD_UAPI_DIR, 0755) == 0)
+		(void)chmod(WGD_UAPI_DIR, 0755);
+	else if (errno != EEXIST) {
+		log_warn("mkdir %s", WGD_UAPI_DIR);
+		return -1;
+	}
+	if (lstat(WGD_UAPI_DIR, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		log_warnx("%s is not a directory", WGD_UAPI_DIR);
+		return -1;
+	}
+	if ((us = calloc(1, sizeof(*us))) == NULL) {
+		log_warn("%s", __func__);
+		return -1;
+	}
+	strlcpy(us->name, name, sizeof(us->name));
+	(void)snprintf(us->path, sizeof(us->path), "%s/%s.sock",
+	    WGD_UAPI_DIR, name);
+	if ((fd = control_socket(us->path, 0700)) == -1) {
+		free(us);
+		return -1;
+	}
+	TAILQ_INSERT_TAIL(&socks, us, entry);
+	send_control(env, IMSG_UAPI_FD, fd, name);
+	return 0;
+}
+
+/* The interface is gone: so is its socket. */
+void
+uapi_socket_remove(struct wgd *env, const char *name)
+{
+	struct uapi_sock	*us;
+
+	TAILQ_FOREACH(us, &socks, entry)
+		if (strcmp(us->name, name) == 0)
+			break;
+	if (us == NULL)
+		return;
+	if (unlink(us->path) == -1 && errno != ENOENT)
+		log_warn("unlink %s", us->path);
+	TAILQ_REMOVE(&socks, us, entry);
+	free(us);
+	if (env != NULL)
+		send_control(env, IMSG_UAPI_CLOSE, -1, name);
+}
+
+/* At exit, however it comes: no socket file outlives wgd. */
+void
+uapi_sockets_remove(void)
+{
+	struct uapi_sock	*us;
+
+	while ((us = TAILQ_FIRST(&socks)) != NULL)
+		uapi_socket_remove(NULL, us->name);
+}
+
+/* The socket file of an interface, for the watch on its removal. */
+const char *
+uapi_socket_path(const char *name)
+{
+	struct uapi_sock	*us;
+
+	TAILQ_FOREACH(us, &socks, entry)
+		if (strcmp(us->name, name) == 0)
+			return us->path;
+	return NULL;
+}
+
+static struct wgd_iface_conf *
+conf_iface(struct wgd *env, const char *name)
+{
+	struct wgd_iface_conf	*ifc;
+
+	TAILQ_FOREACH(ifc, &env->conf->ifaces, entry)
+		if (strcmp(ifc->name, name) == 0)
+			return ifc;
+	return NULL;
+}
+
+/*
+ * A set's listen_port and fwmark, asked by the engine before it applies
+ * the rest: new sockets (bound before anything changes, EADDRINUSE
+ * back if the port is taken), then the mark on the sockets in use.
+ * They become the interface's until a reload puts wgd.conf's back.
+ */
+void
+uapi_bind(struct wgd *env, struct imsg *imsg)
+{
+	struct msg_uapi_bind	 b;
+	struct msg_udp		 mu;
+	struct wgd_iface_conf	*ifc;
+	struct iface_fds	 fds;
+
+	if (imsg_get_data(imsg, &b, sizeof(b)) == -1 ||
+	    !STR_TERMINATED(b.name))
+		fatalx("bad IMSG_UAPI_BIND");
+	b.error = 0;
+	iface_fds_init(&fds, b.name);
+	if ((ifc = conf_iface(env, b.name)) == NULL)
+		b.error = UAPI_EIO;
+	else if (b.set_port && (b.port == 0 || b.port != ifc->listen_port)) {
+		if (iface_bind(env, b.name, b.port, &fds) == -1)
+			b.error = errno == EADDRINUSE ? UAPI_EADDRINUSE :
+			    UAPI_EIO;
+		else {
+			log_info("interface %s: port %u (was %u), through "
+			    "the userspace API", b.name, fds.port,
+			    ifc->listen_port);
+			ifc->listen_port = b.port = fds.port;
+		}
+	} else if (b.set_port)
+		b.port = ifc->listen_port;
+	if (b.error == 0 && b.set_fwmark)
+		ifc->fwmark = b.fwmark;
+	if (b.error == 0 && port_mark(env, ifc->listen_port,
+	    ifc->fwmark) == -1)
+		b.error = UAPI_EIO;
+
+	memset(&mu, 0, sizeof(mu));
+	strlcpy(mu.name, b.name, sizeof(mu.name));
+	if (fds.udp4 != -1) {
+		mu.af = AF_INET;
+		if (imsgev_compose(&env->engine, IMSG_UAPI_BIND_FD, 0, 0,
+		    fds.udp4, &mu, sizeof(mu)) == -1)
+			fatal("%s", __func__);
+	}
+	if (fds.udp6 != -1) {
+		mu.af = AF_INET6;
+		if (imsgev_compose(&env->engine, IMSG_UAPI_BIND_FD, 0, 0,
+		    fds.udp6, &mu, sizeof(mu)) == -1)
+			fatal("%s", __func__);
+	}
+	if (imsgev_compose(&env->engine, IMSG_UAPI_BOUND, 0, 0, -1, &b,
+	    sizeof(b)) == -1)
+		fatal("%s", __func__);
+	if (ifc != NULL)
+		ports_prune(env, env->conf);
+}
