@@ -488,7 +488,7 @@ control_socket(const char *path, mode_t mode)
 	}
 	umask(old_umask);
 	if (chmod(path, mode) == -1 || chown(path, 0, 0) == -1 ||
-	    listen(fd, 16) == -1) {
+	    listen(fd, SOMAXCONN) == -1) {
 		log_warn("%s", path);
 		close(fd);
 		unlink(path);

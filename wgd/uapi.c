@@ -8,10 +8,10 @@
  * first line closes it without a word, as wireguard-go does.  A set is
  * parsed whole before the engine sees any of it, so one with a bad line
  * reaches the engine not at all; the error is answered at once and the
- * rest of the request read and dropped.  Only one set is parsed at a
- * time, the others wait their turn, which bounds the memory sets take;
- * a reply must be read before the next request is, which bounds what a
- * client that never reads can make us hold.
+ * rest of the request read and dropped.  The sets being read share a
+ * budget of operations, which bounds their memory; a reply must be read
+ * before the next request is, which bounds what a client that never
+ * reads can make us hold.
  */
 
 #include <sys/types.h>
@@ -41,7 +41,6 @@
 enum conn_state {
 	CONN_IDLE,		/* waiting for "get=1" or "set=1" */
 	CONN_GET,		/* the blank line after get=1 */
-	CONN_SET_QUEUED,	/* set=1 read, another set being parsed */
 	CONN_SET,		/* reading a set's lines */
 	CONN_DISCARD,		/* a bad set: up to its blank line */
 	CONN_WAIT		/* the engine has the request */
@@ -57,7 +56,6 @@ struct uapi_listener {
 
 struct uapi_conn {
 	TAILQ_ENTRY(uapi_conn)	 entry;
-	TAILQ_ENTRY(uapi_conn)	 queue;		/* CONN_SET_QUEUED */
 	struct uapi_listener	*l;
 	struct bufferevent	*bev;
 	uint32_t		 id;
@@ -74,8 +72,7 @@ static struct {
 	struct imsgev		*engine;
 	TAILQ_HEAD(, uapi_listener) listeners;
 	TAILQ_HEAD(, uapi_conn)	 conns;
-	TAILQ_HEAD(, uapi_conn)	 set_queue;
-	struct uapi_conn	*setter;	/* parsing a set */
+	size_t			 ops_total;	/* of every set being read */
 	uint32_t		 next_id;
 } u;
 
@@ -88,42 +85,19 @@ ops_free(struct uapi_conn *c)
 		sodium_memzero(c->ops, c->cap * sizeof(*c->ops));
 		free(c->ops);
 	}
+	u.ops_total -= c->nops;
 	c->ops = NULL;
 	c->nops = c->cap = 0;
 }
 
-/* The next queued set may start parsing. */
-static void
-setter_release(struct uapi_conn *c)
-{
-	struct uapi_conn	*next;
-
-	if (u.setter != c)
-		return;
-	u.setter = NULL;
-	if ((next = TAILQ_FIRST(&u.set_queue)) == NULL)
-		return;
-	TAILQ_REMOVE(&u.set_queue, next, queue);
-	u.setter = next;
-	next->state = CONN_SET;
-	uapi_parser_init(&next->parser);
-	bufferevent_enable(next->bev, EV_READ);
-	conn_read(next->bev, next);
-}
-
+/* A request cut short applies nothing: its operations just go. */
 static void
 conn_close(struct uapi_conn *c)
 {
-	if (c->state == CONN_SET_QUEUED)
-		TAILQ_REMOVE(&u.set_queue, c, queue);
 	TAILQ_REMOVE(&u.conns, c, entry);
 	c->l->nconns--;
 	bufferevent_free(c->bev);
 	ops_free(c);
-	if (u.setter == c) {
-		/* A request cut short applies nothing. */
-		setter_release(c);
-	}
 	free(c);
 }
 
@@ -138,21 +112,25 @@ static int
 ops_add(struct uapi_conn *c, const struct uapi_op *op)
 {
 	struct uapi_op	*v;
-	size_t		 cap;
+	size_t		 cap, n;
 
+	if (u.ops_total >= UAPI_OPS_MAX)
+		return -1;
 	if (c->nops == c->cap) {
-		if (c->cap >= UAPI_OPS_MAX)
-			return -1;
 		cap = c->cap == 0 ? 64 : c->cap * 2;
 		if ((v = calloc(cap, sizeof(*v))) == NULL)
 			return -1;
+		n = c->nops;
 		if (c->ops != NULL)
-			memcpy(v, c->ops, c->nops * sizeof(*v));
+			memcpy(v, c->ops, n * sizeof(*v));
 		ops_free(c);
 		c->ops = v;
+		c->nops = n;
 		c->cap = cap;
+		u.ops_total += n;
 	}
 	c->ops[c->nops++] = *op;
+	u.ops_total++;
 	return 0;
 }
 
@@ -188,7 +166,6 @@ set_fail(struct uapi_conn *c, int error)
 	conn_errno(c, error);
 	ops_free(c);
 	c->state = CONN_DISCARD;
-	setter_release(c);
 }
 
 /* One line of a request, its newline gone.  -1: close the connection. */
@@ -210,13 +187,6 @@ conn_line(struct uapi_conn *c, char *line)
 		}
 		if (strcmp(line, "set=1") != 0)
 			return -1;
-		if (u.setter != NULL) {
-			c->state = CONN_SET_QUEUED;
-			TAILQ_INSERT_TAIL(&u.set_queue, c, queue);
-			bufferevent_disable(c->bev, EV_READ);
-			return 0;
-		}
-		u.setter = c;
 		c->state = CONN_SET;
 		uapi_parser_init(&c->parser);
 		return 0;
@@ -235,7 +205,6 @@ conn_line(struct uapi_conn *c, char *line)
 		if (len == 0) {
 			set_send(c);
 			c->state = CONN_WAIT;
-			setter_release(c);
 			return 0;
 		}
 		if ((r = uapi_parse_line(&c->parser, line, &op)) < 0) {
@@ -243,9 +212,10 @@ conn_line(struct uapi_conn *c, char *line)
 			    c->l->name, c->id, r);
 			set_fail(c, -r);
 		} else if (r == 1 && ops_add(c, &op) == -1) {
-			log_warnx("uapi %s: client %u: more than %d lines in "
-			    "one set", c->l->name, c->id, UAPI_OPS_MAX);
-			set_fail(c, UAPI_EINVAL);
+			log_warnx("uapi %s: client %u: the sets being read "
+			    "hold %d lines: refused", c->l->name, c->id,
+			    UAPI_OPS_MAX);
+			set_fail(c, UAPI_ENOMEM);
 		}
 		sodium_memzero(&op, sizeof(op));
 		return 0;
@@ -266,7 +236,7 @@ conn_read(struct bufferevent *bev, void *arg)
 	char			*line;
 	size_t			 len;
 
-	while (c->state != CONN_WAIT && c->state != CONN_SET_QUEUED) {
+	while (c->state != CONN_WAIT) {
 		if ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) ==
 		    NULL) {
 			if (evbuffer_get_length(in) > UAPI_LINE_MAX) {
@@ -490,5 +460,4 @@ uapi_init(struct event_base *base, struct imsgev *engine)
 	u.engine = engine;
 	TAILQ_INIT(&u.listeners);
 	TAILQ_INIT(&u.conns);
-	TAILQ_INIT(&u.set_queue);
 }

@@ -17,6 +17,7 @@
 
 /* The errno values wg(8) expects, as the negative numbers it prints. */
 #define UAPI_EIO		5
+#define UAPI_ENOMEM		12
 #define UAPI_EINVAL		22
 #define UAPI_EPROTO		71
 #define UAPI_EADDRINUSE		98
@@ -24,7 +25,7 @@
 /* wireguard-go's limits: a line, and peers per interface. */
 #define UAPI_LINE_MAX		65536
 #define UAPI_PEERS_MAX		65536
-/* Operations in one set request, at most: memory stays bounded. */
+/* Operations of the set requests being read, at most: bounded memory. */
 #define UAPI_OPS_MAX		(1 << 20)
 
 enum uapi_op_kind {

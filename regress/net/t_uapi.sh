@@ -1,0 +1,390 @@
+#! /usr/bin/env atf-sh
+#
+# The userspace API (wg(8)'s get=1/set=1 protocol) on an interface of
+# wgd.conf: wireguard-go's replies byte for byte, every set key with its
+# semantics and errno, a failed set changing nothing, wg show agreeing
+# with wgctl show, and hostile clients on the socket.
+
+. "$(atf_get_srcdir)/lib.sh"
+
+SOCK=/var/run/wireguard/wgt0.sock
+UAPI="/usr/bin/python3 $(atf_get_srcdir)/uapi.py"
+
+uapi_head()
+{
+	atf_set "require.user" "root"
+	atf_set "require.progs" "ip wg wireguard-go ping /usr/bin/python3 $*"
+}
+
+# req REQUEST: the raw reply of wgd's socket (printf escapes allowed).
+req()
+{
+	printf "$1" | $UAPI req "$SOCK"
+}
+
+# get_has LINE: wgd's get=1 holds exactly that line.
+get_has()
+{
+	req 'get=1\n\n' | grep -qx "$1" ||
+	    atf_fail "get=1 lacks $1: $(req 'get=1\n\n')"
+}
+
+get_lacks()
+{
+	req 'get=1\n\n' | grep -qx "$1" &&
+	    atf_fail "get=1 still has $1: $(req 'get=1\n\n')"
+	true
+}
+
+hex()
+{
+	base64 -d | od -An -tx1 -v | tr -d ' \n'
+}
+
+atf_test_case get_like_wireguard_go cleanup
+get_like_wireguard_go_head()
+{
+	uapi_head
+	atf_set "descr" "get=1 is byte for byte what wireguard-go answers for the same configuration, IPv4 and IPv6 endpoints"
+}
+get_like_wireguard_go_body()
+{
+	net_setup
+	wg genpsk > psk
+	wgd_conf 'endpoint "192.168.241.2" port 51821' "
+		preshared-key file \"$PWD/psk\"
+		allowed-ips { 10.9.0.0/16 }"
+	wgd_start
+	ip netns exec "$B" wireguard-go -f "$GODEV" > go.log 2>&1 &
+	echo $! > go.pid
+	i=0
+	while [ ! -S "/var/run/wireguard/$GODEV.sock" ]; do
+		[ $i -lt 50 ] || atf_fail "wireguard-go did not start"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ip netns exec "$A" wg showconf wgt0 > conf ||
+	    atf_fail "wg showconf: $(cat wgd.log)"
+	grep -q '^PresharedKey' conf || atf_fail "showconf: $(cat conf)"
+	ip netns exec "$B" wg setconf "$GODEV" conf || atf_fail "wg setconf"
+	req 'get=1\n\n' > wgd.get
+	printf 'get=1\n\n' | $UAPI req "/var/run/wireguard/$GODEV.sock" \
+	    > go.get
+	diff -u go.get wgd.get || atf_fail "get=1 differs from wireguard-go"
+	grep -q '^endpoint=192.168.241.2:51821$' wgd.get ||
+	    atf_fail "$(cat wgd.get)"
+
+	for dev in wgt0:$A "$GODEV:$B"; do
+		ip netns exec "${dev#*:}" wg set "${dev%%:*}" peer \
+		    "$(cat peer.pub)" endpoint '[fd00:241::2]:51821' \
+		    persistent-keepalive 0 || atf_fail "wg set ${dev%%:*}"
+	done
+	req 'get=1\n\n' > wgd.get
+	printf 'get=1\n\n' | $UAPI req "/var/run/wireguard/$GODEV.sock" \
+	    > go.get
+	diff -u go.get wgd.get || atf_fail "get=1 differs from wireguard-go"
+	grep -q '^endpoint=\[fd00:241::2\]:51821$' wgd.get ||
+	    atf_fail "$(cat wgd.get)"
+}
+get_like_wireguard_go_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
+atf_test_case set_keys cleanup
+set_keys_head()
+{
+	uapi_head
+	atf_set "descr" "every key of set=1 with wireguard-go's semantics"
+}
+set_keys_body()
+{
+	net_setup
+	wgd_conf ''
+	wgd_start
+	k1=$(wg genkey | wg pubkey | hex)
+	k2=$(wg genkey | wg pubkey | hex)
+	k3=$(wg genkey | wg pubkey | hex)
+
+	# A new peer, with everything a peer has.
+	psk=$(wg genpsk | hex)
+	r=$(req "set=1\npublic_key=$k1\npreshared_key=$psk\nendpoint=192.168.241.2:7\npersistent_keepalive_interval=30\nreplace_allowed_ips=true\nallowed_ip=10.1.2.3/24\nallowed_ip=10.2.0.0/16\nprotocol_version=1\n\n")
+	[ "$r" = "errno=0" ] || atf_fail "set: $r"
+	get_has "public_key=$k1"
+	get_has "preshared_key=$psk"
+	get_has "endpoint=192.168.241.2:7"
+	get_has "persistent_keepalive_interval=30"
+	get_has "allowed_ip=10.1.2.0/24"
+	wgctl show | grep -q "^peer: ($(echo $k1 | xxd -r -p | base64)) (runtime)$" ||
+	    atf_fail "wgctl show: $(wgctl show)"
+
+	# An exact prefix held by another peer moves; re-adding one moves
+	# it to the end of the list.
+	r=$(req "set=1\npublic_key=$k2\nallowed_ip=10.2.0.0/16\nallowed_ip=10.3.0.0/16\n\n")
+	[ "$r" = "errno=0" ] || atf_fail "set: $r"
+	ip netns exec "$A" wg show wgt0 allowed-ips > aips
+	grep -q "^$(echo $k1 | xxd -r -p | base64)	10.1.2.0/24$" aips ||
+	    atf_fail "10.2.0.0/16 did not leave k1: $(cat aips)"
+	r=$(req "set=1\npublic_key=$k2\nallowed_ip=10.2.0.0/16\n\n")
+	ip netns exec "$A" wg show wgt0 allowed-ips | grep -q \
+	    "^$(echo $k2 | xxd -r -p | base64)	10.3.0.0/16 10.2.0.0/16$" ||
+	    atf_fail "re-adding did not move it last: $(wg show wgt0 allowed-ips)"
+
+	# -prefix removes only the peer's own exact prefix.
+	r=$(req "set=1\npublic_key=$k2\nallowed_ip=-10.1.2.0/24\nallowed_ip=-10.3.9.9/16\n\n")
+	[ "$r" = "errno=0" ] || atf_fail "set: $r"
+	get_has "allowed_ip=10.1.2.0/24"
+	get_lacks "allowed_ip=10.3.0.0/16"
+
+	# update_only does not create; remove removes; the interface's own
+	# key is a placeholder whose lines change nothing.
+	r=$(req "set=1\npublic_key=$k3\nupdate_only=true\nallowed_ip=10.4.0.0/16\n\n")
+	[ "$r" = "errno=0" ] || atf_fail "set: $r"
+	get_lacks "public_key=$k3"
+	get_lacks "allowed_ip=10.4.0.0/16"
+	r=$(req "set=1\npublic_key=$k2\nupdate_only=true\npersistent_keepalive_interval=9\n\n")
+	get_has "persistent_keepalive_interval=9"
+	own=$(wgd_pubkey | hex)
+	r=$(req "set=1\npublic_key=$own\nallowed_ip=10.5.0.0/16\n\n")
+	[ "$r" = "errno=0" ] || atf_fail "set: $r"
+	get_lacks "public_key=$own"
+	get_lacks "allowed_ip=10.5.0.0/16"
+	r=$(req "set=1\npublic_key=$k2\nremove=true\n\n")
+	get_lacks "public_key=$k2"
+
+	# A private key whose public key is a peer's drops that peer.
+	wg genkey > new.key
+	r=$(req "set=1\npublic_key=$(wg pubkey < new.key | hex)\n\n")
+	get_has "public_key=$(wg pubkey < new.key | hex)"
+	r=$(req "set=1\nprivate_key=$(hex < new.key)\n\n")
+	[ "$r" = "errno=0" ] || atf_fail "set: $r"
+	get_has "private_key=$(hex < new.key)"
+	get_lacks "public_key=$(wg pubkey < new.key | hex)"
+
+	# replace_allowed_ips, replace_peers.
+	r=$(req "set=1\npublic_key=$k1\nreplace_allowed_ips=true\nallowed_ip=10.6.0.0/16\n\n")
+	get_lacks "allowed_ip=10.1.2.0/24"
+	get_has "allowed_ip=10.6.0.0/16"
+	r=$(req "set=1\nreplace_peers=true\npublic_key=$k3\n\n")
+	[ "$r" = "errno=0" ] || atf_fail "set: $r"
+	[ "$(req 'get=1\n\n' | grep -c '^public_key=')" = 1 ] ||
+	    atf_fail "replace_peers left: $(req 'get=1\n\n')"
+
+	# A zero private key removes it: no private_key line, no handshake.
+	r=$(req "set=1\nprivate_key=$(printf '%064d' 0)\n\n")
+	[ "$r" = "errno=0" ] || atf_fail "set: $r"
+	req 'get=1\n\n' | grep -q '^private_key=' &&
+	    atf_fail "private key still shown"
+	true
+}
+set_keys_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
+atf_test_case set_errors cleanup
+set_errors_head()
+{
+	uapi_head
+	atf_set "descr" "errno -22, -71 and -98 where wireguard-go answers them; a set that fails changes nothing"
+}
+set_errors_body()
+{
+	net_setup
+	wgd_conf ''
+	wgd_start
+	k1=$(wg genkey | wg pubkey | hex)
+	req 'get=1\n\n' > before
+
+	for bad in 'nonsense=1' 'listen_port=65536' 'fwmark=-1' \
+	    'replace_peers=false' "public_key=$k1\\\\nlisten_port=1" \
+	    "public_key=$k1\\\\nprotocol_version=2" \
+	    "public_key=$k1\\\\nendpoint=example.org:1" \
+	    "public_key=$k1\\\\nallowed_ip=10.0.0.1" \
+	    "public_key=$k1\\\\npersistent_keepalive_interval=65536" \
+	    "public_key=$k1\\\\npreshared_key=00" \
+	    "public_key=$k1\\\\nupdate_only=false"; do
+		r=$(req "set=1\nlisten_port=4242\n$bad\n\n")
+		[ "$r" = "errno=-22" ] || atf_fail "$bad: $r, not errno=-22"
+	done
+	r=$(req "set=1\npublic_key=$k1\nallowed_ip=10.7.0.0/16\nendpoint\n\n")
+	[ "$r" = "errno=-71" ] || atf_fail "a line without =: $r"
+	req 'get=1\n\n' > after
+	diff -u before after || atf_fail "a failed set changed something"
+
+	# A port in use: -98, and still nothing changed.
+	ip netns exec "$A" /usr/bin/python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 4243))
+time.sleep(30)' &
+	echo $! > go2.pid
+	sleep 0.5
+	r=$(req "set=1\nlisten_port=4243\npublic_key=$k1\n\n")
+	[ "$r" = "errno=-98" ] || atf_fail "port in use: $r"
+	req 'get=1\n\n' > after
+	diff -u before after || atf_fail "a failed set changed something"
+
+	# A first line that is neither get=1 nor set=1: closed silently.
+	[ "$(req 'get=2\n\n')" = closed ] || atf_fail "get=2 answered"
+	[ "$(req 'get=1\nx\n')" = "errno=-22" ] ||
+	    atf_fail "get=1 with a trailer: $(req 'get=1\nx\n')"
+
+	# listen_port 0: a free port, which get reports.
+	r=$(req "set=1\nlisten_port=0\n\n")
+	[ "$r" = "errno=0" ] || atf_fail "listen_port=0: $r"
+	port=$(ip netns exec "$A" wg show wgt0 listen-port)
+	[ "$port" -gt 0 ] && [ "$port" != 51820 ] ||
+	    atf_fail "listen_port=0 gave $port"
+	ip netns exec "$A" ss -uln | grep -q ":$port " ||
+	    atf_fail "nothing listens on $port"
+	ip netns exec "$A" ss -uln | grep -q ":51820 " &&
+	    atf_fail "the old port is still bound"
+	r=$(req "set=1\nfwmark=66\n\n")
+	get_has "fwmark=66"
+	ip netns exec "$A" wg show wgt0 fwmark | grep -qx 0x42 ||
+	    atf_fail "wg show fwmark"
+}
+set_errors_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
+atf_test_case many_allowed_ips cleanup
+many_allowed_ips_head()
+{
+	uapi_head
+	atf_set "descr" "one request of 130,000 allowed ips applies in under 0.5 s"
+}
+many_allowed_ips_body()
+{
+	net_setup
+	wgd_conf ''
+	wgd_start
+	$UAPI many-ips "$SOCK" "$(hex < peer.pub)" 130000 > out
+	head -n 1 out | grep -qx 'errno=0' || atf_fail "$(cat out)"
+	took=$(tail -n 1 out)
+	echo "130000 allowed ips: $took s"
+	[ "$(req 'get=1\n\n' | grep -c '^allowed_ip=')" = 130000 ] ||
+	    atf_fail "not all there"
+	/usr/bin/python3 -c "import sys; sys.exit(float('$took') >= 0.5)" ||
+	    atf_fail "took $took s"
+}
+many_allowed_ips_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
+atf_test_case show_like_wgctl cleanup
+show_like_wgctl_head()
+{
+	uapi_head
+	atf_set "descr" "after traffic with wireguard-go, wg show and wgctl show agree on endpoint, handshake and transfer"
+}
+show_like_wgctl_body()
+{
+	net_setup
+	wgd_conf 'endpoint "192.168.241.2" port 51821'
+	wgd_start
+	go_start
+	ping_ok "$A" 10.77.0.2
+	ip netns exec "$A" wg show wgt0 dump | tail -n 1 > dump
+	wgctl show -j > json
+	read -r key psk ep aips hs rx tx ka < dump
+	[ "$key" = "$(cat peer.pub)" ] || atf_fail "key: $(cat dump)"
+	grep -q "\"endpoint\":\"$ep\"" json || atf_fail "endpoint $ep: $(cat json)"
+	grep -q "\"latest_handshake\":$hs," json || atf_fail "handshake $hs: $(cat json)"
+	grep -q "\"transfer_rx\":$rx," json || atf_fail "rx $rx: $(cat json)"
+	grep -q "\"transfer_tx\":$tx," json || atf_fail "tx $tx: $(cat json)"
+	[ "$rx" -gt 0 ] && [ "$hs" -gt 1700000000 ] || atf_fail "$(cat dump)"
+}
+show_like_wgctl_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
+atf_test_case syncconf_noop cleanup
+syncconf_noop_head()
+{
+	uapi_head
+	atf_set "descr" "wg syncconf with the interface's own showconf changes nothing and drops no session"
+}
+syncconf_noop_body()
+{
+	net_setup
+	wgd_conf 'endpoint "192.168.241.2" port 51821'
+	wgd_start
+	go_start
+	ping_ok "$A" 10.77.0.2
+	req 'get=1\n\n' | grep -v '_bytes=' > before
+	n=$(grep -c 'handshake complete' wgd.log)
+	ip netns exec "$A" wg showconf wgt0 > conf
+	ip netns exec "$A" wg syncconf wgt0 conf || atf_fail "wg syncconf"
+	req 'get=1\n\n' | grep -v '_bytes=' > after
+	diff -u before after || atf_fail "syncconf changed something"
+	ping_ok "$A" 10.77.0.2
+	[ "$(grep -c 'handshake complete' wgd.log)" = "$n" ] ||
+	    atf_fail "a new handshake: the session was dropped"
+}
+syncconf_noop_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
+atf_test_case bad_clients cleanup
+bad_clients_head()
+{
+	uapi_head
+	atf_set "descr" "random bytes, a 1 MB line, silence, a deaf client, 100 idle connections, 5000 peers: answered or closed, the tunnel unharmed"
+	atf_set "timeout" "120"
+}
+bad_clients_body()
+{
+	net_setup
+	wgd_conf 'endpoint "192.168.241.2" port 51821'
+	wgd_start
+	go_start
+	ping_ok "$A" 10.77.0.2
+	ip netns exec "$B" ping -i 0.2 -w 40 10.77.0.1 > ping.log 2>&1 &
+	echo $! > go2.pid
+	$UAPI bad "$SOCK" > bad.out 2>&1 || atf_fail "$(cat bad.out)"
+	cat bad.out
+	grep -qx 'long line: errno=-5 closed' bad.out || atf_fail "long line"
+	grep -qx 'half request, others served: True' bad.out ||
+	    atf_fail "half request"
+	grep -qx 'deaf client, others served: True' bad.out ||
+	    atf_fail "deaf client"
+	grep -qx '100 idle, others served: True' bad.out || atf_fail "idle"
+	grep -qx '5000 peers: errno=0' bad.out || atf_fail "5000 peers"
+	grep -qx '5000 removed: errno=0' bad.out || atf_fail "removal"
+	grep -q '^half request closed after 1[01] s: True$' bad.out ||
+	    atf_fail "half request not closed"
+	kill -INT "$(cat go2.pid)"
+	wait "$(cat go2.pid)"
+	loss=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' ping.log)
+	[ "$loss" = 0 ] || atf_fail "the tunnel lost packets: $(tail -n 3 ping.log)"
+	kill -0 "$(cat wgd.pid)" || atf_fail "wgd died: $(cat wgd.log)"
+	ip netns exec "$A" ps -o rss= -C wgd
+}
+bad_clients_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case get_like_wireguard_go
+	atf_add_test_case set_keys
+	atf_add_test_case set_errors
+	atf_add_test_case many_allowed_ips
+	atf_add_test_case show_like_wgctl
+	atf_add_test_case syncconf_noop
+	atf_add_test_case bad_clients
+}

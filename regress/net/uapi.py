@@ -1,0 +1,159 @@
+#!/usr/bin/python3
+"""The userspace API socket, spoken to raw, as wg(8) cannot.
+
+  uapi.py req SOCK              sends standard input as it is; prints the
+                                reply up to its blank line (or what came
+                                before the server closed), then "closed"
+                                if it did
+  uapi.py many-ips SOCK KEY N   one set of N allowed ips for peer KEY
+                                (hex); prints the reply and the seconds
+                                the request took
+  uapi.py bad SOCK              the hostile clients, one after another:
+                                random bytes, a 1 MB line, half a
+                                request then silence, a client that
+                                never reads, 100 idle connections, many
+                                peers in one set; prints one line each
+"""
+
+import os
+import socket
+import sys
+import time
+
+
+def connect(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    s.settimeout(15)
+    return s
+
+
+def read_reply(s):
+    """Up to the blank line that ends a reply; b"" and True if closed."""
+    buf = b""
+    while not buf.endswith(b"\n\n"):
+        try:
+            chunk = s.recv(65536)
+        except ConnectionResetError:
+            return buf, True
+        if not chunk:
+            return buf, True
+        buf += chunk
+    return buf, False
+
+
+def is_closed(s):
+    try:
+        return s.recv(1) == b""
+    except ConnectionResetError:
+        return True
+
+
+def req(path):
+    s = connect(path)
+    s.sendall(sys.stdin.buffer.read())
+    reply, closed = read_reply(s)
+    sys.stdout.write(reply.decode())
+    if closed:
+        print("closed")
+
+
+def many_ips(path, key, n):
+    lines = ["set=1", "public_key=" + key, "replace_allowed_ips=true"]
+    for i in range(n):
+        lines.append("allowed_ip=10.%d.%d.%d/32" % (
+            100 + i // 65536, (i // 256) % 256, i % 256))
+    body = ("\n".join(lines) + "\n\n").encode()
+    s = connect(path)
+    t = time.monotonic()
+    s.sendall(body)
+    reply, _ = read_reply(s)
+    took = time.monotonic() - t
+    sys.stdout.write(reply.decode())
+    print("%.3f" % took)
+
+
+def get_ok(path):
+    s = connect(path)
+    s.sendall(b"get=1\n\n")
+    reply, _ = read_reply(s)
+    return reply.endswith(b"errno=0\n\n")
+
+
+def bad(path):
+    # Random bytes: closed, or an errno.
+    s = connect(path)
+    s.sendall(os.urandom(4096))
+    reply, closed = read_reply(s)
+    print("random:", "closed" if closed else reply.decode().split("\n")[0])
+
+    # A line of 1 MB without a newline, in a set: -5, closed.
+    s = connect(path)
+    try:
+        s.sendall(b"set=1\nallowed_ip=" + b"1" * (1 << 20))
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    reply, closed = read_reply(s)
+    closed = closed or is_closed(s)
+    print("long line:", reply.decode().strip(), "closed" if closed else "")
+
+    # Half a request, then silence: closed by the idle timeout, and the
+    # socket serves others meanwhile.
+    half = connect(path)
+    half.sendall(b"set=1\nlisten_port=1")
+    half_since = time.monotonic()
+    print("half request, others served:", get_ok(path))
+
+    # A client that sends requests and never reads the replies.
+    deaf = connect(path)
+    deaf.setblocking(False)
+    sent = 0
+    try:
+        for _ in range(20000):
+            deaf.send(b"get=1\n\n")
+            sent += 1
+    except BlockingIOError:
+        pass
+    print("deaf client, others served:", get_ok(path))
+
+    # 100 idle connections: wg still gets in.
+    idle = [connect(path) for _ in range(100)]
+    print("100 idle, others served:", get_ok(path))
+    for c in idle:
+        c.close()
+
+    # Thousands of peers in one set, and as many removed again.
+    keys = [os.urandom(32).hex() for _ in range(5000)]
+    body = "set=1\n" + "".join(
+        "public_key=%s\nallowed_ip=10.200.%d.%d/32\n" %
+        (k, i // 256, i % 256) for i, k in enumerate(keys)) + "\n"
+    s = connect(path)
+    s.sendall(body.encode())
+    reply, _ = read_reply(s)
+    print("5000 peers:", reply.decode().strip())
+    body = "set=1\n" + "".join(
+        "public_key=%s\nremove=true\n" % k for k in keys) + "\n"
+    s = connect(path)
+    s.sendall(body.encode())
+    reply, _ = read_reply(s)
+    print("5000 removed:", reply.decode().strip())
+
+    half.settimeout(15)
+    r, closed = read_reply(half)
+    print("half request closed after %d s:" %
+          round(time.monotonic() - half_since), closed and r == b"")
+
+
+def main():
+    cmd = sys.argv[1]
+    if cmd == "req":
+        req(sys.argv[2])
+    elif cmd == "many-ips":
+        many_ips(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif cmd == "bad":
+        bad(sys.argv[2])
+    else:
+        sys.exit("usage: uapi.py req|many-ips|bad SOCK ...")
+
+
+main()
