@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -163,6 +164,30 @@ conf_valid_peer_name(const char *name)
 }
 
 /* What Linux accepts as a device name (dev_valid_name()). */
+/*
+ * wgd ifname: one interface that wg(8) configures, with wireguard-go's
+ * defaults: MTU 1420, any free port, no key, no address, no peer; the
+ * user _wgd, or nobody where there is no _wgd.
+ */
+struct wgd_config *
+config_standalone(const char *name)
+{
+	struct wgd_config	*conf;
+	struct wgd_iface_conf	*iface;
+
+	if (!conf_valid_ifname(name) || (conf = config_new()) == NULL)
+		return NULL;
+	if ((iface = config_iface_new(conf, name)) == NULL) {
+		config_free(conf);
+		return NULL;
+	}
+	iface->mtu = WGD_MTU;
+	strlcpy(conf->user, getpwnam(WGD_USER) != NULL ? WGD_USER : "nobody",
+	    sizeof(conf->user));
+	conf->engine_threads = 0;
+	return conf;
+}
+
 int
 conf_valid_ifname(const char *name)
 {

@@ -130,6 +130,7 @@ int			 cmdline_symset(const char *);
 
 /* config.c */
 struct wgd_config	*config_new(void);
+struct wgd_config	*config_standalone(const char *);
 void			 config_free(struct wgd_config *);
 struct wgd_iface_conf	*config_iface_new(struct wgd_config *, const char *);
 struct wgd_peer_conf	*config_peer_new(struct wgd_iface_conf *,

@@ -176,7 +176,10 @@ tun_read_one(struct eng_iface *ifc, int fd, struct tx_slot *t)
 
 	n = read(fd, t->buf + TUN_HEADROOM, VNET_HDR_LEN + VNET_MAX_PACKET);
 	if (n == -1) {
-		if (errno != EAGAIN && errno != EINTR)
+		/* The device was deleted, in whatever namespace it is. */
+		if (errno == EBADFD)
+			iface_tun_gone(ifc);
+		else if (errno != EAGAIN && errno != EINTR)
 			log_warn("%s: read", ifc->name);
 		return -1;
 	}

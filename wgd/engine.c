@@ -161,6 +161,23 @@ iface_remove_peer(struct eng_iface *ifc, struct eng_peer *p)
 	peer_free(p);
 }
 
+/*
+ * Reads of the TUN device fail with EBADFD once the device is deleted
+ * (ip link del), wherever it was moved: the parent, whose netlink may
+ * no longer see it, learns it here.
+ */
+void
+iface_tun_gone(struct eng_iface *ifc)
+{
+	struct msg_ifname	 m;
+
+	log_warnx("%s: the device was deleted", ifc->name);
+	iface_set_fd(ifc, &ifc->tun_fd, &ifc->tun_ev, -1, NULL);
+	memset(&m, 0, sizeof(m));
+	strlcpy(m.name, ifc->name, sizeof(m.name));
+	engine_send_parent(IMSG_TUN_GONE, -1, &m, sizeof(m));
+}
+
 /* New UDP sockets for a running interface (a new port); -1: none. */
 void
 iface_set_udp(struct eng_iface *ifc, int fd4, int fd6)
@@ -413,6 +430,7 @@ reconf_commit(void)
 	TAILQ_CONCAT(&env->ifaces, &running, entry);
 	env->in_reconf = 0;
 	log_debug("configuration applied");
+	engine_send_parent(IMSG_RECONF_DONE, -1, NULL, 0);
 }
 
 static void

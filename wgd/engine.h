@@ -150,6 +150,7 @@ void	engine_send_parent(int, int, const void *, size_t);
 void	iface_set_privkey(struct eng_iface *, const uint8_t *);
 void	iface_remove_peer(struct eng_iface *, struct eng_peer *);
 void	iface_set_udp(struct eng_iface *, int, int);
+void	iface_tun_gone(struct eng_iface *);
 
 /* eng_uapi.c: the userspace API's get and set */
 struct imsg;

@@ -36,6 +36,9 @@ static struct wgd	*parent_env;	/* for the atexit handler only */
 static void	parent_dispatch(int, short, void *);
 static void	peer_conf_reply(struct wgd *, struct imsg *);
 static void	parent_shutdown(struct wgd *, int) __attribute__((__noreturn__));
+static void	tun_gone(struct wgd *, struct imsg *);
+static void	parent_engine_ready(struct wgd *);
+static void	parent_socket_removed(struct wgd *);
 
 static void
 send_engine(struct wgd *env, int type, int fd, const void *data, size_t len)
@@ -121,7 +124,8 @@ parent_send_config(struct wgd *env, const struct wgd_config *conf,
 	TAILQ_FOREACH(ifc, &conf->ifaces, entry) {
 		memset(&mi, 0, sizeof(mi));
 		strlcpy(mi.name, ifc->name, sizeof(mi.name));
-		mi.has_privkey = 1;
+		/* A standalone interface waits for wg(8) to give it one. */
+		mi.has_privkey = !env->standalone;
 		memcpy(mi.privkey, ifc->privkey, WG_KEY_LEN);
 		mi.listen_port = ifc->listen_port;
 		mi.mtu = ifc->mtu;
@@ -232,6 +236,19 @@ parent_dispatch(int fd, short event, void *arg)
 			imsg_free(&imsg);
 			continue;
 		}
+		if (iev == &env->engine &&
+		    imsg.hdr.type == IMSG_RECONF_DONE) {
+			if (imsg_get_len(&imsg) != 0)
+				fatalx("bad IMSG_RECONF_DONE");
+			parent_engine_ready(env);
+			imsg_free(&imsg);
+			continue;
+		}
+		if (iev == &env->engine && imsg.hdr.type == IMSG_TUN_GONE) {
+			tun_gone(env, &imsg);
+			imsg_free(&imsg);
+			continue;
+		}
 		if (iev != &env->control)
 			fatalx("unexpected message %u from the %s",
 			    imsg.hdr.type, from);
@@ -298,12 +315,46 @@ found:
 	parent_reply_end(env, id, 0);
 }
 
+/*
+ * Someone deleted an interface's device (ip link del).  A standalone
+ * interface ends there, as wireguard-go does; a configured one cannot
+ * serve wgd.conf any more: wgd exits with an error, for the service
+ * manager to start it again.
+ */
+static void
+tun_gone(struct wgd *env, struct imsg *imsg)
+{
+	struct msg_ifname	 m;
+
+	if (imsg_get_data(imsg, &m, sizeof(m)) == -1 ||
+	    !STR_TERMINATED(m.name))
+		fatalx("bad IMSG_TUN_GONE");
+	log_warnx("interface %s was deleted: shutting down", m.name);
+	parent_shutdown(env, env->standalone ? 0 : 1);
+}
+
+/* wireguard-go's rule: whoever removes the socket file ends us. */
+static void
+parent_socket_removed(struct wgd *env)
+{
+	log_info("%s was removed: shutting down",
+	    uapi_socket_path(TAILQ_FIRST(&env->conf->ifaces)->name));
+	parent_shutdown(env, 0);
+}
+
 static void
 sig_reload(int sig, short event, void *arg)
 {
+	struct wgd	*env = arg;
+
 	(void)sig;
 	(void)event;
-	log_info("SIGHUP: reloading %s", ((struct wgd *)arg)->conffile);
+	if (env->standalone) {
+		log_info("SIGHUP: nothing to reload (wg(8) configures %s)",
+		    TAILQ_FIRST(&env->conf->ifaces)->name);
+		return;
+	}
+	log_info("SIGHUP: reloading %s", env->conffile);
 	(void)reload(arg, 0);
 }
 
@@ -524,10 +575,45 @@ parent_control_sockets(struct wgd *env)
 }
 
 /*
- * Starts the children, sets up every interface and the control sockets,
- * then calls ready() and runs the event loop for good.  Any failure
- * before ready is fatal: the children see EOF and exit, and the devices
- * made so far go with the engine.
+ * The engine applied a configuration.  The first time, the control and
+ * API sockets are made, so that no request reaches the engine before
+ * the interfaces it asks about, and the daemon is ready; after a
+ * reload, new interfaces get their API socket.
+ */
+static void
+parent_engine_ready(struct wgd *env)
+{
+	struct wgd_iface_conf	*ifc;
+	void			(*ready)(void) = env->ready;
+
+	if (ready != NULL) {
+		/* A standalone interface has wg(8) and its socket only. */
+		if (!env->standalone && parent_control_sockets(env) == -1)
+			parent_shutdown(env, 1);
+		TAILQ_FOREACH(ifc, &env->conf->ifaces, entry)
+			if (uapi_socket_add(env, ifc->name) == -1)
+				parent_shutdown(env, 1);
+		if (env->standalone)
+			uapi_watch_socket(env,
+			    TAILQ_FIRST(&env->conf->ifaces)->name,
+			    parent_socket_removed);
+		env->ready = NULL;
+		ready();
+		return;
+	}
+	TAILQ_FOREACH(ifc, &env->conf->ifaces, entry)
+		if (uapi_socket_path(ifc->name) == NULL &&
+		    uapi_socket_add(env, ifc->name) == -1)
+			log_warnx("interface %s: no userspace API socket",
+			    ifc->name);
+}
+
+/*
+ * Starts the children, sets up every interface, sends the engine its
+ * configuration and runs the event loop for good; ready() is called
+ * once the engine has it and the sockets are made.  Any failure before
+ * ready is fatal: the children see EOF and exit, and the devices made
+ * so far go with the engine.
  */
 void
 parent_main(struct wgd *env, void (*ready)(void))
@@ -540,14 +626,16 @@ parent_main(struct wgd *env, void (*ready)(void))
 
 	proc_prepare_chroot(WGD_CHROOT);
 	TAILQ_FOREACH(ifc, &env->conf->ifaces, entry) {
-		if (iface_load_key(env->conf, ifc) == -1)
+		if (!env->standalone && iface_load_key(env->conf, ifc) == -1)
 			fatalx("interface %s: no private key", ifc->name);
 		n++;
 	}
-	if (provision(env->conf) == -1)
-		fatalx("cannot provision the managed peers");
-	provision_commit(env->conf);
-	provision_write_clients(env->conf);
+	if (!env->standalone) {
+		if (provision(env->conf) == -1)
+			fatalx("cannot provision the managed peers");
+		provision_commit(env->conf);
+		provision_write_clients(env->conf);
+	}
 
 	/* Signals first: a child that dies at once is not missed. */
 	env->base = event_init();
@@ -603,11 +691,6 @@ parent_main(struct wgd *env, void (*ready)(void))
 	parent_send_config(env, env->conf, fds, n);
 	free(fds);
 
-	if (parent_control_sockets(env) == -1)
-		parent_shutdown(env, 1);
-	TAILQ_FOREACH(ifc, &env->conf->ifaces, entry)
-		if (uapi_socket_add(env, ifc->name) == -1)
-			parent_shutdown(env, 1);
 	/* Everything is queued for the children: hand it over first. */
 	if (imsg_flush(&env->engine.ibuf) == -1 ||
 	    imsg_flush(&env->control.ibuf) == -1)
@@ -617,7 +700,8 @@ parent_main(struct wgd *env, void (*ready)(void))
 
 	resolve_init(env);
 	resolve_all(env, 0);
-	ready();
+	/* The sockets and ready() wait for the engine: parent_engine_ready. */
+	env->ready = ready;
 	event_dispatch();
 	fatalx("event loop ended");
 }

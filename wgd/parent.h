@@ -42,6 +42,7 @@ struct wgd {
 	const char		*conffile;
 	int			 debug;
 	int			 verbose;
+	int			 standalone;	/* wgd ifname: wg(8) configures */
 	struct nl_handle	*nl;
 	pid_t			 engine_pid;
 	pid_t			 control_pid;
@@ -53,6 +54,7 @@ struct wgd {
 	struct evdns_base	*dns;
 	struct event		 resolve_ev;
 	struct resolved_list	 resolved;
+	void			(*ready)(void);	/* until the engine has it */
 };
 
 /*
@@ -95,6 +97,7 @@ int	uapi_socket_add(struct wgd *, const char *);
 void	uapi_socket_remove(struct wgd *, const char *);
 void	uapi_sockets_remove(void);
 const char *uapi_socket_path(const char *);
+void	uapi_watch_socket(struct wgd *, const char *, void (*)(struct wgd *));
 void	uapi_bind(struct wgd *, struct imsg *);
 
 /* parent.c */

@@ -315,16 +315,10 @@ reload(struct wgd *env, uint32_t id)
 	}
 	parent_send_config(env, new, fds, n);
 	free(fds);
+	/* New interfaces get theirs once the engine has them. */
 	TAILQ_FOREACH(old, &env->conf->ifaces, entry)
 		if (find_iface(new, old->name) == NULL)
 			uapi_socket_remove(env, old->name);
-	TAILQ_FOREACH(ifc, &new->ifaces, entry)
-		if (find_iface(env->conf, ifc->name) == NULL &&
-		    uapi_socket_add(env, ifc->name) == -1) {
-			snprintf(line, sizeof(line), "interface %s: no "
-			    "userspace API socket (see the log)", ifc->name);
-			parent_reply(env, id, 1, line);
-		}
 
 	if (report_changes(env, id, env->conf, new) == 0)
 		parent_reply(env, id, 0, "no changes");

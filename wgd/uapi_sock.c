@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -14,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <event.h>
 
 #include "log.h"
 #include "parent.h"
@@ -118,6 +121,63 @@ uapi_socket_path(const char *name)
 		if (strcmp(us->name, name) == 0)
 			return us->path;
 	return NULL;
+}
+
+/*
+ * Calls gone() when the socket file of interface name is unlinked or
+ * renamed away: inotify on the directory, which sees the name go
+ * whoever holds the inode.
+ */
+static struct {
+	struct wgd	*env;
+	char		 file[IFNAMSIZ + 8];
+	void		(*gone)(struct wgd *);
+	struct event	 ev;
+	int		 fd;
+} watch = { .fd = -1 };
+
+static void
+watch_read(int fd, short event, void *arg)
+{
+	char				 buf[4096]
+				    __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event	*ie;
+	ssize_t				 n;
+	size_t				 off;
+
+	(void)event;
+	(void)arg;
+	if ((n = read(fd, buf, sizeof(buf))) <= 0)
+		return;
+	for (off = 0; off + sizeof(*ie) <= (size_t)n;
+	    off += sizeof(*ie) + ie->len) {
+		ie = (const struct inotify_event *)(buf + off);
+		if (off + sizeof(*ie) + ie->len > (size_t)n)
+			break;
+		if ((ie->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) ||
+		    (ie->len > 0 && strcmp(ie->name, watch.file) == 0)) {
+			watch.gone(watch.env);
+			return;
+		}
+	}
+}
+
+void
+uapi_watch_socket(struct wgd *env, const char *name,
+    void (*gone)(struct wgd *))
+{
+	watch.env = env;
+	watch.gone = gone;
+	(void)snprintf(watch.file, sizeof(watch.file), "%s.sock", name);
+	if ((watch.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1 ||
+	    inotify_add_watch(watch.fd, WGD_UAPI_DIR, IN_DELETE |
+	    IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF) == -1) {
+		log_warn("inotify %s", WGD_UAPI_DIR);
+		return;
+	}
+	event_set(&watch.ev, watch.fd, EV_READ | EV_PERSIST, watch_read,
+	    NULL);
+	event_add(&watch.ev, NULL);
 }
 
 static struct wgd_iface_conf *

@@ -38,7 +38,9 @@ static void __attribute__((__noreturn__))
 usage(void)
 {
 	fprintf(stderr, "usage: %s [-dnv] [-D macro=value] [-f file]\n"
-	    "       %s -i dir [-f file]\n", getprogname(), getprogname());
+	    "       %s -i dir [-f file]\n"
+	    "       %s [-dv] ifname\n", getprogname(), getprogname(),
+	    getprogname());
 	exit(1);
 }
 
@@ -142,6 +144,32 @@ child_main(enum wgd_proc p, const char *user, int debug, int verbose)
 	control_main(WGD_CHILD_FD, verbose);
 }
 
+/* wgd ifname: no file, one interface for wg(8); as wireguard-go ifname. */
+static void __attribute__((__noreturn__))
+standalone_main(const char *ifname, int debug, int verbose)
+{
+	struct wgd	 env;
+
+	if (sodium_init() == -1)
+		errx(1, "cannot initialise libsodium");
+	memset(&env, 0, sizeof(env));
+	TAILQ_INIT(&env.ports);
+	env.conffile = NULL;
+	env.debug = debug;
+	env.verbose = verbose;
+	env.standalone = 1;
+	log_setverbose(verbose);
+	if ((env.conf = config_standalone(ifname)) == NULL)
+		errx(1, "%s: not a valid interface name", ifname);
+	if (getpwnam(env.conf->user) == NULL)
+		errx(1, "neither _wgd nor nobody is a user here");
+	if (!debug)
+		daemonize();
+	log_procinit(proc_name(PROC_PARENT));
+	setproctitle("%s", proc_name(PROC_PARENT));
+	parent_main(&env, ready);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -149,9 +177,10 @@ main(int argc, char *argv[])
 	struct wgd		 env;
 	enum wgd_proc		 role = PROC_PARENT;
 	const char		*conffile = WGD_CONF, *user = NULL;
-	const char		*importdir = NULL;
+	const char		*importdir = NULL, *ifname = NULL;
 	char			*conffile_abs;
 	int			 ch, debug = 0, noaction = 0, verbose = 0;
+	int			 fileopts = 0;
 
 	/*
 	 * libbsd leaves a '.' in a title shorter than argv[0] ("wgd:
@@ -173,9 +202,11 @@ main(int argc, char *argv[])
 		case 'D':
 			if (cmdline_symset(optarg) == -1)
 				errx(1, "-D %s: not macro=value", optarg);
+			fileopts = 1;
 			break;
 		case 'f':
 			conffile = optarg;
+			fileopts = 1;
 			break;
 		case 'i':
 			importdir = optarg;
@@ -199,7 +230,12 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc > 0)
+	/* wgd ifname: a standalone interface, wireguard-go's way. */
+	if (argc == 1 && role == PROC_PARENT) {
+		if (fileopts || noaction || importdir != NULL)
+			usage();
+		ifname = argv[0];
+	} else if (argc > 0)
 		usage();
 	if (importdir != NULL && (debug || noaction || role != PROC_PARENT))
 		usage();
@@ -214,6 +250,8 @@ main(int argc, char *argv[])
 
 	if (geteuid() != 0)
 		errx(1, "need root privileges");
+	if (ifname != NULL)
+		standalone_main(ifname, debug, verbose);
 	/* Reloads happen after chdir("/"): keep the path that works then. */
 	if ((conffile_abs = realpath(conffile, NULL)) != NULL)
 		conffile = conffile_abs;

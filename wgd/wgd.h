@@ -79,6 +79,10 @@ enum imsg_type {
 	IMSG_UAPI_TEXT,			/* part of a get reply, no NUL */
 	IMSG_UAPI_DONE,			/* int32_t: 0 or a positive errno */
 
+	/* engine -> parent */
+	IMSG_RECONF_DONE,		/* the configuration is applied */
+	IMSG_TUN_GONE,			/* struct msg_ifname: device deleted */
+
 	/* engine -> parent -> engine: a set's port and fwmark */
 	IMSG_UAPI_BIND,			/* struct msg_uapi_bind */
 	IMSG_UAPI_BIND_FD,		/* fd; struct msg_udp */

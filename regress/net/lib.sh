@@ -126,8 +126,11 @@ net_cleanup()
 		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
 	done
 	sleep 0.3
-	# wireguard-go's control socket, should it not have removed it.
+	# The API sockets of wireguard-go and wgd, which Kyua's SIGKILL at
+	# the end of the body left no time to remove them.
 	[ -f godev ] && rm -f "/var/run/wireguard/$(cat godev).sock"
+	[ -f wgd.pid ] && rm -f /var/run/wireguard/wgt0.sock
+	[ -f wgd2.pid ] && rm -f /var/run/wireguard/wgt1.sock
 	if [ -f netns ]; then
 		for ns in $(cat netns); do
 			ip netns del "$ns" 2>/dev/null

@@ -1,0 +1,292 @@
+#! /usr/bin/env atf-sh
+#
+# wgd ifname: a standalone interface that wg(8) and wg-quick(8) drive,
+# in place of wireguard-go.  Namespaces as the kernel's selftest has
+# them: the interfaces start in a middle namespace, whose loopback
+# carries their UDP, and are then moved out to two others.
+
+top="$(atf_get_srcdir)/../.."
+WGD="$top/wgd/wgd"
+
+st_head()
+{
+	atf_set "require.user" "root"
+	atf_set "require.progs" "ip wg wireguard-go ping ss pgrep $*"
+}
+
+# st_setup: namespaces M (middle), X and Y; interface names I1, I2.
+st_setup()
+{
+	M="wgsM$$"
+	X="wgsX$$"
+	Y="wgsY$$"
+	I1="wgs1$$"
+	I2="wgs2$$"
+	echo "$M $X $Y" > netns
+	echo "$I1 $I2" > ifaces
+	for ns in $M $X $Y; do
+		ip netns add "$ns" || atf_fail "ip netns add"
+		ip -n "$ns" link set lo up
+	done
+	id _wgd >/dev/null 2>&1 ||
+	    useradd --system --home-dir /var/empty --no-create-home \
+	    --shell /usr/sbin/nologin _wgd || atf_fail "cannot create _wgd"
+	umask 077
+	wg genkey > k1
+	wg genkey > k2
+}
+
+# wgd_up NS IF: wgd IF in NS, backgrounded once ready.
+wgd_up()
+{
+	ip netns exec "$1" "$WGD" -v "$2" 2> "$2.err" ||
+	    atf_fail "wgd $2 failed: $(cat "$2.err")"
+	parent_of "$1" "$2" > "$2.pid" || atf_fail "no parent for $2"
+}
+
+# parent_of NS IF: the wgd parent serving IF, started in NS: the parent
+# of the control process, which listens on the socket.
+parent_of()
+{
+	c=$(ip netns exec "$1" ss -xlpH 2>/dev/null |
+	    grep "/var/run/wireguard/$2.sock " |
+	    sed -n 's/.*pid=\([0-9]*\),.*/\1/p' | head -n 1)
+	[ -n "$c" ] || return 1
+	awk '/^PPid:/ { print $2 }' "/proc/$c/status"
+}
+
+gone_within_2s()
+{
+	i=0
+	while kill -0 "$1" 2>/dev/null; do
+		[ $i -lt 20 ] || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# Two standalone wgd in M, moved to X and Y, talking over M's loopback.
+pair_up()
+{
+	wgd_up "$M" "$I1"
+	wgd_up "$M" "$I2"
+	ip -n "$M" link set "$I1" netns "$X" || atf_fail "move $I1"
+	ip -n "$M" link set "$I2" netns "$Y" || atf_fail "move $I2"
+	wg set "$I1" private-key k1 listen-port 10001 peer \
+	    "$(wg pubkey < k2)" endpoint 127.0.0.1:10002 \
+	    allowed-ips 192.168.241.2/32,fd00::2/128 || atf_fail "wg set $I1"
+	wg set "$I2" private-key k2 listen-port 10002 peer \
+	    "$(wg pubkey < k1)" endpoint 127.0.0.1:10001 \
+	    allowed-ips 192.168.241.1/32,fd00::1/128 || atf_fail "wg set $I2"
+	ip -n "$X" addr add 192.168.241.1/24 dev "$I1"
+	ip -n "$Y" addr add 192.168.241.2/24 dev "$I2"
+	ip -n "$X" addr add fd00::1/64 dev "$I1" nodad
+	ip -n "$Y" addr add fd00::2/64 dev "$I2" nodad
+	ip -n "$X" link set "$I1" up
+	ip -n "$Y" link set "$I2" up
+}
+
+ping_ok()
+{
+	ip netns exec "$1" ping -c 2 -i 0.3 -w 10 "$2" > ping.out 2>&1 ||
+	    atf_fail "ping $2 from $1 failed: $(cat ping.out)"
+}
+
+st_cleanup()
+{
+	for f in *.pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	done
+	sleep 0.3
+	if [ -f ifaces ]; then
+		for i in $(cat ifaces); do
+			rm -f "/var/run/wireguard/$i.sock"
+		done
+	fi
+	if [ -f netns ]; then
+		for ns in $(cat netns); do
+			ip netns del "$ns" 2>/dev/null
+		done
+	fi
+	true
+}
+
+atf_test_case start_stop cleanup
+start_stop_head()
+{
+	st_head
+	atf_set "descr" "wgd ifname: ready when it returns, three processes, nothing behind after SIGTERM"
+}
+start_stop_body()
+{
+	st_setup
+	wgd_up "$M" "$I1"
+	p=$(cat "$I1.pid")
+	[ -S "/var/run/wireguard/$I1.sock" ] || atf_fail "no socket"
+	[ "$(stat -c %a "/var/run/wireguard/$I1.sock")" = 700 ] ||
+	    atf_fail "socket mode $(stat -c %a "/var/run/wireguard/$I1.sock")"
+	ip -n "$M" link show "$I1" | grep -q 'mtu 1420' ||
+	    atf_fail "$(ip -n "$M" link show "$I1")"
+	[ "$(pgrep -P "$p" | wc -l)" = 2 ] || atf_fail "not two children"
+	ip netns exec "$M" wg show "$I1" > show || atf_fail "wg show"
+	grep -q 'listening port: [1-9]' show || atf_fail "$(cat show)"
+	grep -q 'public key' show && atf_fail "a key out of nowhere"
+	ip netns exec "$M" wg show doesnotexist$$ 2>/dev/null &&
+	    atf_fail "wg show of no interface succeeded"
+	kill "$p"
+	gone_within_2s "$p" || atf_fail "still running"
+	[ -e "/var/run/wireguard/$I1.sock" ] && atf_fail "socket left"
+	ip -n "$M" link show "$I1" 2>/dev/null && atf_fail "interface left"
+	true
+}
+start_stop_cleanup()
+{
+	st_cleanup
+}
+
+atf_test_case exits_with_interface cleanup
+exits_with_interface_head()
+{
+	st_head
+	atf_set "descr" "ip link del ends wgd, also after the interface moved to another namespace; so does removing the socket"
+}
+exits_with_interface_body()
+{
+	st_setup
+	wgd_up "$M" "$I1"
+	p=$(cat "$I1.pid")
+	ip -n "$M" link del "$I1"
+	gone_within_2s "$p" || atf_fail "wgd stays after ip link del"
+	[ -e "/var/run/wireguard/$I1.sock" ] && atf_fail "socket left"
+
+	wgd_up "$M" "$I1"
+	p=$(cat "$I1.pid")
+	ip -n "$M" link set "$I1" netns "$X"
+	sleep 0.5
+	kill -0 "$p" || atf_fail "moving the interface ended wgd"
+	ip -n "$X" link del "$I1"
+	gone_within_2s "$p" || atf_fail "wgd stays after ip link del in $X"
+
+	wgd_up "$M" "$I2"
+	p=$(cat "$I2.pid")
+	rm "/var/run/wireguard/$I2.sock"
+	gone_within_2s "$p" || atf_fail "wgd stays without its socket"
+	ip -n "$M" link show "$I2" 2>/dev/null && atf_fail "interface left"
+	true
+}
+exits_with_interface_cleanup()
+{
+	st_cleanup
+}
+
+atf_test_case moved_pair cleanup
+moved_pair_head()
+{
+	st_head
+	atf_set "descr" "two wgd, moved to other namespaces, talk over the loopback of the one they started in: IPv4 and IPv6 inside"
+}
+moved_pair_body()
+{
+	st_setup
+	pair_up
+	ping_ok "$X" 192.168.241.2
+	ping_ok "$Y" 192.168.241.1
+	ping_ok "$X" fd00::2
+	ip netns exec "$M" ss -uln | grep -q '127.0.0.1:10001\|\*:10001\|0.0.0.0:10001' ||
+	    atf_fail "the UDP socket is not in $M: $(ip netns exec "$M" ss -uln)"
+}
+moved_pair_cleanup()
+{
+	st_cleanup
+}
+
+atf_test_case wg_quick cleanup
+wg_quick_head()
+{
+	st_head wg-quick nft
+	atf_set "descr" "wg-quick up and down with wgd, AllowedIPs 0.0.0.0/0, ::/0: fwmark on wgd's sockets, the default route through the tunnel, no loop"
+}
+wg_quick_body()
+{
+	st_setup
+	# X: a client (a Pi behind a router) with wg-quick; Y: the server,
+	# wireguard-go, with an "Internet" address on its loopback.
+	ip link add vX netns "$X" type veth peer name vY netns "$Y" ||
+	    atf_fail "veth"
+	ip -n "$X" addr add 192.168.50.2/24 dev vX
+	ip -n "$Y" addr add 192.168.50.1/24 dev vY
+	ip -n "$X" link set vX up
+	ip -n "$Y" link set vY up
+	ip -n "$X" route add default via 192.168.50.1
+	ip -n "$Y" addr add 203.0.113.1/32 dev lo
+	ip -n "$Y" addr add 2001:db8::1/128 dev lo
+	# The server's public address, beyond X's default route: only the
+	# fwmark keeps wgd's own packets out of the tunnel.
+	ip -n "$Y" addr add 198.51.100.1/32 dev lo
+
+	GODEV="wgg$$"
+	echo "$I1 $I2 $GODEV" > ifaces
+	ip netns exec "$Y" wireguard-go -f "$GODEV" > go.log 2>&1 &
+	echo $! > go.pid
+	i=0
+	while [ ! -S "/var/run/wireguard/$GODEV.sock" ]; do
+		[ $i -lt 50 ] || atf_fail "wireguard-go did not start"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ip netns exec "$Y" wg set "$GODEV" private-key k2 listen-port 51820 \
+	    peer "$(wg pubkey < k1)" allowed-ips 10.60.0.2/32,fd60::2/128
+	ip -n "$Y" addr add 10.60.0.1/24 dev "$GODEV"
+	ip -n "$Y" addr add fd60::1/64 dev "$GODEV" nodad
+	ip -n "$Y" link set "$GODEV" up
+
+	mkdir -p bin
+	ln -s "$(cd "$top/wgd" && pwd)/wgd" bin/wgd
+	cat > "$I1.conf" <<CONF
+[Interface]
+PrivateKey = $(cat k1)
+Address = 10.60.0.2/24, fd60::2/64
+
+[Peer]
+PublicKey = $(wg pubkey < k2)
+Endpoint = 198.51.100.1:51820
+AllowedIPs = 0.0.0.0/0, ::/0
+PersistentKeepalive = 1
+CONF
+	ip netns exec "$X" env PATH="$PWD/bin:$PATH" \
+	    WG_QUICK_USERSPACE_IMPLEMENTATION=wgd \
+	    wg-quick up "./$I1.conf" > up.log 2>&1 ||
+	    atf_fail "wg-quick up: $(cat up.log)"
+	parent_of "$X" "$I1" > "$I1.pid"
+	grep -q "wgd $I1" up.log || atf_fail "wgd did not run: $(cat up.log)"
+	ip netns exec "$X" wg show "$I1" fwmark | grep -qx 0xca6c ||
+	    atf_fail "fwmark: $(ip netns exec "$X" wg show "$I1")"
+	ping_ok "$X" 203.0.113.1
+	ping_ok "$X" 10.60.0.1
+	ping_ok "$X" 2001:db8::1
+	ip -n "$X" route get 203.0.113.1 | grep -q "dev $I1" ||
+	    atf_fail "not through the tunnel: $(ip -n "$X" route get 203.0.113.1)"
+	ip netns exec "$X" wg show "$I1" latest-handshakes | grep -q '	[1-9]' ||
+	    atf_fail "no handshake"
+
+	p=$(cat "$I1.pid")
+	ip netns exec "$X" env PATH="$PWD/bin:$PATH" \
+	    wg-quick down "./$I1.conf" > down.log 2>&1 ||
+	    atf_fail "wg-quick down: $(cat down.log)"
+	gone_within_2s "$p" || atf_fail "wgd stays after wg-quick down"
+	[ -e "/var/run/wireguard/$I1.sock" ] && atf_fail "socket left"
+	ip -n "$X" rule | grep -q 51820 && atf_fail "rules left"
+	true
+}
+wg_quick_cleanup()
+{
+	st_cleanup
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case start_stop
+	atf_add_test_case exits_with_interface
+	atf_add_test_case moved_pair
+	atf_add_test_case wg_quick
+}
