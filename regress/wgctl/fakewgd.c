@@ -405,6 +405,51 @@ sc_peer_unterminated_endpoint(void)
 	send_end(0);
 }
 
+/* A peer added through wg(8): no name, its key. */
+static void
+sc_runtime(void)
+{
+	struct ctl_peer	 p = make_peer("wg0", "", 32, "192.0.2.9:7", 0);
+
+	p.runtime = 1;
+	send_iface("wg0", 0, 1);
+	send_peer(&p);
+	send_end(0);
+}
+
+static void
+sc_runtime_named(void)
+{
+	struct ctl_peer	 p = make_peer("wg0", "laptop", 32, "", 0);
+
+	p.runtime = 1;
+	send_iface("wg0", 0, 1);
+	send_peer(&p);
+	send_end(0);
+}
+
+static void
+sc_runtime_keyless(void)
+{
+	struct ctl_peer	 p = make_peer("wg0", "", 0, "", 0);
+
+	p.runtime = 1;
+	send_iface("wg0", 0, 1);
+	send_peer(&p);
+	send_end(0);
+}
+
+static void
+sc_runtime_2(void)
+{
+	struct ctl_peer	 p = make_peer("wg0", "", 32, "", 0);
+
+	p.runtime = 2;
+	send_iface("wg0", 0, 1);
+	send_peer(&p);
+	send_end(0);
+}
+
 static void
 sc_peer_has_pubkey_2(void)
 {
@@ -721,6 +766,10 @@ static const struct scenario {
 	{ "bad-peer-unterminated-name",	sc_peer_unterminated_name },
 	{ "bad-peer-unterminated-endpoint", sc_peer_unterminated_endpoint },
 	{ "bad-peer-has-pubkey-2",	sc_peer_has_pubkey_2 },
+	{ "runtime",			sc_runtime },
+	{ "bad-runtime-named",		sc_runtime_named },
+	{ "bad-runtime-keyless",	sc_runtime_keyless },
+	{ "bad-runtime-2",		sc_runtime_2 },
 	{ "bad-peer-negative-handshake", sc_peer_negative_handshake },
 	{ "bad-aips-first",		sc_aips_first },
 	{ "bad-aips-odd-size",		sc_aips_odd_size },

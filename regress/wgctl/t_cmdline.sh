@@ -42,7 +42,7 @@ DROPS0='"drops":{"short":0,"bad_type":0,"bad_mac1":0,"cookie_sent":0,'\
 '"bad_auth":0,"replayed":0,"bad_inner_packet":0,'\
 '"source_not_allowed":0,"no_route":0,"no_endpoint":0,"queue_full":0,'\
 '"io_error":0}'
-STATS0='"latest_handshake":0,"transfer_rx":0,"transfer_tx":0'
+STATS0='"latest_handshake":0,"transfer_rx":0,"transfer_tx":0,"runtime":false'
 
 # What fakewgd's peer scenarios send, to ./conf.want.
 conf_want()
@@ -286,6 +286,39 @@ show_json_body()
 	atf_check -s exit:0 -o file:want -e empty wgctl -s sock show -j
 }
 
+atf_test_case show_runtime
+show_runtime_head()
+{
+	atf_set "descr" "a peer added through wg(8) is shown by its key, marked (runtime); in JSON its name is null"
+}
+show_runtime_body()
+{
+	use_build
+	cat > want <<EOF
+interface: wg0
+  public key: $KEY0
+  listening port: 1
+
+peer: ($KEY32) (runtime)
+  endpoint: 192.0.2.9:7
+  allowed ips: (none)
+EOF
+	serve runtime
+	atf_check -s exit:0 -o file:want -e empty wgctl -s sock show
+	{
+		printf '{"interfaces":['
+		printf '{"name":"wg0","public_key":"%s",' $KEY0
+		printf '"listen_port":1,%s,"peers":[' "$DROPS0"
+		printf '{"name":null,"public_key":"%s",' $KEY32
+		printf '"endpoint":"192.0.2.9:7","allowed_ips":[],'
+		printf '"persistent_keepalive":0,%s' "$STATS0" |
+		    sed 's/"runtime":false/"runtime":true/'
+		printf '}]}]}\n'
+	} > want
+	serve runtime
+	atf_check -s exit:0 -o file:want -e empty wgctl -s sock show -j
+}
+
 atf_test_case show_stats_text
 show_stats_text_head()
 {
@@ -372,16 +405,16 @@ show_stats_json_body()
 		printf '"endpoint":"203.0.113.7:44524",'
 		printf '"allowed_ips":["10.13.13.2/32"],'
 		printf '"persistent_keepalive":25,"latest_handshake":%s,' $laptop
-		printf '"transfer_rx":1268777,"transfer_tx":3565158},'
+		printf '"transfer_rx":1268777,"transfer_tx":3565158,"runtime":false},'
 		printf '{"name":"phone","public_key":null,"endpoint":null,'
 		printf '"allowed_ips":[],"persistent_keepalive":0,'
 		printf '"latest_handshake":%s,' $phone
-		printf '"transfer_rx":1024,"transfer_tx":0},'
+		printf '"transfer_rx":1024,"transfer_tx":0,"runtime":false},'
 		printf '{"name":"office","public_key":"%s",' $KEY64
 		printf '"endpoint":"[2001:db8::1]:51820",'
 		printf '"allowed_ips":["10.13.13.50/32","fd00:13::/64"],'
 		printf '"persistent_keepalive":0,"latest_handshake":0,'
-		printf '"transfer_rx":0,"transfer_tx":18446744073709551615}]},'
+		printf '"transfer_rx":0,"transfer_tx":18446744073709551615,"runtime":false}]},'
 		printf '{"name":"wg1","public_key":"%s",' $KEY96
 		printf '"listen_port":51821,%s,"peers":[]}' "$DROPS0"
 		printf ']}\n'
@@ -464,6 +497,7 @@ bad_replies_body()
 	    bad-peer-long bad-peer-no-stats bad-peer-name \
 	    bad-peer-unterminated-name bad-peer-unterminated-endpoint \
 	    bad-peer-has-pubkey-2 bad-peer-negative-handshake \
+	    bad-runtime-named bad-runtime-keyless bad-runtime-2 \
 	    bad-aips-first bad-aips-odd-size \
 	    bad-aips-af bad-aips-v4-plen bad-aips-v6-plen \
 	    bad-line-unterminated bad-line-empty bad-line-inner-nul \
@@ -756,6 +790,7 @@ atf_init_test_cases()
 	atf_add_test_case requests
 	atf_add_test_case show_text
 	atf_add_test_case show_json
+	atf_add_test_case show_runtime
 	atf_add_test_case show_stats_text
 	atf_add_test_case show_stats_json
 	atf_add_test_case show_json_valid
