@@ -98,6 +98,8 @@ struct wgd_iface_conf {
 	char			 key_file[PATH_MAX];
 	uint16_t		 listen_port;	/* 0: any, until bound */
 	uint32_t		 fwmark;	/* set through the API only */
+	int			 rt_port;	/* the API changed the port */
+	uint16_t		 file_port;	/* the file's, while rt_port */
 	struct wgd_prefixes	 addresses;
 	unsigned int		 mtu;
 	char			 masquerade[IFNAMSIZ];

@@ -258,9 +258,27 @@ txn_too_many_peers(struct eng_iface *ifc)
 	return peers + added > UAPI_PEERS_MAX;
 }
 
+/* A peer of wgd.conf changed: a reload will say it undid that. */
+static void
+rt_mark(struct eng_peer *p, unsigned int what)
+{
+	if (!p->runtime)
+		p->rt_changed |= what;
+}
+
 static void
 peer_del(struct eng_iface *ifc, struct eng_peer *p)
 {
+	char	**v;
+
+	if (!p->runtime) {
+		if ((v = reallocarray(ifc->rt_removed, ifc->nrt_removed + 1,
+		    sizeof(*v))) == NULL ||
+		    (v[ifc->nrt_removed] = strdup(p->name)) == NULL)
+			fatal("%s", __func__);
+		ifc->rt_removed = v;
+		ifc->nrt_removed++;
+	}
 	allowedips_remove_peer(&ifc->routes, p);
 	iface_remove_peer(ifc, p);
 }
@@ -312,8 +330,11 @@ prefix_add(struct eng_iface *ifc, struct eng_peer *p,
 {
 	struct eng_peer	*owner;
 
-	if ((owner = allowedips_exact(&ifc->routes, pfx)) != NULL)
+	if ((owner = allowedips_exact(&ifc->routes, pfx)) != NULL) {
 		prefix_unlist(owner, pfx);
+		rt_mark(owner, RT_ALLOWED_IPS);
+	}
+	rt_mark(p, RT_ALLOWED_IPS);
 	if (allowedips_insert(&ifc->routes, pfx, p) == -1 ||
 	    prefixes_add(&p->allowed_ips, pfx) == -1)
 		fatal("%s", __func__);
@@ -327,6 +348,7 @@ prefix_del(struct eng_iface *ifc, struct eng_peer *p,
 		return;
 	(void)allowedips_remove(&ifc->routes, pfx, p);
 	prefix_unlist(p, pfx);
+	rt_mark(p, RT_ALLOWED_IPS);
 }
 
 static void
@@ -335,24 +357,36 @@ set_endpoint(struct eng_peer *p, const struct uapi_endpoint *ep)
 	struct sockaddr_in	 sin;
 	struct sockaddr_in6	 sin6;
 
+	struct sockaddr		*sa;
+	socklen_t		 len;
+
 	if (ep->af == AF_INET) {
 		memset(&sin, 0, sizeof(sin));
 		sin.sin_family = AF_INET;
 		sin.sin_port = htons(ep->port);
 		memcpy(&sin.sin_addr, ep->addr, 4);
-		peer_set_endpoint(p, (struct sockaddr *)&sin, sizeof(sin));
+		sa = (struct sockaddr *)&sin;
+		len = sizeof(sin);
 	} else {
 		memset(&sin6, 0, sizeof(sin6));
 		sin6.sin6_family = AF_INET6;
 		sin6.sin6_port = htons(ep->port);
 		memcpy(&sin6.sin6_addr, ep->addr, 16);
-		peer_set_endpoint(p, (struct sockaddr *)&sin6, sizeof(sin6));
+		sa = (struct sockaddr *)&sin6;
+		len = sizeof(sin6);
 	}
+	/* wg syncconf sends the endpoint in use: that changes nothing. */
+	if (p->endpoint_len != len || memcmp(&p->endpoint, sa, len) != 0)
+		rt_mark(p, RT_ENDPOINT);
+	peer_set_endpoint(p, sa, len);
 }
 
 static void
 set_psk(struct eng_peer *p, const uint8_t psk[WG_KEY_LEN])
 {
+	if (p->has_psk != !key_is_zero(psk) ||
+	    sodium_memcmp(p->psk, psk, WG_KEY_LEN) != 0)
+		rt_mark(p, RT_PSK);
 	p->has_psk = !key_is_zero(psk);
 	memcpy(p->psk, psk, WG_KEY_LEN);
 	if (p->usable)
@@ -392,6 +426,7 @@ txn_apply(struct eng_iface *ifc)
 			key_clamp(key);
 			iface_set_privkey(ifc, key_is_zero(op->u.key) ? NULL :
 			    key);
+			ifc->rt_privkey = 1;
 			sodium_memzero(key, sizeof(key));
 			break;
 		case UOP_LISTEN_PORT:
@@ -443,6 +478,8 @@ txn_apply(struct eng_iface *ifc)
 			if (p == NULL)
 				break;
 			keepalive_on = p->keepalive == 0 && op->num != 0;
+			if (p->keepalive != op->num)
+				rt_mark(p, RT_KEEPALIVE);
 			p->keepalive = (uint16_t)op->num;
 			timers_set_persistent_keepalive(&p->timers,
 			    p->keepalive, now_ns());
@@ -450,6 +487,8 @@ txn_apply(struct eng_iface *ifc)
 		case UOP_REPLACE_ALLOWED_IPS:
 			if (p != NULL) {
 				allowedips_remove_peer(&ifc->routes, p);
+				if (p->allowed_ips.n > 0)
+					rt_mark(p, RT_ALLOWED_IPS);
 				p->allowed_ips.n = 0;
 			}
 			break;

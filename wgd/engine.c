@@ -17,6 +17,8 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +96,18 @@ iface_set_fd(struct eng_iface *ifc, int *slot, struct event *ev, int fd,
 }
 
 static void
+rt_removed_free(struct eng_iface *ifc)
+{
+	size_t	 i;
+
+	for (i = 0; i < ifc->nrt_removed; i++)
+		free(ifc->rt_removed[i]);
+	free(ifc->rt_removed);
+	ifc->rt_removed = NULL;
+	ifc->nrt_removed = 0;
+}
+
+static void
 iface_free(struct eng_iface *ifc)
 {
 	struct eng_peer	*p;
@@ -114,6 +128,7 @@ iface_free(struct eng_iface *ifc)
 	close_fd(&ifc->tun_fd);
 	close_fd(&ifc->udp4_fd);
 	close_fd(&ifc->udp6_fd);
+	rt_removed_free(ifc);
 	sodium_memzero(ifc, sizeof(*ifc));
 	free(ifc);
 }
@@ -304,6 +319,72 @@ iface_start(struct eng_iface *ifc)
 	routes_rebuild(ifc);
 }
 
+/* A line for wgctl reload: a change made through wg(8) it undid. */
+static void __attribute__((__format__(__printf__, 1, 2)))
+undone(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*line;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (n == -1)
+		fatal("%s", __func__);
+	engine_send_parent(IMSG_RECONF_UNDONE, -1, line, (size_t)n + 1);
+	free(line);
+}
+
+static int
+prefixes_equal(const struct wgd_prefixes *a, const struct wgd_prefixes *b)
+{
+	size_t	 i;
+
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++)
+		if (!addr_equal(&a->v[i], &b->v[i]) ||
+		    a->v[i].plen != b->v[i].plen)
+			return 0;
+	return 1;
+}
+
+/*
+ * What the userspace API changed on p that wgd.conf (np) puts back:
+ * said, and the endpoint it set forgotten.
+ */
+static void
+peer_undo_runtime(struct eng_peer *p, const struct eng_peer *np)
+{
+	char	 what[128] = "";
+
+	if (p->runtime)
+		undone("peer %s: added through wg(8), now peer %s of the "
+		    "configuration", p->name, np->name);
+	p->runtime = 0;
+	if (p->rt_changed == 0)
+		return;
+	if ((p->rt_changed & RT_PSK) && (p->has_psk != np->has_psk ||
+	    sodium_memcmp(p->psk, np->psk, WG_KEY_LEN) != 0))
+		strlcat(what, ", preshared key", sizeof(what));
+	if (p->rt_changed & RT_ENDPOINT) {
+		strlcat(what, ", endpoint", sizeof(what));
+		p->endpoint_len = 0;
+		if (p->usable)
+			peer_configured_endpoint(p);
+	}
+	if ((p->rt_changed & RT_KEEPALIVE) && p->keepalive != np->keepalive)
+		strlcat(what, ", persistent keepalive", sizeof(what));
+	if ((p->rt_changed & RT_ALLOWED_IPS) &&
+	    !prefixes_equal(&p->allowed_ips, &np->allowed_ips))
+		strlcat(what, ", allowed ips", sizeof(what));
+	if (what[0] != '\0')
+		undone("peer %s: %s set through wg(8), back to the "
+		    "configuration's", np->name, what + 2);
+	p->rt_changed = 0;
+}
+
 /*
  * A running peer takes the configuration of np, keeping its sessions,
  * endpoint, timers and counters: its public key did not change.
@@ -314,6 +395,7 @@ peer_update(struct eng_peer *p, struct eng_peer *np)
 	struct wgd_prefixes	 tmp;
 	int			 psk_changed;
 
+	peer_undo_runtime(p, np);
 	strlcpy(p->name, np->name, sizeof(p->name));
 	psk_changed = p->has_psk != np->has_psk ||
 	    sodium_memcmp(p->psk, np->psk, WG_KEY_LEN) != 0;
@@ -340,6 +422,23 @@ peer_update(struct eng_peer *p, struct eng_peer *np)
 		    now_ns());
 		peer_timers_update(p);
 	}
+}
+
+/* Peers of wgd.conf that wg(8) removed come back with n: say so. */
+static void
+iface_undo_removals(struct eng_iface *o, const struct eng_iface *n)
+{
+	const struct eng_peer	*np;
+	size_t			 i;
+
+	for (i = 0; i < o->nrt_removed; i++)
+		TAILQ_FOREACH(np, &n->peers, entry)
+			if (strcmp(np->name, o->rt_removed[i]) == 0) {
+				undone("peer %s: removed through wg(8), back",
+				    np->name);
+				break;
+			}
+	rt_removed_free(o);
 }
 
 /*
@@ -372,8 +471,14 @@ iface_update(struct eng_iface *o, struct eng_iface *n)
 	o->fwmark = n->fwmark;
 	o->mtu = n->mtu;
 	if (o->has_privkey != n->has_privkey ||
-	    sodium_memcmp(o->privkey, n->privkey, WG_KEY_LEN) != 0)
+	    sodium_memcmp(o->privkey, n->privkey, WG_KEY_LEN) != 0) {
+		if (o->rt_privkey)
+			undone("interface %s: private key set through wg(8), "
+			    "back to the configuration's", o->name);
 		iface_set_privkey(o, n->has_privkey ? n->privkey : NULL);
+	}
+	o->rt_privkey = 0;
+	iface_undo_removals(o, n);
 
 	TAILQ_INIT(&merged);
 	while ((np = TAILQ_FIRST(&n->peers)) != NULL) {
@@ -391,6 +496,9 @@ iface_update(struct eng_iface *o, struct eng_iface *n)
 	}
 	while ((op = TAILQ_FIRST(&o->peers)) != NULL) {
 		TAILQ_REMOVE(&o->peers, op, entry);
+		if (op->runtime)
+			undone("peer %s: added through wg(8), removed",
+			    op->name);
 		peer_free(op);
 	}
 	TAILQ_CONCAT(&o->peers, &merged, entry);

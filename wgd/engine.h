@@ -93,6 +93,7 @@ struct eng_peer {
 	int			 keyed;		/* in the key table */
 	int			 usable;	/* handshakes can use its key */
 	int			 runtime;	/* added through the API */
+	unsigned int		 rt_changed;	/* RT_ bits: the API's doing */
 	struct noise_remote	 noise;
 	struct cookie_maker	 cookie;
 	struct wg_timers	 timers;
@@ -109,6 +110,12 @@ struct eng_peer {
 };
 TAILQ_HEAD(eng_peers, eng_peer);
 
+/* What the userspace API changed on a peer of wgd.conf. */
+#define RT_PSK		0x01
+#define RT_ENDPOINT	0x02
+#define RT_KEEPALIVE	0x04
+#define RT_ALLOWED_IPS	0x08
+
 struct eng_iface {
 	TAILQ_ENTRY(eng_iface)	 entry;
 	char			 name[IFNAMSIZ];
@@ -117,6 +124,9 @@ struct eng_iface {
 	uint8_t			 pubkey[WG_KEY_LEN];
 	uint16_t		 listen_port;
 	uint32_t		 fwmark;	/* of the sockets, for get */
+	int			 rt_privkey;	/* the API set the key */
+	char			**rt_removed;	/* peers of wgd.conf it removed */
+	size_t			 nrt_removed;
 	uint32_t		 mtu;
 	int			 tun_fd;
 	uint32_t		 tun_offload;	/* TUN_F_ bits */

@@ -244,6 +244,15 @@ parent_dispatch(int fd, short event, void *arg)
 			imsg_free(&imsg);
 			continue;
 		}
+		if (iev == &env->engine &&
+		    imsg.hdr.type == IMSG_RECONF_UNDONE) {
+			if (imsg_get_len(&imsg) == 0 || ((char *)imsg.data)
+			    [imsg_get_len(&imsg) - 1] != '\0')
+				fatalx("bad IMSG_RECONF_UNDONE");
+			reload_undone(env, imsg.data);
+			imsg_free(&imsg);
+			continue;
+		}
 		if (iev == &env->engine && imsg.hdr.type == IMSG_TUN_GONE) {
 			tun_gone(env, &imsg);
 			imsg_free(&imsg);
@@ -586,26 +595,26 @@ parent_engine_ready(struct wgd *env)
 	struct wgd_iface_conf	*ifc;
 	void			(*ready)(void) = env->ready;
 
-	if (ready != NULL) {
-		/* A standalone interface has wg(8) and its socket only. */
-		if (!env->standalone && parent_control_sockets(env) == -1)
-			parent_shutdown(env, 1);
+	if (ready == NULL) {
+		reload_applied(env);
 		TAILQ_FOREACH(ifc, &env->conf->ifaces, entry)
-			if (uapi_socket_add(env, ifc->name) == -1)
-				parent_shutdown(env, 1);
-		if (env->standalone)
-			uapi_watch_socket(env,
-			    TAILQ_FIRST(&env->conf->ifaces)->name,
-			    parent_socket_removed);
-		env->ready = NULL;
-		ready();
+			if (uapi_socket_path(ifc->name) == NULL &&
+			    uapi_socket_add(env, ifc->name) == -1)
+				log_warnx("interface %s: no userspace API "
+				    "socket", ifc->name);
 		return;
 	}
+	/* A standalone interface has wg(8) and its socket only. */
+	if (!env->standalone && parent_control_sockets(env) == -1)
+		parent_shutdown(env, 1);
 	TAILQ_FOREACH(ifc, &env->conf->ifaces, entry)
-		if (uapi_socket_path(ifc->name) == NULL &&
-		    uapi_socket_add(env, ifc->name) == -1)
-			log_warnx("interface %s: no userspace API socket",
-			    ifc->name);
+		if (uapi_socket_add(env, ifc->name) == -1)
+			parent_shutdown(env, 1);
+	if (env->standalone)
+		uapi_watch_socket(env, TAILQ_FIRST(&env->conf->ifaces)->name,
+		    parent_socket_removed);
+	env->ready = NULL;
+	ready();
 }
 
 /*

@@ -90,6 +90,8 @@ void	resolve_all(struct wgd *, int);
 
 /* reload.c: a new configuration, applied as a difference */
 int	reload(struct wgd *, uint32_t);
+void	reload_undone(struct wgd *, const char *);
+void	reload_applied(struct wgd *);
 
 /* uapi_sock.c: the userspace API sockets, port and fwmark */
 struct imsg;

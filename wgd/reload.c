@@ -95,7 +95,8 @@ iface_changes(const struct wgd_iface_conf *a, const struct wgd_iface_conf *b,
 	buf[0] = '\0';
 	if (sodium_memcmp(a->privkey, b->privkey, WG_KEY_LEN) != 0)
 		add_word(buf, len, "private-key");
-	if (a->listen_port != b->listen_port)
+	/* A port set through wg(8) is not the file's doing. */
+	if ((a->rt_port ? a->file_port : a->listen_port) != b->listen_port)
 		add_word(buf, len, "listen-port");
 	if (!prefixes_same(&a->addresses, &b->addresses))
 		add_word(buf, len, "address");
@@ -211,6 +212,36 @@ report_changes(struct wgd *env, uint32_t id, const struct wgd_config *old,
 	return n;
 }
 
+/* The port and mark wg(8) set, which the file's replace. */
+static int
+report_runtime(struct wgd *env, uint32_t id, const struct wgd_config *old,
+    const struct wgd_config *new)
+{
+	const struct wgd_iface_conf	*ifc, *nifc;
+	char				 line[256];
+	int				 n = 0;
+
+	TAILQ_FOREACH(ifc, &old->ifaces, entry) {
+		if ((nifc = find_iface(new, ifc->name)) == NULL)
+			continue;
+		if (ifc->rt_port && ifc->listen_port != nifc->listen_port) {
+			snprintf(line, sizeof(line), "interface %s: listen "
+			    "port %u set through wg(8), back to %u",
+			    ifc->name, ifc->listen_port, nifc->listen_port);
+			parent_reply(env, id, 0, line);
+			n++;
+		}
+		if (ifc->fwmark != 0) {
+			snprintf(line, sizeof(line), "interface %s: fwmark "
+			    "0x%x set through wg(8), removed", ifc->name,
+			    ifc->fwmark);
+			parent_reply(env, id, 0, line);
+			n++;
+		}
+	}
+	return n;
+}
+
 /* Settings the processes took at start; a change waits for a restart. */
 static void
 keep_start_settings(struct wgd *env, uint32_t id, struct wgd_config *new)
@@ -239,6 +270,62 @@ keep_start_settings(struct wgd *env, uint32_t id, struct wgd_config *new)
 }
 
 /*
+ * A reload's answer ends once the engine applied the configuration,
+ * after the lines of what it undid of wg(8)'s changes.  Reloads are
+ * answered in order: the engine applies them so.
+ */
+struct pending_reload {
+	TAILQ_ENTRY(pending_reload) entry;
+	uint32_t		 id;
+	int			 changes;
+};
+static TAILQ_HEAD(, pending_reload) pending =
+    TAILQ_HEAD_INITIALIZER(pending);
+
+static void
+reload_wait_engine(struct wgd *env, uint32_t id, int changes)
+{
+	struct pending_reload	*pr;
+
+	(void)env;
+	if ((pr = calloc(1, sizeof(*pr))) == NULL)
+		fatal("%s", __func__);
+	pr->id = id;
+	pr->changes = changes;
+	TAILQ_INSERT_TAIL(&pending, pr, entry);
+}
+
+/* IMSG_RECONF_UNDONE: one line for the reload being applied. */
+void
+reload_undone(struct wgd *env, const char *line)
+{
+	struct pending_reload	*pr;
+
+	if ((pr = TAILQ_FIRST(&pending)) == NULL) {
+		log_info("%s", line);
+		return;
+	}
+	pr->changes++;
+	parent_reply(env, pr->id, 0, line);
+}
+
+/* IMSG_RECONF_DONE after a reload: its answer ends. */
+void
+reload_applied(struct wgd *env)
+{
+	struct pending_reload	*pr;
+
+	if ((pr = TAILQ_FIRST(&pending)) == NULL)
+		return;
+	TAILQ_REMOVE(&pending, pr, entry);
+	if (pr->changes == 0)
+		parent_reply(env, pr->id, 0, "no changes");
+	parent_reply_end(env, pr->id, 0);
+	log_info("configuration reloaded");
+	free(pr);
+}
+
+/*
  * Re-reads the configuration for wgctl client id (0: SIGHUP, replies go
  * to the log).  Returns 0 when the new one runs, -1 when the old one
  * still does.
@@ -252,6 +339,7 @@ reload(struct wgd *env, uint32_t id)
 	struct wgd_iface_conf	*ifc, *old;
 	struct iface_fds	*fds = NULL;
 	size_t			 n = 0, i;
+	int			 changes;
 	char			 line[128];
 
 	new = parse_config(env->conffile, &msgs);
@@ -320,8 +408,9 @@ reload(struct wgd *env, uint32_t id)
 		if (find_iface(new, old->name) == NULL)
 			uapi_socket_remove(env, old->name);
 
-	if (report_changes(env, id, env->conf, new) == 0)
-		parent_reply(env, id, 0, "no changes");
+	/* "no changes" waits for the engine's list of what it undid. */
+	changes = report_changes(env, id, env->conf, new) +
+	    report_runtime(env, id, env->conf, new);
 	provision_commit(new);
 	provision_write_clients(new);
 	config_free(env->conf);
@@ -331,8 +420,7 @@ reload(struct wgd *env, uint32_t id)
 		parent_reply(env, id, 1, "masquerade: not fully applied (see "
 		    "the log)");
 	ports_prune(env, env->conf);
-	parent_reply_end(env, id, 0);
-	log_info("configuration reloaded");
+	reload_wait_engine(env, id, changes);
 	return 0;
 fail:
 	free(fds);

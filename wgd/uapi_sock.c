@@ -220,6 +220,10 @@ uapi_bind(struct wgd *env, struct imsg *imsg)
 			log_info("interface %s: port %u (was %u), through "
 			    "the userspace API", b.name, fds.port,
 			    ifc->listen_port);
+			if (!ifc->rt_port && !env->standalone) {
+				ifc->rt_port = 1;
+				ifc->file_port = ifc->listen_port;
+			}
 			ifc->listen_port = b.port = fds.port;
 		}
 	} else if (b.set_port)

@@ -80,6 +80,7 @@ enum imsg_type {
 	IMSG_UAPI_DONE,			/* int32_t: 0 or a positive errno */
 
 	/* engine -> parent */
+	IMSG_RECONF_UNDONE,		/* text: a runtime change undone */
 	IMSG_RECONF_DONE,		/* the configuration is applied */
 	IMSG_TUN_GONE,			/* struct msg_ifname: device deleted */
 

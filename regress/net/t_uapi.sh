@@ -255,6 +255,60 @@ set_errors_cleanup()
 	net_cleanup
 }
 
+atf_test_case runtime_and_reload cleanup
+runtime_and_reload_head()
+{
+	uapi_head
+	atf_set "descr" "changes through wg(8) are runtime-only: wgctl show marks an added peer, wgctl reload undoes each change and says so"
+}
+runtime_and_reload_body()
+{
+	net_setup
+	b2=$(wg genkey | wg pubkey)
+	wgd_conf '' "persistent-keepalive 25
+	}
+	peer \"two\" {
+		public-key \"$b2\"
+		allowed-ips { 10.77.0.3/32 }"
+	wgd_start
+	req 'get=1\n\n' > before
+	b3=$(wg genkey | wg pubkey)
+	ip netns exec "$A" wg set wgt0 listen-port 4000 fwmark 0x10 \
+	    peer "$b3" allowed-ips 10.8.0.0/16 \
+	    peer "$(cat peer.pub)" persistent-keepalive 7 \
+	    allowed-ips 10.77.0.2/32,10.9.0.0/24 \
+	    peer "$b2" remove || atf_fail "wg set"
+	wgctl show > show
+	grep -qx "peer: ($b3) (runtime)" show || atf_fail "$(cat show)"
+	grep -q "two" show && atf_fail "two was not removed: $(cat show)"
+
+	wgctl reload > reload || atf_fail "reload: $(cat reload)"
+	for l in "peer ($b3): added through wg(8), removed" \
+	    "peer go: persistent keepalive, allowed ips set through wg(8), back to the configuration's" \
+	    "peer two: removed through wg(8), back" \
+	    "interface wgt0: listen port 4000 set through wg(8), back to 51820" \
+	    "interface wgt0: fwmark 0x10 set through wg(8), removed"; do
+		grep -qxF "$l" reload || atf_fail "reload lacks \"$l\": $(cat reload)"
+	done
+	grep -q 'no changes' reload && atf_fail "$(cat reload)"
+	req 'get=1\n\n' > after
+	diff -u before after || atf_fail "reload did not restore wgd.conf"
+	ip netns exec "$A" ss -uln | grep -q ':4000 ' && atf_fail "4000 bound"
+	[ "$(wgctl reload)" = "no changes" ] || atf_fail "a second reload"
+
+	# A private key set through wg(8) goes too.
+	ip netns exec "$A" wg set wgt0 private-key peer.key
+	wgctl reload | grep -qxF "interface wgt0: private key set through wg(8), back to the configuration's" ||
+	    atf_fail "private key"
+	req 'get=1\n\n' > after
+	diff -u before after || atf_fail "reload did not restore the key"
+}
+runtime_and_reload_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
 atf_test_case many_allowed_ips cleanup
 many_allowed_ips_head()
 {
@@ -385,6 +439,7 @@ atf_init_test_cases()
 	atf_add_test_case get_like_wireguard_go
 	atf_add_test_case set_keys
 	atf_add_test_case set_errors
+	atf_add_test_case runtime_and_reload
 	atf_add_test_case many_allowed_ips
 	atf_add_test_case show_like_wgctl
 	atf_add_test_case syncconf_noop
