@@ -355,7 +355,8 @@ keypair_new(struct eng_peer *p)
 
 static void
 consume_initiation(struct eng_iface *ifc, const uint8_t *buf, size_t len,
-    const struct sockaddr *src, socklen_t srclen, uint64_t now)
+    const struct sockaddr *src, socklen_t srclen,
+    const struct udpio_local *local, uint64_t now)
 {
 	struct wg_msg_initiation	 msg;
 	struct wg_msg_response		 resp;
@@ -398,7 +399,7 @@ consume_initiation(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 		return;
 	}
 	p->last_initiation_in = now;
-	peer_set_endpoint(p, src, srclen);
+	peer_set_endpoint(p, src, srclen, local);
 	timers_authenticated_received(&p->timers, now);
 
 	index_add(&p->hs_idx, p, NULL);
@@ -427,7 +428,8 @@ consume_initiation(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 
 static void
 consume_response(struct eng_iface *ifc, const uint8_t *buf, size_t len,
-    const struct sockaddr *src, socklen_t srclen, uint64_t now)
+    const struct sockaddr *src, socklen_t srclen,
+    const struct udpio_local *local, uint64_t now)
 {
 	struct wg_msg_response	 msg;
 	struct eng_index	*e;
@@ -453,7 +455,7 @@ consume_response(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 	}
 	if ((kp = keypair_new(p)) == NULL)
 		return;
-	peer_set_endpoint(p, src, srclen);
+	peer_set_endpoint(p, src, srclen, local);
 	peer_add_keypair(p, kp);
 	log_debug("peer %s: handshake complete (initiator)", p->name);
 	timers_authenticated_received(&p->timers, now);
@@ -499,9 +501,15 @@ tun_flush(struct eng_iface *ifc)
 
 	nw = vnet_gro(tunq, ntunq, (ifc->tun_offload & TUN_USO) == TUN_USO,
 	    writes);
-	for (i = 0; i < nw; i++)
-		if (writev(ifc->tun_fd, writes[i].iov, writes[i].iovcnt) == -1)
+	for (i = 0; i < nw; i++) {
+		if (writev(ifc->tun_fd, writes[i].iov, writes[i].iovcnt) ==
+		    -1) {
 			ifc->drops[DROP_IO] += (uint64_t)writes[i].iovcnt;
+			if (errno == EIO)
+				iface_link_state(ifc, 0);
+		} else if (ifc->link_down)
+			iface_link_state(ifc, 1);
+	}
 	ntunq = 0;
 }
 
@@ -575,7 +583,7 @@ data_finish(struct eng_iface *ifc, const struct crypt_job *job,
 	p = kp->idx.peer;
 	plen = job->len - WG_AEAD_TAG_SIZE;
 	peer_set_endpoint(p, (struct sockaddr *)meta->d->from,
-	    meta->d->fromlen);
+	    meta->d->fromlen, &meta->d->local);
 	p->state.rx_bytes += WG_MSG_DATA_HEADER_SIZE + job->len;
 	timers_authenticated_received(&p->timers, now);
 	if (peer_confirm_keypair(p, kp)) {
@@ -619,10 +627,12 @@ consume_control(struct eng_iface *ifc, struct udpio_dgram *d, uint32_t type,
 
 	switch (type) {
 	case WG_MSG_INITIATION:
-		consume_initiation(ifc, d->data, d->len, from, d->fromlen, now);
+		consume_initiation(ifc, d->data, d->len, from, d->fromlen,
+		    &d->local, now);
 		break;
 	case WG_MSG_RESPONSE:
-		consume_response(ifc, d->data, d->len, from, d->fromlen, now);
+		consume_response(ifc, d->data, d->len, from, d->fromlen,
+		    &d->local, now);
 		break;
 	case WG_MSG_COOKIE:
 		consume_cookie(ifc, d->data, d->len, now);

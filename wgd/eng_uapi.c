@@ -378,7 +378,7 @@ set_endpoint(struct eng_peer *p, const struct uapi_endpoint *ep)
 	/* wg syncconf sends the endpoint in use: that changes nothing. */
 	if (p->endpoint_len != len || memcmp(&p->endpoint, sa, len) != 0)
 		rt_mark(p, RT_ENDPOINT);
-	peer_set_endpoint(p, sa, len);
+	peer_set_endpoint(p, sa, len, NULL);
 }
 
 static void

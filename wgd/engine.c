@@ -193,6 +193,26 @@ iface_tun_gone(struct eng_iface *ifc)
 	engine_send_parent(IMSG_TUN_GONE, -1, &m, sizeof(m));
 }
 
+/*
+ * The device is down (ip link set down): the kernel refuses what we
+ * write to it with EIO, in whatever namespace it lives, where the
+ * parent's netlink may not see it.  Peers and sessions stay, and
+ * keepalives go on, so traffic flows again the moment it is up; what
+ * arrives meanwhile is dropped (io_error).  Said once each way.
+ */
+void
+iface_link_state(struct eng_iface *ifc, int up)
+{
+	if (ifc->link_down == !up)
+		return;
+	ifc->link_down = !up;
+	if (up)
+		log_info("%s: the device is up again", ifc->name);
+	else
+		log_info("%s: the device is down: what peers send is dropped "
+		    "until it is up", ifc->name);
+}
+
 /* New UDP sockets for a running interface (a new port); -1: none. */
 void
 iface_set_udp(struct eng_iface *ifc, int fd4, int fd6)
@@ -800,7 +820,8 @@ peer_endpoint(struct imsg *imsg)
 		return;		/* gone in a reload since */
 	TAILQ_FOREACH(p, &ifc->peers, entry)
 		if (strcmp(p->name, m.peer) == 0 && p->usable) {
-			peer_set_endpoint(p, (struct sockaddr *)&m.ss, m.len);
+			peer_set_endpoint(p, (struct sockaddr *)&m.ss, m.len,
+			    NULL);
 			log_debug("peer %s: endpoint from its name", p->name);
 			/* Keepalives wait for an address to go to. */
 			if (p->keepalive != 0 && !timers_armed(&p->timers,

@@ -27,6 +27,7 @@
 #include "ratelimiter.h"
 #include "replay.h"
 #include "timers.h"
+#include "udpio.h"
 #include "wgd.h"
 
 /* One session's keys: current, previous or next of a peer. */
@@ -103,6 +104,7 @@ struct eng_peer {
 	struct eng_keypair	*current, *previous, *next;
 	struct sockaddr_storage	 endpoint;
 	socklen_t		 endpoint_len;	/* 0: unknown */
+	struct udpio_local	 local;		/* we answer from; af 0: any */
 	struct staged_queue	 staged;
 	unsigned int		 nstaged;
 	uint64_t		 last_initiation_in;	/* flood check, ns */
@@ -125,6 +127,7 @@ struct eng_iface {
 	uint16_t		 listen_port;
 	uint32_t		 fwmark;	/* of the sockets, for get */
 	int			 rt_privkey;	/* the API set the key */
+	int			 link_down;	/* TUN writes fail with EIO */
 	char			**rt_removed;	/* peers of wgd.conf it removed */
 	size_t			 nrt_removed;
 	uint32_t		 mtu;
@@ -161,6 +164,7 @@ void	iface_set_privkey(struct eng_iface *, const uint8_t *);
 void	iface_remove_peer(struct eng_iface *, struct eng_peer *);
 void	iface_set_udp(struct eng_iface *, int, int);
 void	iface_tun_gone(struct eng_iface *);
+void	iface_link_state(struct eng_iface *, int);
 
 /* eng_uapi.c: the userspace API's get and set */
 struct imsg;
@@ -186,8 +190,9 @@ int	peer_start(struct eng_peer *);
 void	peer_stop(struct eng_peer *);
 void	peer_local_key_changed(struct eng_peer *);
 void	peer_reset_sessions(struct eng_peer *);
+struct udpio_local;
 void	peer_set_endpoint(struct eng_peer *, const struct sockaddr *,
-	    socklen_t);
+	    socklen_t, const struct udpio_local *);
 void	peer_configured_endpoint(struct eng_peer *);
 void	peer_timers_update(struct eng_peer *);
 void	peer_send_initiation(struct eng_peer *, int);

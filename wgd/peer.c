@@ -244,12 +244,14 @@ peer_configured_endpoint(struct eng_peer *p)
 	if (inet_pton(AF_INET, p->endpoint_host, &sin.sin_addr) == 1) {
 		sin.sin_family = AF_INET;
 		sin.sin_port = htons(p->endpoint_port);
-		peer_set_endpoint(p, (struct sockaddr *)&sin, sizeof(sin));
+		peer_set_endpoint(p, (struct sockaddr *)&sin, sizeof(sin),
+		    NULL);
 	} else if (inet_pton(AF_INET6, p->endpoint_host,
 	    &sin6.sin6_addr) == 1) {
 		sin6.sin6_family = AF_INET6;
 		sin6.sin6_port = htons(p->endpoint_port);
-		peer_set_endpoint(p, (struct sockaddr *)&sin6, sizeof(sin6));
+		peer_set_endpoint(p, (struct sockaddr *)&sin6, sizeof(sin6),
+		    NULL);
 	}
 }
 
@@ -379,14 +381,46 @@ peer_stop(struct eng_peer *p)
 	p->keyed = 0;
 }
 
+/*
+ * The peer's address, and the local address it reached us at (NULL:
+ * none known, for an address from the configuration or wg(8)): we
+ * answer from that one, so a peer behind NAT, or one that sent to our
+ * second address, sees its answers come from where it sent.
+ */
 void
 peer_set_endpoint(struct eng_peer *p, const struct sockaddr *sa,
-    socklen_t len)
+    socklen_t len, const struct udpio_local *local)
 {
 	if (len > sizeof(p->endpoint))
 		return;
 	memcpy(&p->endpoint, sa, len);
 	p->endpoint_len = len;
+	if (local != NULL && local->af == sa->sa_family)
+		p->local = *local;
+	else
+		memset(&p->local, 0, sizeof(p->local));
+}
+
+/*
+ * Sends to the peer from its local address; when that address is gone
+ * (the kernel refuses it), forgets it and lets routing choose one.
+ */
+static int
+peer_udp_send(struct eng_peer *p, int fd, int *gso, struct iovec *iov,
+    size_t n)
+{
+	if (udpio_send(fd, gso, (struct sockaddr *)&p->endpoint,
+	    p->endpoint_len, p->local.af != 0 ? &p->local : NULL, iov,
+	    n) == 0)
+		return 0;
+	if (p->local.af == 0 || (errno != EINVAL && errno != EADDRNOTAVAIL &&
+	    errno != ENETUNREACH))
+		return -1;
+	log_debug("peer %s: our address it used is gone: another one",
+	    p->name);
+	memset(&p->local, 0, sizeof(p->local));
+	return udpio_send(fd, gso, (struct sockaddr *)&p->endpoint,
+	    p->endpoint_len, NULL, iov, n);
 }
 
 void
@@ -417,15 +451,17 @@ int
 peer_send_buf(struct eng_peer *p, const void *buf, size_t len)
 {
 	struct eng_iface	*ifc = p->iface;
-	int			 fd;
+	struct iovec		 iov;
+	int			 fd, nogso = 0;
 
 	if (p->endpoint_len == 0) {
 		ifc->drops[DROP_NO_ENDPOINT]++;
 		return -1;
 	}
 	fd = p->endpoint.ss_family == AF_INET ? ifc->udp4_fd : ifc->udp6_fd;
-	if (fd == -1 || sendto(fd, buf, len, 0,
-	    (struct sockaddr *)&p->endpoint, p->endpoint_len) == -1) {
+	iov.iov_base = (void *)buf;
+	iov.iov_len = len;
+	if (fd == -1 || peer_udp_send(p, fd, &nogso, &iov, 1) == -1) {
 		ifc->drops[DROP_IO]++;
 		return -1;
 	}
@@ -631,8 +667,7 @@ peer_seal_finish(struct eng_peer *p, struct crypt_job *jobs, size_t n)
 		fd = ifc->udp6_fd;
 		gso = &ifc->udp6_gso;
 	}
-	if (fd == -1 || udpio_send(fd, gso, (struct sockaddr *)&p->endpoint,
-	    p->endpoint_len, NULL, iov, m) == -1) {
+	if (fd == -1 || peer_udp_send(p, fd, gso, iov, m) == -1) {
 		ifc->drops[DROP_IO] += m;
 		return;
 	}
