@@ -179,8 +179,116 @@ wg_quick_cleanup()
 	st_cleanup
 }
 
+atf_test_case socket_in_use cleanup
+socket_in_use_head()
+{
+	st_head /usr/bin/python3
+	atf_set "descr" "a socket that a live process answers is an error at start, leaving nothing; a stale one is replaced"
+}
+socket_in_use_body()
+{
+	st_setup
+	GODEV=$I1
+	ip netns exec "$Y" wireguard-go -f "$I1" > go.log 2>&1 &
+	echo $! > go.pid
+	i=0
+	while [ ! -S "/var/run/wireguard/$I1.sock" ]; do
+		[ $i -lt 50 ] || atf_fail "wireguard-go did not start"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ip netns exec "$M" "$WGD" "$I1" 2> err &&
+	    atf_fail "wgd took the socket of a running wireguard-go"
+	grep -q "in use" err || atf_fail "$(cat err)"
+	ip -n "$M" link show "$I1" 2>/dev/null && atf_fail "interface left"
+	ip netns exec "$Y" wg show "$I1" > /dev/null ||
+	    atf_fail "wireguard-go's socket was harmed"
+
+	# A socket file nobody answers: replaced.
+	/usr/bin/python3 -c "import socket; socket.socket(socket.AF_UNIX).bind('/var/run/wireguard/$I2.sock')"
+	[ -S "/var/run/wireguard/$I2.sock" ] || atf_fail "no stale socket"
+	wgd_up "$M" "$I2"
+	ip netns exec "$M" wg show "$I2" > /dev/null || atf_fail "wg show"
+}
+socket_in_use_cleanup()
+{
+	st_cleanup
+}
+
+atf_test_case interop_go cleanup
+interop_go_head()
+{
+	st_head iperf3
+	atf_set "descr" "wgd standalone and Debian's wireguard-go, each configured by wg setconf alone: ping and iperf3 both ways, IPv4 and IPv6, over IPv6"
+	atf_set "timeout" "120"
+}
+interop_go_body()
+{
+	st_setup
+	GODEV="wgg$$"
+	echo "$I1 $I2 $GODEV" > ifaces
+	ip link add vX netns "$X" type veth peer name vY netns "$Y" ||
+	    atf_fail "veth"
+	ip -n "$X" addr add fd50::1/64 dev vX nodad
+	ip -n "$Y" addr add fd50::2/64 dev vY nodad
+	ip -n "$X" link set vX up
+	ip -n "$Y" link set vY up
+	wgd_up "$X" "$I1"
+	ip netns exec "$Y" wireguard-go -f "$GODEV" > go.log 2>&1 &
+	echo $! > go.pid
+	i=0
+	while [ ! -S "/var/run/wireguard/$GODEV.sock" ]; do
+		[ $i -lt 50 ] || atf_fail "wireguard-go did not start"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	wg genpsk > psk
+	# Both sides from wg(8) configuration files, as a user writes them.
+	for side in 1 2; do
+		other=$((3 - side))
+		{
+			printf '[Interface]\nPrivateKey = %s\n' "$(cat k$side)"
+			printf 'ListenPort = 5182%s\n\n' $side
+			printf '[Peer]\nPublicKey = %s\n' "$(wg pubkey < k$other)"
+			printf 'PresharedKey = %s\n' "$(cat psk)"
+			printf 'Endpoint = [fd50::%s]:5182%s\n' $other $other
+			printf 'AllowedIPs = 10.50.0.%s/32, fd51::%s/128\n' \
+			    $other $other
+		} > wg$side.conf
+	done
+	ip netns exec "$X" wg setconf "$I1" wg1.conf || atf_fail "setconf wgd"
+	ip netns exec "$Y" wg setconf "$GODEV" wg2.conf || atf_fail "setconf go"
+	ip -n "$X" addr add 10.50.0.1/24 dev "$I1"
+	ip -n "$X" addr add fd51::1/64 dev "$I1" nodad
+	ip -n "$Y" addr add 10.50.0.2/24 dev "$GODEV"
+	ip -n "$Y" addr add fd51::2/64 dev "$GODEV" nodad
+	ip -n "$X" link set "$I1" up
+	ip -n "$Y" link set "$GODEV" up
+	ping_ok "$X" 10.50.0.2
+	ping_ok "$Y" 10.50.0.1
+	ping_ok "$X" fd51::2
+	ping_ok "$Y" fd51::1
+	ip netns exec "$Y" iperf3 -s -D -I iperf.pid -B fd51::2 > /dev/null ||
+	    atf_fail "iperf3 -s"
+	sleep 0.5
+	for dir in "" -R; do
+		ip netns exec "$X" iperf3 -c fd51::2 -t 2 $dir -f m \
+		    > iperf.out 2>&1 || atf_fail "iperf3 $dir: $(cat iperf.out)"
+		grep -q receiver iperf.out || atf_fail "$(cat iperf.out)"
+	done
+	ip netns exec "$X" wg show "$I1" transfer | awk '{ exit !($2 > 1000000 && $3 > 1000000) }' ||
+	    atf_fail "transfer: $(ip netns exec "$X" wg show "$I1" transfer)"
+}
+interop_go_cleanup()
+{
+	[ -f iperf.pid ] && kill "$(cat iperf.pid)" 2>/dev/null
+	st_cleanup
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case socket_in_use
+	atf_add_test_case interop_go
 	atf_add_test_case start_stop
 	atf_add_test_case exits_with_interface
 	atf_add_test_case moved_pair
