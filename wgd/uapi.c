@@ -11,7 +11,8 @@
  * rest of the request read and dropped.  The sets being read share a
  * budget of operations, which bounds their memory; a reply must be read
  * before the next request is, which bounds what a client that never
- * reads can make us hold.
+ * reads can make us hold.  The engine takes one set at a time (it may
+ * wait for the parent to bind a port): complete sets queue for it.
  */
 
 #include <sys/types.h>
@@ -43,7 +44,8 @@ enum conn_state {
 	CONN_GET,		/* the blank line after get=1 */
 	CONN_SET,		/* reading a set's lines */
 	CONN_DISCARD,		/* a bad set: up to its blank line */
-	CONN_WAIT		/* the engine has the request */
+	CONN_WAIT,		/* the engine has the request */
+	CONN_QUEUED		/* a whole set, for the engine after others */
 };
 
 struct uapi_listener {
@@ -56,6 +58,7 @@ struct uapi_listener {
 
 struct uapi_conn {
 	TAILQ_ENTRY(uapi_conn)	 entry;
+	TAILQ_ENTRY(uapi_conn)	 queue;		/* CONN_QUEUED */
 	struct uapi_listener	*l;
 	struct bufferevent	*bev;
 	uint32_t		 id;
@@ -73,6 +76,8 @@ static struct {
 	TAILQ_HEAD(, uapi_listener) listeners;
 	TAILQ_HEAD(, uapi_conn)	 conns;
 	size_t			 ops_total;	/* of every set being read */
+	TAILQ_HEAD(, uapi_conn)	 set_queue;
+	uint32_t		 set_inflight;	/* client id; 0: none */
 	uint32_t		 next_id;
 } u;
 
@@ -94,6 +99,8 @@ ops_free(struct uapi_conn *c)
 static void
 conn_close(struct uapi_conn *c)
 {
+	if (c->state == CONN_QUEUED)
+		TAILQ_REMOVE(&u.set_queue, c, queue);
 	TAILQ_REMOVE(&u.conns, c, entry);
 	c->l->nconns--;
 	bufferevent_free(c->bev);
@@ -158,6 +165,33 @@ set_send(struct uapi_conn *c)
 	}
 	engine_send(c->id, IMSG_UAPI_SET_END, NULL, 0);
 	ops_free(c);
+	u.set_inflight = c->id;
+	c->state = CONN_WAIT;
+}
+
+/* A whole set: to the engine now, or after the one it has. */
+static void
+set_ready(struct uapi_conn *c)
+{
+	if (u.set_inflight == 0) {
+		set_send(c);
+		return;
+	}
+	c->state = CONN_QUEUED;
+	TAILQ_INSERT_TAIL(&u.set_queue, c, queue);
+}
+
+/* The engine answered a set: the next may go. */
+static void
+set_next(void)
+{
+	struct uapi_conn	*c;
+
+	u.set_inflight = 0;
+	if ((c = TAILQ_FIRST(&u.set_queue)) == NULL)
+		return;
+	TAILQ_REMOVE(&u.set_queue, c, queue);
+	set_send(c);
 }
 
 static void
@@ -203,8 +237,7 @@ conn_line(struct uapi_conn *c, char *line)
 		return 0;
 	case CONN_SET:
 		if (len == 0) {
-			set_send(c);
-			c->state = CONN_WAIT;
+			set_ready(c);
 			return 0;
 		}
 		if ((r = uapi_parse_line(&c->parser, line, &op)) < 0) {
@@ -236,7 +269,7 @@ conn_read(struct bufferevent *bev, void *arg)
 	char			*line;
 	size_t			 len;
 
-	while (c->state != CONN_WAIT) {
+	while (c->state != CONN_WAIT && c->state != CONN_QUEUED) {
 		if ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) ==
 		    NULL) {
 			if (evbuffer_get_length(in) > UAPI_LINE_MAX) {
@@ -437,6 +470,10 @@ uapi_engine_reply(struct imsg *imsg)
 			fatalx("bad IMSG_UAPI_DONE");
 	} else if (len == 0)
 		fatalx("bad IMSG_UAPI_TEXT");
+	/* Even for a client gone since, the engine is free again. */
+	if (imsg->hdr.type == IMSG_UAPI_DONE &&
+	    imsg->hdr.peerid == u.set_inflight)
+		set_next();
 	if ((c = conn_find(imsg->hdr.peerid)) == NULL)
 		return;		/* gone before its answer */
 	if (c->state != CONN_WAIT)
@@ -460,4 +497,5 @@ uapi_init(struct event_base *base, struct imsgev *engine)
 	u.engine = engine;
 	TAILQ_INIT(&u.listeners);
 	TAILQ_INIT(&u.conns);
+	TAILQ_INIT(&u.set_queue);
 }

@@ -268,9 +268,14 @@ interop_go_body()
 	ping_ok "$Y" 10.50.0.1
 	ping_ok "$X" fd51::2
 	ping_ok "$Y" fd51::1
-	ip netns exec "$Y" iperf3 -s -D -I iperf.pid -B fd51::2 > /dev/null ||
-	    atf_fail "iperf3 -s"
-	sleep 0.5
+	ip netns exec "$Y" iperf3 -s -B fd51::2 > iperf-s.out 2>&1 &
+	echo $! > iperf.pid
+	i=0
+	while ! ip netns exec "$Y" ss -tlnH | grep -q ':5201 '; do
+		[ $i -lt 50 ] || atf_fail "iperf3 -s: $(cat iperf-s.out)"
+		sleep 0.1
+		i=$((i + 1))
+	done
 	for dir in "" -R; do
 		ip netns exec "$X" iperf3 -c fd51::2 -t 2 $dir -f m \
 		    > iperf.out 2>&1 || atf_fail "iperf3 $dir: $(cat iperf.out)"
@@ -281,7 +286,6 @@ interop_go_body()
 }
 interop_go_cleanup()
 {
-	[ -f iperf.pid ] && kill "$(cat iperf.pid)" 2>/dev/null
 	st_cleanup
 }
 

@@ -419,6 +419,7 @@ bad_clients_body()
 	grep -qx '100 idle, others served: True' bad.out || atf_fail "idle"
 	grep -qx '5000 peers: errno=0' bad.out || atf_fail "5000 peers"
 	grep -qx '5000 removed: errno=0' bad.out || atf_fail "removal"
+	grep -qx '20 sets at once: errno=0' bad.out || atf_fail "20 sets"
 	grep -q '^half request closed after 1[01] s: True$' bad.out ||
 	    atf_fail "half request not closed"
 	kill -INT "$(cat go2.pid)"

@@ -12,12 +12,14 @@
                                 random bytes, a 1 MB line, half a
                                 request then silence, a client that
                                 never reads, 100 idle connections, many
-                                peers in one set; prints one line each
+                                peers in one set, 20 sets at once;
+                                prints one line each
 """
 
 import os
 import socket
 import sys
+import threading
 import time
 
 
@@ -137,6 +139,24 @@ def bad(path):
     s.sendall(body.encode())
     reply, _ = read_reply(s)
     print("5000 removed:", reply.decode().strip())
+
+    # Sets from many clients at once, each with an fwmark: the engine
+    # waits for the parent on each, and takes them one by one.
+    def one_set(i, out):
+        s = connect(path)
+        s.sendall(("set=1\nfwmark=0\npublic_key=%s\n"
+                   "allowed_ip=10.201.0.%d/32\n\n" %
+                   (os.urandom(32).hex(), i)).encode())
+        out[i] = read_reply(s)[0]
+    out = [None] * 20
+    threads = [threading.Thread(target=one_set, args=(i, out))
+               for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print("20 sets at once:", " ".join(sorted(set(
+        r.decode().strip() if r else "none" for r in out))))
 
     half.settimeout(15)
     r, closed = read_reply(half)
