@@ -25,6 +25,7 @@ struct allowedips_node {
 	struct allowedips_node	*child[2];
 	struct allowedips_node	*parent;
 	void			*peer;		/* NULL: branch point only */
+	uint32_t		 aux;		/* the owner's, for its use */
 	uint64_t		 key[2];
 	uint8_t			 cidr;
 };
@@ -250,6 +251,14 @@ int
 allowedips_insert(struct allowedips *t, const struct wgd_prefix *p,
     void *peer)
 {
+	return allowedips_insert_aux(t, p, peer, 0);
+}
+
+/* The same, with a number the owner keeps there (allowedips_exact). */
+int
+allowedips_insert_aux(struct allowedips *t, const struct wgd_prefix *p,
+    void *peer, uint32_t aux)
+{
 	struct allowedips_node	**slot, *parent = NULL, *n, *leaf, *branch;
 	uint64_t		  key[2];
 	int			  common, shorter;
@@ -270,6 +279,7 @@ allowedips_insert(struct allowedips *t, const struct wgd_prefix *p,
 			break;
 		if (n->cidr == p->plen) {
 			n->peer = peer;
+			n->aux = aux;
 			return 0;
 		}
 		parent = n;
@@ -277,6 +287,7 @@ allowedips_insert(struct allowedips *t, const struct wgd_prefix *p,
 
 	if ((leaf = node_new(key, p->plen, peer, parent)) == NULL)
 		return -1;
+	leaf->aux = aux;
 	if (n == NULL) {
 		*slot = leaf;
 		return 0;
@@ -301,9 +312,13 @@ allowedips_insert(struct allowedips *t, const struct wgd_prefix *p,
 	return 0;
 }
 
-/* The peer the exact prefix (host bits ignored) maps to, or NULL. */
+/*
+ * The peer the exact prefix (host bits ignored) maps to, or NULL; with
+ * its number in *aux when aux is not NULL.
+ */
 void *
-allowedips_exact(const struct allowedips *t, const struct wgd_prefix *p)
+allowedips_exact(const struct allowedips *t, const struct wgd_prefix *p,
+    uint32_t *aux)
 {
 	const struct allowedips_node	*n;
 	uint64_t			 key[2];
@@ -319,8 +334,11 @@ allowedips_exact(const struct allowedips *t, const struct wgd_prefix *p)
 	for (; n != NULL; n = n->child[key_bit(key, n->cidr)]) {
 		if (n->cidr > p->plen || !node_matches(n, key))
 			return NULL;
-		if (n->cidr == p->plen)
+		if (n->cidr == p->plen) {
+			if (aux != NULL)
+				*aux = n->aux;
 			return n->peer;
+		}
 	}
 	return NULL;
 }

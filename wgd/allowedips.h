@@ -29,8 +29,10 @@ int	 allowedips_insert(struct allowedips *, const struct wgd_prefix *,
 int	 allowedips_remove(struct allowedips *, const struct wgd_prefix *,
 	    void *);
 void	 allowedips_remove_peer(struct allowedips *, void *);
+int	 allowedips_insert_aux(struct allowedips *,
+	    const struct wgd_prefix *, void *, uint32_t);
 void	*allowedips_exact(const struct allowedips *,
-	    const struct wgd_prefix *);
+	    const struct wgd_prefix *, uint32_t *);
 void	*allowedips_lookup(const struct allowedips *, int, const uint8_t *);
 int	 allowedips_walk(const struct allowedips *, void *,
 	    int (*)(const struct wgd_prefix *, void *, void *), void *);

@@ -163,7 +163,6 @@ conf_valid_peer_name(const char *name)
 	return 1;
 }
 
-/* What Linux accepts as a device name (dev_valid_name()). */
 /*
  * wgd ifname: one interface that wg(8) configures, with wireguard-go's
  * defaults: MTU 1420, any free port, no key, no address, no peer; the
@@ -188,6 +187,7 @@ config_standalone(const char *name)
 	return conf;
 }
 
+/* What Linux accepts as a device name (dev_valid_name()). */
 int
 conf_valid_ifname(const char *name)
 {

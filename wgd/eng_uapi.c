@@ -249,7 +249,9 @@ txn_too_many_peers(struct eng_iface *ifc)
 		if (txn.ops[i].kind == UOP_REPLACE_PEERS)
 			replace = 1;
 		if (txn.ops[i].kind == UOP_PUBLIC_KEY &&
-		    (replace || peer_find_key(ifc, txn.ops[i].u.key) == NULL))
+		    (replace || peer_find_key(ifc, txn.ops[i].u.key) == NULL) &&
+		    !(ifc->has_privkey && sodium_memcmp(txn.ops[i].u.key,
+		    ifc->pubkey, WG_KEY_LEN) == 0))
 			added++;
 	}
 	if (!replace)
@@ -266,8 +268,9 @@ rt_mark(struct eng_peer *p, unsigned int what)
 		p->rt_changed |= what;
 }
 
-static void
-peer_del(struct eng_iface *ifc, struct eng_peer *p)
+/* Removes a peer, remembering a peer of wgd.conf for the next reload. */
+void
+uapi_peer_del(struct eng_iface *ifc, struct eng_peer *p)
 {
 	char	**v;
 
@@ -279,7 +282,7 @@ peer_del(struct eng_iface *ifc, struct eng_peer *p)
 		ifc->rt_removed = v;
 		ifc->nrt_removed++;
 	}
-	allowedips_remove_peer(&ifc->routes, p);
+	iface_unroute_peer(ifc, p);
 	iface_remove_peer(ifc, p);
 }
 
@@ -303,21 +306,46 @@ peer_new(struct eng_iface *ifc, const uint8_t key[WG_KEY_LEN])
 	return p;
 }
 
-/* Takes pfx out of p's list, keeping the order of the rest. */
+/*
+ * Takes pfx out of p's list.  The routing table holds each prefix's
+ * place in its owner's list: the place becomes a hole, closed when the
+ * set is applied (prefixes_close), so moving or re-adding 130,000
+ * prefixes is not quadratic.
+ */
 static void
-prefix_unlist(struct eng_peer *p, const struct wgd_prefix *pfx)
+prefix_unlist(struct eng_iface *ifc, struct eng_peer *p,
+    const struct wgd_prefix *pfx)
+{
+	uint32_t	 at;
+
+	if (allowedips_exact(&ifc->routes, pfx, &at) != p ||
+	    at >= p->allowed_ips.n)
+		fatalx("%s: the routing table and the peer disagree",
+		    __func__);
+	memset(&p->allowed_ips.v[at], 0, sizeof(p->allowed_ips.v[at]));
+	p->holes++;
+}
+
+/* The holes of the peer's list closed, the table told the new places. */
+static void
+prefixes_close(struct eng_iface *ifc, struct eng_peer *p)
 {
 	struct wgd_prefixes	*l = &p->allowed_ips;
-	size_t			 i;
+	size_t			 i, n = 0;
 
-	for (i = 0; i < l->n; i++)
-		if (addr_equal(&l->v[i], pfx) &&
-		    l->v[i].plen == pfx->plen) {
-			memmove(&l->v[i], &l->v[i + 1],
-			    (l->n - i - 1) * sizeof(l->v[0]));
-			l->n--;
-			return;
-		}
+	if (p->holes == 0)
+		return;
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i].af == 0)
+			continue;
+		l->v[n] = l->v[i];
+		if (allowedips_insert_aux(&ifc->routes, &l->v[n], p,
+		    (uint32_t)n) == -1)
+			fatal("%s", __func__);
+		n++;
+	}
+	l->n = n;
+	p->holes = 0;
 }
 
 /*
@@ -330,13 +358,14 @@ prefix_add(struct eng_iface *ifc, struct eng_peer *p,
 {
 	struct eng_peer	*owner;
 
-	if ((owner = allowedips_exact(&ifc->routes, pfx)) != NULL) {
-		prefix_unlist(owner, pfx);
+	if ((owner = allowedips_exact(&ifc->routes, pfx, NULL)) != NULL) {
+		prefix_unlist(ifc, owner, pfx);
 		rt_mark(owner, RT_ALLOWED_IPS);
 	}
 	rt_mark(p, RT_ALLOWED_IPS);
-	if (allowedips_insert(&ifc->routes, pfx, p) == -1 ||
-	    prefixes_add(&p->allowed_ips, pfx) == -1)
+	if (prefixes_add(&p->allowed_ips, pfx) == -1 ||
+	    allowedips_insert_aux(&ifc->routes, pfx, p,
+	    (uint32_t)(p->allowed_ips.n - 1)) == -1)
 		fatal("%s", __func__);
 }
 
@@ -344,10 +373,10 @@ static void
 prefix_del(struct eng_iface *ifc, struct eng_peer *p,
     const struct wgd_prefix *pfx)
 {
-	if (allowedips_exact(&ifc->routes, pfx) != p)
+	if (allowedips_exact(&ifc->routes, pfx, NULL) != p)
 		return;
+	prefix_unlist(ifc, p, pfx);
 	(void)allowedips_remove(&ifc->routes, pfx, p);
-	prefix_unlist(p, pfx);
 	rt_mark(p, RT_ALLOWED_IPS);
 }
 
@@ -436,14 +465,14 @@ txn_apply(struct eng_iface *ifc)
 			for (p = TAILQ_FIRST(&ifc->peers); p != NULL;
 			    p = next) {
 				next = TAILQ_NEXT(p, entry);
-				peer_del(ifc, p);
+				uapi_peer_del(ifc, p);
 			}
 			p = NULL;
 			break;
 		case UOP_PUBLIC_KEY:
 			peer_finish(p, keepalive_on);
 			keepalive_on = created = 0;
-			/* The interface's own key: lines that change nothing. */
+			/* The interface's own key: its lines do nothing. */
 			if (ifc->has_privkey && sodium_memcmp(op->u.key,
 			    ifc->pubkey, WG_KEY_LEN) == 0) {
 				p = NULL;
@@ -456,13 +485,13 @@ txn_apply(struct eng_iface *ifc)
 			break;
 		case UOP_UPDATE_ONLY:
 			if (p != NULL && created) {
-				peer_del(ifc, p);
+				uapi_peer_del(ifc, p);
 				p = NULL;
 			}
 			break;
 		case UOP_REMOVE:
 			if (p != NULL) {
-				peer_del(ifc, p);
+				uapi_peer_del(ifc, p);
 				p = NULL;
 			}
 			break;
@@ -486,10 +515,11 @@ txn_apply(struct eng_iface *ifc)
 			break;
 		case UOP_REPLACE_ALLOWED_IPS:
 			if (p != NULL) {
-				allowedips_remove_peer(&ifc->routes, p);
+				iface_unroute_peer(ifc, p);
 				if (p->allowed_ips.n > 0)
 					rt_mark(p, RT_ALLOWED_IPS);
 				p->allowed_ips.n = 0;
+				p->holes = 0;
 			}
 			break;
 		case UOP_ALLOWED_IP:
@@ -509,7 +539,11 @@ txn_apply(struct eng_iface *ifc)
 static void
 txn_commit(struct eng_iface *ifc)
 {
+	struct eng_peer	*p;
+
 	txn_apply(ifc);
+	TAILQ_FOREACH(p, &ifc->peers, entry)
+		prefixes_close(ifc, p);
 	log_debug("%s: set through the userspace API (%zu operations)",
 	    ifc->name, txn.n);
 	send_done(txn.id, 0);

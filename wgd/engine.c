@@ -168,6 +168,21 @@ engine_send_parent(int type, int fd, const void *data, size_t len)
 		fatal("%s", __func__);
 }
 
+/*
+ * Takes the peer's prefixes out of the routing table, one by one: a
+ * walk of the whole table per peer made removing thousands of peers
+ * quadratic (11 s for 20,000).
+ */
+void
+iface_unroute_peer(struct eng_iface *ifc, struct eng_peer *p)
+{
+	size_t	 i;
+
+	for (i = 0; i < p->allowed_ips.n; i++)
+		(void)allowedips_remove(&ifc->routes, &p->allowed_ips.v[i],
+		    p);
+}
+
 /* Takes a peer off its interface; its routes must be gone already. */
 void
 iface_remove_peer(struct eng_iface *ifc, struct eng_peer *p)
@@ -252,8 +267,8 @@ routes_rebuild(struct eng_iface *ifc)
 	allowedips_init(&ifc->routes);
 	TAILQ_FOREACH(p, &ifc->peers, entry)
 		for (i = 0; i < p->allowed_ips.n; i++)
-			if (allowedips_insert(&ifc->routes,
-			    &p->allowed_ips.v[i], p) == -1)
+			if (allowedips_insert_aux(&ifc->routes,
+			    &p->allowed_ips.v[i], p, (uint32_t)i) == -1)
 				fatalx("interface %s: cannot route %s",
 				    ifc->name, p->name);
 }
@@ -301,8 +316,7 @@ iface_set_privkey(struct eng_iface *ifc, const uint8_t *key)
 		if ((p = peer_find_key(ifc, pub)) != NULL) {
 			log_info("%s: peer %s has the interface's new public "
 			    "key: removed", ifc->name, p->name);
-			allowedips_remove_peer(&ifc->routes, p);
-			iface_remove_peer(ifc, p);
+			uapi_peer_del(ifc, p);
 		}
 	}
 	cookie_checker_free(&ifc->cookie);
@@ -755,8 +769,8 @@ show_peer(uint32_t id, const struct eng_iface *ifc, const struct eng_peer *p)
 		n = p->allowed_ips.n - off;
 		if (n > MSG_PREFIXES_MAX)
 			n = MSG_PREFIXES_MAX;
-		engine_send_control(id, IMSG_CTL_ALLOWED_IPS, &p->allowed_ips.v[off],
-		    n * sizeof(struct wgd_prefix));
+		engine_send_control(id, IMSG_CTL_ALLOWED_IPS,
+		    &p->allowed_ips.v[off], n * sizeof(struct wgd_prefix));
 	}
 }
 
@@ -819,7 +833,9 @@ peer_endpoint(struct imsg *imsg)
 	if ((ifc = iface_find(&env->ifaces, m.iface)) == NULL)
 		return;		/* gone in a reload since */
 	TAILQ_FOREACH(p, &ifc->peers, entry)
-		if (strcmp(p->name, m.peer) == 0 && p->usable) {
+		/* An endpoint set through wg(8) holds until a reload. */
+		if (strcmp(p->name, m.peer) == 0 && p->usable &&
+		    !(p->rt_changed & RT_ENDPOINT)) {
 			peer_set_endpoint(p, (struct sockaddr *)&m.ss, m.len,
 			    NULL);
 			log_debug("peer %s: endpoint from its name", p->name);

@@ -95,6 +95,7 @@ struct eng_peer {
 	int			 usable;	/* handshakes can use its key */
 	int			 runtime;	/* added through the API */
 	unsigned int		 rt_changed;	/* RT_ bits: the API's doing */
+	size_t			 holes;		/* allowed_ips gone in a set */
 	struct noise_remote	 noise;
 	struct cookie_maker	 cookie;
 	struct wg_timers	 timers;
@@ -128,7 +129,7 @@ struct eng_iface {
 	uint32_t		 fwmark;	/* of the sockets, for get */
 	int			 rt_privkey;	/* the API set the key */
 	int			 link_down;	/* TUN writes fail with EIO */
-	char			**rt_removed;	/* peers of wgd.conf it removed */
+	char			**rt_removed;	/* wgd.conf's peers it removed */
 	size_t			 nrt_removed;
 	uint32_t		 mtu;
 	int			 tun_fd;
@@ -162,6 +163,7 @@ void	engine_send_control(uint32_t, int, const void *, size_t);
 void	engine_send_parent(int, int, const void *, size_t);
 void	iface_set_privkey(struct eng_iface *, const uint8_t *);
 void	iface_remove_peer(struct eng_iface *, struct eng_peer *);
+void	iface_unroute_peer(struct eng_iface *, struct eng_peer *);
 void	iface_set_udp(struct eng_iface *, int, int);
 void	iface_tun_gone(struct eng_iface *);
 void	iface_link_state(struct eng_iface *, int);
@@ -174,6 +176,7 @@ void	uapi_set_ops(uint32_t, struct imsg *);
 void	uapi_set_end(uint32_t, struct imsg *);
 void	uapi_bind_fd(struct imsg *);
 void	uapi_bound(struct imsg *);
+void	uapi_peer_del(struct eng_iface *, struct eng_peer *);
 
 /* peer.c: a peer's protocol state */
 void	index_init(void);

@@ -273,8 +273,10 @@ iface_create(struct wgd *env, const struct wgd_iface_conf *ifc,
 	for (i = 0; i < ifc->addresses.n; i++)
 		if (nl_addr_add(env->nl, ifindex, &ifc->addresses.v[i]) == -1)
 			goto fail;
-	/* A standalone interface stays down, as wireguard-go's: wg-quick
-	   or the user brings it up. */
+	/*
+	 * A standalone interface stays down, as wireguard-go's: wg-quick
+	 * or the user brings it up.
+	 */
 	if (nl_link_set(env->nl, ifindex, ifc->mtu, !env->standalone) == -1)
 		goto fail;
 	log_info("interface %s: up, port %u", ifc->name, fds->port);

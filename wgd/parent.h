@@ -42,7 +42,7 @@ struct wgd {
 	const char		*conffile;
 	int			 debug;
 	int			 verbose;
-	int			 standalone;	/* wgd ifname: wg(8) configures */
+	int			 standalone;	/* wgd ifname, for wg(8) */
 	struct nl_handle	*nl;
 	pid_t			 engine_pid;
 	pid_t			 control_pid;

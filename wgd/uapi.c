@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,17 +262,60 @@ conn_line(struct uapi_conn *c, char *line)
 	}
 }
 
+/*
+ * The next line of in, its newline gone, in memory of our own, the
+ * bytes it had in libevent's buffer wiped first: a set carries keys.
+ * NULL when no whole line is there.
+ */
+static char *
+line_take(struct evbuffer *in, size_t *lenp)
+{
+	struct evbuffer_ptr	 eol;
+	struct evbuffer_iovec	*v;
+	size_t			 len, eol_len, left, n;
+	char			*line;
+	int			 nv, i;
+
+	eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+	if (eol.pos == -1)
+		return NULL;
+	len = (size_t)eol.pos;
+	if ((line = malloc(len + 1)) == NULL)
+		fatal("%s", __func__);
+	if (evbuffer_copyout(in, line, len) != (ev_ssize_t)len)
+		fatalx("%s: evbuffer_copyout", __func__);
+	line[len] = '\0';
+	if ((nv = evbuffer_peek(in, (ev_ssize_t)len + 1, NULL, NULL, 0)) <= 0 ||
+	    (v = calloc((size_t)nv, sizeof(*v))) == NULL)
+		fatal("%s", __func__);
+	nv = evbuffer_peek(in, (ev_ssize_t)len + 1, NULL, v, nv);
+	for (i = 0, left = len + 1; i < nv && left > 0; i++) {
+		n = v[i].iov_len < left ? v[i].iov_len : left;
+		sodium_memzero(v[i].iov_base, n);
+		left -= n;
+	}
+	free(v);
+	evbuffer_drain(in, len + 1);
+	*lenp = len;
+	return line;
+}
+
 static void
 conn_read(struct bufferevent *bev, void *arg)
 {
 	struct uapi_conn	*c = arg;
 	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer		*out = bufferevent_get_output(bev);
 	char			*line;
 	size_t			 len;
+	int			 r;
 
 	while (c->state != CONN_WAIT && c->state != CONN_QUEUED) {
-		if ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) ==
-		    NULL) {
+		/* An answer of ours waits to be read: so does the rest. */
+		if ((c->state == CONN_IDLE || c->state == CONN_DISCARD) &&
+		    evbuffer_get_length(out) > 0)
+			break;
+		if ((line = line_take(in, &len)) == NULL) {
 			if (evbuffer_get_length(in) > UAPI_LINE_MAX) {
 				log_debug("uapi %s: client %u: a line longer "
 				    "than %d bytes", c->l->name, c->id,
@@ -287,21 +331,14 @@ conn_read(struct bufferevent *bev, void *arg)
 			}
 			return;
 		}
-		if (memchr(line, '\0', len) != NULL) {
-			/* A NUL inside a line: nothing a client means. */
-			sodium_memzero(line, len);
-			free(line);
-			conn_close(c);
-			return;
-		}
-		if (conn_line(c, line) == -1) {
-			sodium_memzero(line, len);
-			free(line);
-			conn_close(c);
-			return;
-		}
+		/* A NUL inside a line: nothing a client means. */
+		r = memchr(line, '\0', len) != NULL ? -1 : conn_line(c, line);
 		sodium_memzero(line, len);
 		free(line);
+		if (r == -1) {
+			conn_close(c);
+			return;
+		}
 	}
 	bufferevent_disable(bev, EV_READ);
 }
@@ -385,7 +422,9 @@ uapi_accept(int lfd, short event, void *arg)
 		close(fd);
 		return;
 	}
-	c->id = ++u.next_id;
+	/* 0 means no set at the engine: never an id. */
+	if ((c->id = ++u.next_id) == 0)
+		c->id = ++u.next_id;
 	c->l = l;
 	c->state = CONN_IDLE;
 	l->nconns++;
@@ -456,6 +495,30 @@ conn_find(uint32_t id)
 	return NULL;
 }
 
+static void
+text_wipe(const void *data, size_t len, void *arg)
+{
+	(void)arg;
+	sodium_memzero((void *)(uintptr_t)data, len);
+	free((void *)(uintptr_t)data);
+}
+
+/* A get reply holds the private key: its memory is wiped when sent. */
+static void
+text_add(struct uapi_conn *c, const void *data, size_t len)
+{
+	void	*copy;
+
+	if ((copy = malloc(len)) == NULL)
+		fatal("%s", __func__);
+	memcpy(copy, data, len);
+	if (evbuffer_add_reference(bufferevent_get_output(c->bev), copy, len,
+	    text_wipe, NULL) == -1) {
+		text_wipe(copy, len, NULL);
+		c->closing = 1;
+	}
+}
+
 /* The engine's answer: text of a get, then DONE with the errno. */
 void
 uapi_engine_reply(struct imsg *imsg)
@@ -480,9 +543,7 @@ uapi_engine_reply(struct imsg *imsg)
 		fatalx("uapi: an answer for client %u, which asked nothing",
 		    c->id);
 	if (imsg->hdr.type == IMSG_UAPI_TEXT) {
-		if (evbuffer_add(bufferevent_get_output(c->bev), imsg->data,
-		    len) == -1)
-			c->closing = 1;
+		text_add(c, imsg->data, len);
 		return;
 	}
 	conn_errno(c, error);

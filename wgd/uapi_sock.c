@@ -139,8 +139,8 @@ static struct {
 static void
 watch_read(int fd, short event, void *arg)
 {
-	char				 buf[4096]
-				    __attribute__((aligned(__alignof__(struct inotify_event))));
+	char				 buf[4096] __attribute__((aligned(
+					    __alignof__(struct inotify_event))));
 	const struct inotify_event	*ie;
 	ssize_t				 n;
 	size_t				 off;
@@ -191,66 +191,95 @@ conf_iface(struct wgd *env, const char *name)
 	return NULL;
 }
 
+/* Whether another interface listens on port (its sockets are shared). */
+static int
+port_taken(struct wgd *env, const struct wgd_iface_conf *ifc, uint16_t port)
+{
+	const struct wgd_iface_conf	*o;
+
+	TAILQ_FOREACH(o, &env->conf->ifaces, entry)
+		if (o != ifc && o->listen_port == port)
+			return 1;
+	return 0;
+}
+
+static void
+send_bind_fd(struct wgd *env, const char *name, int af, int fd)
+{
+	struct msg_udp	 mu;
+
+	memset(&mu, 0, sizeof(mu));
+	strlcpy(mu.name, name, sizeof(mu.name));
+	mu.af = (uint8_t)af;
+	if (imsgev_compose(&env->engine, IMSG_UAPI_BIND_FD, 0, 0, fd, &mu,
+	    sizeof(mu)) == -1)
+		fatal("%s", __func__);
+}
+
 /*
  * A set's listen_port and fwmark, asked by the engine before it applies
- * the rest: new sockets (bound before anything changes, EADDRINUSE
- * back if the port is taken), then the mark on the sockets in use.
- * They become the interface's until a reload puts wgd.conf's back.
+ * the rest: new sockets bound and marked before anything changes (a
+ * port in use, or a mark refused, is -98 as in wireguard-go, and leaves
+ * all as it was), then the port and mark are the interface's, until a
+ * reload puts wgd.conf's back.
  */
 void
 uapi_bind(struct wgd *env, struct imsg *imsg)
 {
 	struct msg_uapi_bind	 b;
-	struct msg_udp		 mu;
 	struct wgd_iface_conf	*ifc;
 	struct iface_fds	 fds;
+	uint16_t		 port;
+	uint32_t		 mark;
 
 	if (imsg_get_data(imsg, &b, sizeof(b)) == -1 ||
 	    !STR_TERMINATED(b.name))
 		fatalx("bad IMSG_UAPI_BIND");
 	b.error = 0;
 	iface_fds_init(&fds, b.name);
-	if ((ifc = conf_iface(env, b.name)) == NULL)
+	if ((ifc = conf_iface(env, b.name)) == NULL) {
 		b.error = UAPI_EIO;
-	else if (b.set_port && (b.port == 0 || b.port != ifc->listen_port)) {
-		if (iface_bind(env, b.name, b.port, &fds) == -1)
+		goto reply;
+	}
+	port = ifc->listen_port;
+	mark = b.set_fwmark ? b.fwmark : ifc->fwmark;
+	if (b.set_port && (b.port == 0 || b.port != ifc->listen_port)) {
+		if (b.port != 0 && port_taken(env, ifc, b.port)) {
+			b.error = UAPI_EADDRINUSE;
+			goto reply;
+		}
+		if (iface_bind(env, b.name, b.port, &fds) == -1) {
 			b.error = errno == EADDRINUSE ? UAPI_EADDRINUSE :
 			    UAPI_EIO;
-		else {
-			log_info("interface %s: port %u (was %u), through "
-			    "the userspace API", b.name, fds.port,
-			    ifc->listen_port);
-			if (!ifc->rt_port && !env->standalone) {
-				ifc->rt_port = 1;
-				ifc->file_port = ifc->listen_port;
-			}
-			ifc->listen_port = b.port = fds.port;
+			goto reply;
 		}
-	} else if (b.set_port)
-		b.port = ifc->listen_port;
-	if (b.error == 0 && b.set_fwmark)
-		ifc->fwmark = b.fwmark;
-	if (b.error == 0 && port_mark(env, ifc->listen_port,
-	    ifc->fwmark) == -1)
-		b.error = UAPI_EIO;
-
-	memset(&mu, 0, sizeof(mu));
-	strlcpy(mu.name, b.name, sizeof(mu.name));
-	if (fds.udp4 != -1) {
-		mu.af = AF_INET;
-		if (imsgev_compose(&env->engine, IMSG_UAPI_BIND_FD, 0, 0,
-		    fds.udp4, &mu, sizeof(mu)) == -1)
-			fatal("%s", __func__);
+		port = fds.port;
 	}
-	if (fds.udp6 != -1) {
-		mu.af = AF_INET6;
-		if (imsgev_compose(&env->engine, IMSG_UAPI_BIND_FD, 0, 0,
-		    fds.udp6, &mu, sizeof(mu)) == -1)
-			fatal("%s", __func__);
+	if (port_mark(env, port, mark) == -1) {
+		b.error = UAPI_EADDRINUSE;
+		goto reply;
 	}
+	if (port != ifc->listen_port) {
+		log_info("interface %s: port %u (was %u), through the "
+		    "userspace API", b.name, port, ifc->listen_port);
+		if (!ifc->rt_port && !env->standalone) {
+			ifc->rt_port = 1;
+			ifc->file_port = ifc->listen_port;
+		}
+		ifc->listen_port = port;
+	}
+	ifc->fwmark = mark;
+	b.port = port;
+	if (fds.udp4 != -1)
+		send_bind_fd(env, b.name, AF_INET, fds.udp4);
+	if (fds.udp6 != -1)
+		send_bind_fd(env, b.name, AF_INET6, fds.udp6);
+	fds.udp4 = fds.udp6 = -1;
+reply:
+	iface_fds_close(&fds);
 	if (imsgev_compose(&env->engine, IMSG_UAPI_BOUND, 0, 0, -1, &b,
 	    sizeof(b)) == -1)
 		fatal("%s", __func__);
-	if (ifc != NULL)
-		ports_prune(env, env->conf);
+	/* The old port, or a new one refused, is unbound. */
+	ports_prune(env, env->conf);
 }

@@ -146,7 +146,7 @@ struct msg_uapi_bind {
 	uint8_t			 set_fwmark;
 	uint16_t		 port;		/* 0: any; the bound one back */
 	uint32_t		 fwmark;
-	int32_t			 error;		/* back: 0 or a positive errno */
+	int32_t			 error;		/* back: 0 or positive errno */
 };
 
 struct msg_endpoint {

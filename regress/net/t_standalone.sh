@@ -268,7 +268,7 @@ interop_go_body()
 	ping_ok "$Y" 10.50.0.1
 	ping_ok "$X" fd51::2
 	ping_ok "$Y" fd51::1
-	ip netns exec "$Y" iperf3 -s -B fd51::2 > iperf-s.out 2>&1 &
+	ip netns exec "$Y" iperf3 -s > iperf-s.out 2>&1 &
 	echo $! > iperf.pid
 	i=0
 	while ! ip netns exec "$Y" ss -tlnH | grep -q ':5201 '; do
@@ -276,9 +276,9 @@ interop_go_body()
 		sleep 0.1
 		i=$((i + 1))
 	done
-	for dir in "" -R; do
-		ip netns exec "$X" iperf3 -c fd51::2 -t 2 $dir -f m \
-		    > iperf.out 2>&1 || atf_fail "iperf3 $dir: $(cat iperf.out)"
+	for run in "fd51::2" "fd51::2 -R" "10.50.0.2" "10.50.0.2 -R"; do
+		ip netns exec "$X" iperf3 -c $run -t 2 -f m \
+		    > iperf.out 2>&1 || atf_fail "iperf3 $run: $(cat iperf.out)"
 		grep -q receiver iperf.out || atf_fail "$(cat iperf.out)"
 	done
 	ip netns exec "$X" wg show "$I1" transfer | awk '{ exit !($2 > 1000000 && $3 > 1000000) }' ||

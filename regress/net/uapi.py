@@ -5,9 +5,14 @@
                                 reply up to its blank line (or what came
                                 before the server closed), then "closed"
                                 if it did
-  uapi.py many-ips SOCK KEY N   one set of N allowed ips for peer KEY
-                                (hex); prints the reply and the seconds
-                                the request took
+  uapi.py many-ips SOCK KEY N [add]
+                                one set of N allowed ips for peer KEY
+                                (hex), replacing its own unless "add";
+                                prints the reply and the seconds the
+                                request took
+  uapi.py many-peers SOCK N     N peers of 2 allowed ips in one set, then
+                                replace_peers with none; the seconds
+                                of each
   uapi.py bad SOCK              the hostile clients, one after another:
                                 random bytes, a 1 MB line, half a
                                 request then silence, a client that
@@ -60,19 +65,38 @@ def req(path):
         print("closed")
 
 
-def many_ips(path, key, n):
-    lines = ["set=1", "public_key=" + key, "replace_allowed_ips=true"]
-    for i in range(n):
-        lines.append("allowed_ip=10.%d.%d.%d/32" % (
-            100 + i // 65536, (i // 256) % 256, i % 256))
+def timed_set(path, lines):
+    """The reply's first line and the seconds the request took."""
     body = ("\n".join(lines) + "\n\n").encode()
     s = connect(path)
     t = time.monotonic()
     s.sendall(body)
     reply, _ = read_reply(s)
-    took = time.monotonic() - t
-    sys.stdout.write(reply.decode())
+    return reply.decode().split("\n")[0], time.monotonic() - t
+
+
+def many_ips(path, key, n, replace):
+    lines = ["set=1", "public_key=" + key]
+    if replace:
+        lines.append("replace_allowed_ips=true")
+    for i in range(n):
+        lines.append("allowed_ip=10.%d.%d.%d/32" % (
+            100 + i // 65536, (i // 256) % 256, i % 256))
+    reply, took = timed_set(path, lines)
+    print(reply)
     print("%.3f" % took)
+
+
+def many_peers(path, n):
+    keys = [os.urandom(32).hex() for _ in range(n)]
+    lines = ["set=1"]
+    for i, k in enumerate(keys):
+        lines += ["public_key=" + k, "allowed_ip=10.150.%d.%d/32" %
+                  (i // 256, i % 256), "allowed_ip=fd15::%x/128" % i]
+    reply, took = timed_set(path, lines)
+    print("%d peers: %s %.3f" % (n, reply, took))
+    reply, took = timed_set(path, ["set=1", "replace_peers=true"])
+    print("replace_peers: %s %.3f" % (reply, took))
 
 
 def get_ok(path):
@@ -117,6 +141,17 @@ def bad(path):
     except BlockingIOError:
         pass
     print("deaf client, others served:", get_ok(path))
+
+    # One that sends bad requests, which control answers itself, and
+    # never reads.
+    deaf2 = connect(path)
+    deaf2.setblocking(False)
+    try:
+        for _ in range(200000):
+            deaf2.send(b"get=1\nx\n")
+    except BlockingIOError:
+        pass
+    print("deaf errno client, others served:", get_ok(path))
 
     # 100 idle connections: wg still gets in.
     idle = [connect(path) for _ in range(100)]
@@ -169,7 +204,10 @@ def main():
     if cmd == "req":
         req(sys.argv[2])
     elif cmd == "many-ips":
-        many_ips(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        many_ips(sys.argv[2], sys.argv[3], int(sys.argv[4]),
+                 len(sys.argv) < 6 or sys.argv[5] != "add")
+    elif cmd == "many-peers":
+        many_peers(sys.argv[2], int(sys.argv[3]))
     elif cmd == "bad":
         bad(sys.argv[2])
     else:

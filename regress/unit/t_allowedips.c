@@ -237,6 +237,41 @@ ATF_TC_BODY(replace_peer, tc)
 	allowedips_free(&t);
 }
 
+ATF_TC_WITHOUT_HEAD(exact_and_aux);
+ATF_TC_BODY(exact_and_aux, tc)
+{
+	struct allowedips	 t;
+	struct wgd_prefix	 p16 = pfx("10.0.0.0/16"), p24 = pfx("10.0.0.9/24");
+	struct wgd_prefix	 p25 = pfx("10.0.0.0/25"), p6 = pfx("fd00::/64");
+	uint32_t		 aux = 99;
+
+	allowedips_init(&t);
+	ATF_REQUIRE(allowedips_insert_aux(&t, &p16, PEER(1), 7) == 0);
+	ATF_REQUIRE(allowedips_insert_aux(&t, &p24, PEER(2), 8) == 0);
+	ATF_REQUIRE(allowedips_insert_aux(&t, &p6, PEER(3), 9) == 0);
+	ATF_CHECK(allowedips_exact(&t, &p16, &aux) == PEER(1));
+	ATF_CHECK_EQ(aux, 7);
+	/* Host bits ignored; only the exact length matches. */
+	ATF_CHECK(allowedips_exact(&t, &p24, &aux) == PEER(2));
+	ATF_CHECK_EQ(aux, 8);
+	ATF_CHECK(allowedips_exact(&t, &p25, NULL) == NULL);
+	ATF_CHECK(allowedips_exact(&t, &p6, &aux) == PEER(3));
+	ATF_CHECK_EQ(aux, 9);
+	/* Inserting again moves it, with the new number. */
+	ATF_REQUIRE(allowedips_insert_aux(&t, &p24, PEER(4), 3) == 0);
+	ATF_CHECK(allowedips_exact(&t, &p24, &aux) == PEER(4));
+	ATF_CHECK_EQ(aux, 3);
+	/* A branch point holds no peer. */
+	ATF_REQUIRE(allowedips_insert(&t, &p25, PEER(5)) == 0);
+	p25 = pfx("10.0.0.128/25");
+	ATF_REQUIRE(allowedips_insert(&t, &p25, PEER(6)) == 0);
+	p25 = pfx("10.0.0.0/24");
+	ATF_CHECK(allowedips_exact(&t, &p25, NULL) == PEER(4));
+	p25 = pfx("10.0.0.0/17");
+	ATF_CHECK(allowedips_exact(&t, &p25, NULL) == NULL);
+	allowedips_free(&t);
+}
+
 ATF_TC_WITHOUT_HEAD(remove_one_prefix);
 ATF_TC_BODY(remove_one_prefix, tc)
 {
@@ -1012,6 +1047,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, longest_match_wins);
 	ATF_TP_ADD_TC(tp, host_bits_masked);
 	ATF_TP_ADD_TC(tp, replace_peer);
+	ATF_TP_ADD_TC(tp, exact_and_aux);
 	ATF_TP_ADD_TC(tp, remove_one_prefix);
 	ATF_TP_ADD_TC(tp, remove_peer);
 	ATF_TP_ADD_TC(tp, families_are_separate);
