@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 
 #include <arpa/inet.h>
+#include <net/if.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -107,6 +108,7 @@ get_peer(struct reply *r, const struct eng_peer *p)
 	const struct sockaddr_in	*sin;
 	const struct sockaddr_in6	*sin6;
 	char				 a[INET6_ADDRSTRLEN];
+	char				 zone[IF_NAMESIZE];
 	char				 pfx[ADDR_STRLEN];
 	size_t				 i;
 
@@ -120,8 +122,15 @@ get_peer(struct reply *r, const struct eng_peer *p)
 	} else if (p->endpoint_len != 0) {
 		sin6 = (const struct sockaddr_in6 *)&p->endpoint;
 		inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a));
-		reply_printf(r, "endpoint=[%s]:%u\n", a,
-		    ntohs(sin6->sin6_port));
+		if (sin6->sin6_scope_id == 0)
+			reply_printf(r, "endpoint=[%s]:%u\n", a,
+			    ntohs(sin6->sin6_port));
+		else if (if_indextoname(sin6->sin6_scope_id, zone) != NULL)
+			reply_printf(r, "endpoint=[%s%%%s]:%u\n", a, zone,
+			    ntohs(sin6->sin6_port));
+		else
+			reply_printf(r, "endpoint=[%s%%%u]:%u\n", a,
+			    sin6->sin6_scope_id, ntohs(sin6->sin6_port));
 	}
 	reply_printf(r, "last_handshake_time_sec=%lld\n",
 	    (long long)p->state.last_handshake);
@@ -400,6 +409,7 @@ set_endpoint(struct eng_peer *p, const struct uapi_endpoint *ep)
 		memset(&sin6, 0, sizeof(sin6));
 		sin6.sin6_family = AF_INET6;
 		sin6.sin6_port = htons(ep->port);
+		sin6.sin6_scope_id = ep->scope;
 		memcpy(&sin6.sin6_addr, ep->addr, 16);
 		sa = (struct sockaddr *)&sin6;
 		len = sizeof(sin6);

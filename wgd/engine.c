@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 
 #include <arpa/inet.h>
+#include <net/if.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -731,13 +732,24 @@ format_endpoint(const struct sockaddr_storage *ss, char *buf, size_t len)
 	const struct sockaddr_in	*sin = (const struct sockaddr_in *)ss;
 	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)ss;
 	char				 a[INET6_ADDRSTRLEN];
+	char				 zone[IF_NAMESIZE];
 
 	if (ss->ss_family == AF_INET) {
 		inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
 		snprintf(buf, len, "%s:%u", a, ntohs(sin->sin_port));
 	} else {
 		inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a));
-		snprintf(buf, len, "[%s]:%u", a, ntohs(sin6->sin6_port));
+		/* A link-local address names its interface, as wg show. */
+		if (sin6->sin6_scope_id != 0 &&
+		    if_indextoname(sin6->sin6_scope_id, zone) != NULL)
+			snprintf(buf, len, "[%s%%%s]:%u", a, zone,
+			    ntohs(sin6->sin6_port));
+		else if (sin6->sin6_scope_id != 0)
+			snprintf(buf, len, "[%s%%%u]:%u", a,
+			    sin6->sin6_scope_id, ntohs(sin6->sin6_port));
+		else
+			snprintf(buf, len, "[%s]:%u", a,
+			    ntohs(sin6->sin6_port));
 	}
 }
 

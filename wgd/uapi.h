@@ -49,6 +49,7 @@ struct uapi_endpoint {
 	uint8_t			 af;
 	uint16_t		 port;		/* host order */
 	uint8_t			 addr[16];
+	uint32_t		 scope;		/* IPv6 zone: an ifindex */
 };
 
 /* One line of a set request, parsed; sent to the engine in arrays. */

@@ -4,13 +4,14 @@
  * every syntax and range error is found here, so that the engine,
  * given only valid operations, can apply a request whole or not at all.
  *
- * Pure: no I/O, no state but the parser's; the unit tests and the
- * fuzzer drive it directly.
+ * No I/O and no state but the parser's (an endpoint's IPv6 zone name
+ * is looked up): the unit tests drive it directly.
  */
 
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <net/if.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -71,7 +72,7 @@ parse_true(const char *s)
 static int
 parse_endpoint(char *s, struct uapi_endpoint *ep)
 {
-	char		*colon, *host = s;
+	char		*colon, *host = s, *zone;
 	uint32_t	 port;
 
 	memset(ep, 0, sizeof(*ep));
@@ -87,6 +88,15 @@ parse_endpoint(char *s, struct uapi_endpoint *ep)
 			return -1;
 		host[n - 1] = '\0';
 		host++;
+		/* fe80::1%eth0, as wg(8) writes a link-local endpoint. */
+		if ((zone = strchr(host, '%')) != NULL) {
+			*zone++ = '\0';
+			if (parse_uint(zone, UINT32_MAX, &ep->scope) == -1 &&
+			    (ep->scope = if_nametoindex(zone)) == 0)
+				return -1;
+			if (ep->scope == 0)
+				return -1;
+		}
 		if (inet_pton(AF_INET6, host, ep->addr) != 1)
 			return -1;
 		ep->af = AF_INET6;

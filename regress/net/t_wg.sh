@@ -121,7 +121,7 @@ atf_test_case source_address cleanup
 source_address_head()
 {
 	st_head
-	atf_set "descr" "wgd answers from the address the peer sent to, of several on its uplink, and finds another when that one goes: IPv4 and IPv6"
+	atf_set "descr" "wgd answers from the address the peer sent to, of several on its uplink, and finds another when that one goes: IPv4 and IPv6; a link-local endpoint with its zone"
 }
 source_address_body()
 {
@@ -164,6 +164,17 @@ source_address_body()
 		[ "$(endpoint_of "$I1")" = "$first_ep" ] ||
 		    atf_fail "IPv$v: after removal, from $(endpoint_of "$I1")"
 	done
+
+	# A link-local endpoint, with its zone, as wg(8) writes one.
+	ip -n "$X" addr add fe80::a/64 dev vX nodad
+	ip -n "$Y" addr add fe80::b/64 dev vY nodad
+	ip netns exec "$X" wg set "$I1" peer "$(wg pubkey < k2)" \
+	    endpoint '[fe80::b%vX]:10002' || atf_fail "a link-local endpoint"
+	ip netns exec "$X" wg show "$I1" endpoints | grep -q '	\[fe80::b%vX\]:10002$' ||
+	    atf_fail "endpoint $(ip netns exec "$X" wg show "$I1" endpoints)"
+	ping_ok "$X" 192.168.241.2
+	ip netns exec "$Y" wg show "$I2" endpoints | grep -q '	\[fe80::a%vY\]:10001$' ||
+	    atf_fail "$I2 sees $(ip netns exec "$Y" wg show "$I2" endpoints)"
 }
 source_address_cleanup()
 {

@@ -6,6 +6,8 @@
 
 #include <sys/socket.h>
 
+#include <net/if.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -150,6 +152,13 @@ ATF_TC_BODY(peer_keys, tc)
 	ATF_CHECK_EQ(op.u.ep.addr[0], 0x20);
 	ATF_CHECK_EQ(op.u.ep.addr[15], 1);
 
+	/* A link-local endpoint names its interface, by name or index. */
+	op = check_op(1, "endpoint=[fe80::1%lo]:51820", UOP_ENDPOINT);
+	ATF_CHECK_EQ(op.u.ep.scope, if_nametoindex("lo"));
+	ATF_CHECK_EQ(op.u.ep.addr[0], 0xfe);
+	op = check_op(1, "endpoint=[fe80::1%7]:51820", UOP_ENDPOINT);
+	ATF_CHECK_EQ(op.u.ep.scope, 7);
+
 	op = check_op(1, "allowed_ip=10.1.2.3/8", UOP_ALLOWED_IP);
 	addr_format_prefix(&op.u.pfx, s, sizeof(s));
 	ATF_CHECK_STREQ(s, "10.0.0.0/8");
@@ -175,7 +184,10 @@ ATF_TC_BODY(peer_keys, tc)
 	check_err(1, "endpoint=2001:db8::1:51820", UAPI_EINVAL);
 	check_err(1, "endpoint=[2001:db8::1:51820", UAPI_EINVAL);
 	check_err(1, "endpoint=[192.0.2.1]:1", UAPI_EINVAL);
-	check_err(1, "endpoint=[fe80::1%eth0]:1", UAPI_EINVAL);
+	check_err(1, "endpoint=[fe80::1%nosuchif0]:1", UAPI_EINVAL);
+	check_err(1, "endpoint=[fe80::1%0]:1", UAPI_EINVAL);
+	check_err(1, "endpoint=[fe80::1%]:1", UAPI_EINVAL);
+	check_err(1, "endpoint=192.0.2.1%1:1", UAPI_EINVAL);
 	check_err(1, "allowed_ip=10.0.0.1", UAPI_EINVAL);
 	check_err(1, "allowed_ip=10.0.0.0/33", UAPI_EINVAL);
 	check_err(1, "allowed_ip=10.0.0.0/", UAPI_EINVAL);
