@@ -86,19 +86,26 @@ wgd_pubkey()
 	cat state/wgt0/server/publickey-server
 }
 
-# go_start [wg set options for the peer...]: wireguard-go in B (WG_GO
-# names another build than Debian's), up and configured before it
-# returns, so no packet meets a half-made device.
-go_start()
+# go_up NS DEV: wireguard-go DEV in NS (WG_GO names another build than
+# Debian's), once its device and API socket are there; pid in go.pid.
+go_up()
 {
-	ip netns exec "$B" "${WG_GO:-wireguard-go}" -f "$GODEV" > go.log 2>&1 &
+	ip netns exec "$1" "${WG_GO:-wireguard-go}" -f "$2" > go.log 2>&1 &
 	echo $! > go.pid
 	i=0
-	while ! ip -n "$B" link show "$GODEV" >/dev/null 2>&1; do
-		[ $i -lt 50 ] || atf_fail "wireguard-go did not start"
+	while [ ! -S "/var/run/wireguard/$2.sock" ]; do
+		[ $i -lt 50 ] ||
+		    atf_fail "wireguard-go did not start: $(cat go.log)"
 		sleep 0.1
 		i=$((i + 1))
 	done
+}
+
+# go_start [wg set options for the peer...]: wireguard-go in B, up and
+# configured before it returns, so no packet meets a half-made device.
+go_start()
+{
+	go_up "$B" "$GODEV"
 	ip netns exec "$B" wg set "$GODEV" private-key peer.key listen-port 51821 \
 	    peer "$(wgd_pubkey)" allowed-ips 10.77.0.1/32,fd00:77::1/128 \
 	    "$@" || atf_fail "wg set"

@@ -122,14 +122,7 @@ wg_quick_body()
 
 	GODEV="wgg$$"
 	echo "$I1 $I2 $GODEV" > ifaces
-	ip netns exec "$Y" wireguard-go -f "$GODEV" > go.log 2>&1 &
-	echo $! > go.pid
-	i=0
-	while [ ! -S "/var/run/wireguard/$GODEV.sock" ]; do
-		[ $i -lt 50 ] || atf_fail "wireguard-go did not start"
-		sleep 0.1
-		i=$((i + 1))
-	done
+	go_up "$Y" "$GODEV"
 	ip netns exec "$Y" wg set "$GODEV" private-key k2 listen-port 51820 \
 	    peer "$(wg pubkey < k1)" allowed-ips 10.60.0.2/32,fd60::2/128
 	ip -n "$Y" addr add 10.60.0.1/24 dev "$GODEV"
@@ -189,14 +182,7 @@ socket_in_use_body()
 {
 	st_setup
 	GODEV=$I1
-	ip netns exec "$Y" wireguard-go -f "$I1" > go.log 2>&1 &
-	echo $! > go.pid
-	i=0
-	while [ ! -S "/var/run/wireguard/$I1.sock" ]; do
-		[ $i -lt 50 ] || atf_fail "wireguard-go did not start"
-		sleep 0.1
-		i=$((i + 1))
-	done
+	go_up "$Y" "$I1"
 	ip netns exec "$M" "$WGD" "$I1" 2> err &&
 	    atf_fail "wgd took the socket of a running wireguard-go"
 	grep -q "in use" err || atf_fail "$(cat err)"
@@ -234,14 +220,7 @@ interop_go_body()
 	ip -n "$X" link set vX up
 	ip -n "$Y" link set vY up
 	wgd_up "$X" "$I1"
-	ip netns exec "$Y" wireguard-go -f "$GODEV" > go.log 2>&1 &
-	echo $! > go.pid
-	i=0
-	while [ ! -S "/var/run/wireguard/$GODEV.sock" ]; do
-		[ $i -lt 50 ] || atf_fail "wireguard-go did not start"
-		sleep 0.1
-		i=$((i + 1))
-	done
+	go_up "$Y" "$GODEV"
 	wg genpsk > psk
 	# Both sides from wg(8) configuration files, as a user writes them.
 	for side in 1 2; do

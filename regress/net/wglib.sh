@@ -3,8 +3,7 @@
 # interfaces start in a middle namespace M, whose loopback carries
 # their UDP, and are moved out to X and Y.  Names carry the test's pid.
 
-top="$(atf_get_srcdir)/../.."
-WGD="$top/wgd/wgd"
+. "$(atf_get_srcdir)/lib.sh"
 
 st_head()
 {
