@@ -488,12 +488,16 @@ bad_clients_body()
 	loss=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' ping.log)
 	[ "$loss" = 0 ] || atf_fail "the tunnel lost packets: $(tail -n 3 ping.log)"
 	kill -0 "$(cat wgd.pid)" || atf_fail "wgd died: $(cat wgd.log)"
-	# Memory stays bounded: no process grew by 32 MiB (a measure that
-	# holds under ThreadSanitizer too).
+	# Memory stays bounded: no process grew by 32 MiB (the engine
+	# holds 5000 more peers for a while: 8 MiB).  ThreadSanitizer
+	# (make check-slow sets TSAN_OPTIONS) multiplies what allocations
+	# cost by about six.
+	limit=32768
+	[ -n "${TSAN_OPTIONS:-}" ] && limit=$((limit * 6))
 	while read -r p before; do
 		rss=$(ps -o rss= -p "$p")
 		echo "pid $p: $before -> $rss KiB"
-		[ $((rss - before)) -lt 32768 ] ||
+		[ $((rss - before)) -lt $limit ] ||
 		    atf_fail "pid $p grew from $before to $rss KiB"
 	done < rss.before
 }
