@@ -80,6 +80,9 @@ text_peer(struct output_ctx *ctx, const struct ctl_peer *peer,
 		output_duration(every, sizeof(every), peer->keepalive);
 		fprintf(ctx->f, "  persistent keepalive: every %s\n", every);
 	}
+	/* SPEC's hint for a peer that cannot connect, by design. */
+	if (peer->disabled)
+		fputs("  hint: disabled in wgd.conf\n", ctx->f);
 	ctx->npeers++;
 }
 

@@ -7,7 +7,7 @@
  *	    "peers":[{"name":..,"public_key":..|null,"endpoint":..|null,
  *	    "allowed_ips":[..],"persistent_keepalive":..,
  *	    "latest_handshake":..,"transfer_rx":..,"transfer_tx":..,
- *	    "runtime":..}]}]}
+ *	    "runtime":..,"disabled":..}]}]}
  *
  * New keys go after the old ones of their object (drops before the
  * peers, which stay last), so a reader of the old layout still finds
@@ -194,9 +194,10 @@ json_peer(struct output_ctx *ctx, const struct ctl_peer *peer,
 	}
 	fprintf(ctx->f, "],\"persistent_keepalive\":%u,"
 	    "\"latest_handshake\":%" PRId64 ",\"transfer_rx\":%" PRIu64 ","
-	    "\"transfer_tx\":%" PRIu64 ",\"runtime\":%s}", peer->keepalive,
-	    peer->last_handshake, peer->rx_bytes, peer->tx_bytes,
-	    peer->runtime ? "true" : "false");
+	    "\"transfer_tx\":%" PRIu64 ",\"runtime\":%s,\"disabled\":%s}",
+	    peer->keepalive, peer->last_handshake, peer->rx_bytes,
+	    peer->tx_bytes, peer->runtime ? "true" : "false",
+	    peer->disabled ? "true" : "false");
 	ctx->npeers++;
 }
 

@@ -205,7 +205,8 @@ reply_peer(struct reply *r, const struct imsg *imsg)
 		bad_reply();
 	if (!STR_TERMINATED(peer.iface) || !STR_TERMINATED(peer.name) ||
 	    !STR_TERMINATED(peer.endpoint) || peer.has_pubkey > 1 ||
-	    peer.runtime > 1 || peer.last_handshake < 0 ||
+	    peer.runtime > 1 || peer.disabled > 1 ||
+	    peer.last_handshake < 0 ||
 	    strcmp(peer.iface, r->iface) != 0 ||
 	    (peer.runtime ? peer.name[0] != '\0' || !peer.has_pubkey :
 	    !conf_valid_peer_name(peer.name)))

@@ -142,7 +142,8 @@ char *
 clientconf_text(const struct wgd_iface_conf *ifc,
     const struct wgd_peer_conf *peer, int warn)
 {
-	const struct wgd_client_conf	*c = &ifc->client;
+	struct wgd_client_conf		 merged;
+	const struct wgd_client_conf	*c = &merged;
 	struct wgd_prefix		 dns[DNS_MAX], hosts[16];
 	const struct wgd_prefix		*dnsv;
 	char				 b64[WG_KEY_LEN_BASE64];
@@ -150,6 +151,7 @@ clientconf_text(const struct wgd_iface_conf *ifc,
 	uint8_t				 pub[WG_KEY_LEN];
 	size_t				 len = 0, ndns, i, nhosts;
 
+	config_peer_client(ifc, peer, &merged);
 	nhosts = peer->prov_addresses.n < 16 ? peer->prov_addresses.n : 16;
 	for (i = 0; i < nhosts; i++)
 		hosts[i] = peer->prov_addresses.v[i];
@@ -174,9 +176,9 @@ clientconf_text(const struct wgd_iface_conf *ifc,
 	for (i = 0; warn && i < ndns; i++)
 		if (!dns_routed(c, &dnsv[i])) {
 			addr_format(&dnsv[i], b64, sizeof(b64));
-			log_warnx("interface %s: DNS %s is outside the client "
-			    "allowed-ips: clients cannot reach it through the "
-			    "tunnel", ifc->name, b64);
+			log_warnx("peer %s: DNS %s is outside its client "
+			    "allowed-ips: it cannot reach it through the "
+			    "tunnel", peer->name, b64);
 		}
 
 	append(&buf, &len, "\n[Peer]\n");

@@ -34,6 +34,8 @@ config_new(void)
 static void
 peer_free(struct wgd_peer_conf *peer)
 {
+	prefixes_free(&peer->client.dns);
+	prefixes_free(&peer->client.allowed_ips);
 	prefixes_free(&peer->allowed_ips);
 	prefixes_free(&peer->addresses);
 	prefixes_free(&peer->prov_addresses);
@@ -97,6 +99,33 @@ config_peer_new(struct wgd_iface_conf *iface, const char *name)
 	strlcpy(peer->name, name, sizeof(peer->name));
 	TAILQ_INSERT_TAIL(&iface->peers, peer, entry);
 	return peer;
+}
+
+/*
+ * The client options a managed peer's configuration is made of: its
+ * own where it has them, the interface's otherwise.  out shares the
+ * lists of the two; it is not freed.
+ */
+void
+config_peer_client(const struct wgd_iface_conf *ifc,
+    const struct wgd_peer_conf *peer, struct wgd_client_conf *out)
+{
+	const struct wgd_client_conf	*p = &peer->client;
+
+	*out = ifc->client;
+	if (p->endpoint_set) {
+		strlcpy(out->endpoint_host, p->endpoint_host,
+		    sizeof(out->endpoint_host));
+		out->endpoint_port = p->endpoint_port;
+	}
+	if (p->dns_set) {
+		out->dns_auto = p->dns_auto;
+		out->dns = p->dns;
+	}
+	if (p->allowed_ips_set)
+		out->allowed_ips = p->allowed_ips;
+	if (p->keepalive_set)
+		out->keepalive = p->keepalive;
 }
 
 /* What an option left out means. */

@@ -51,6 +51,20 @@ struct conf_where {
 	int			 line;
 };
 
+/* What generated client configuration files contain. */
+struct wgd_client_conf {
+	int			 endpoint_set;
+	char			 endpoint_host[WGD_HOST_MAX + 1];
+	uint16_t		 endpoint_port;	/* 0: the listen port */
+	int			 dns_set;
+	int			 dns_auto;
+	struct wgd_prefixes	 dns;
+	int			 allowed_ips_set;
+	struct wgd_prefixes	 allowed_ips;
+	int			 keepalive_set;
+	uint16_t		 keepalive;
+};
+
 struct wgd_peer_conf {
 	TAILQ_ENTRY(wgd_peer_conf) entry;
 	char			 name[WGD_PEER_NAME_MAX + 1];
@@ -64,6 +78,8 @@ struct wgd_peer_conf {
 	char			 endpoint_host[WGD_HOST_MAX + 1];
 	uint16_t		 endpoint_port;
 	uint16_t		 keepalive;
+	int			 disabled;	/* kept, but no handshake */
+	struct wgd_client_conf	 client;	/* its own client options */
 	struct conf_where	 where;
 
 	/*
@@ -79,16 +95,6 @@ struct wgd_peer_conf {
 };
 TAILQ_HEAD(wgd_peer_confs, wgd_peer_conf);
 
-/* What generated client configuration files contain. */
-struct wgd_client_conf {
-	char			 endpoint_host[WGD_HOST_MAX + 1];
-	uint16_t		 endpoint_port;	/* 0: the listen port */
-	int			 dns_auto;
-	struct wgd_prefixes	 dns;
-	int			 allowed_ips_set;
-	struct wgd_prefixes	 allowed_ips;
-	uint16_t		 keepalive;
-};
 
 struct wgd_iface_conf {
 	TAILQ_ENTRY(wgd_iface_conf) entry;
@@ -133,6 +139,9 @@ int			 cmdline_symset(const char *);
 /* config.c */
 struct wgd_config	*config_new(void);
 struct wgd_config	*config_standalone(const char *);
+void			 config_peer_client(const struct wgd_iface_conf *,
+			    const struct wgd_peer_conf *,
+			    struct wgd_client_conf *);
 void			 config_free(struct wgd_config *);
 struct wgd_iface_conf	*config_iface_new(struct wgd_config *, const char *);
 struct wgd_peer_conf	*config_peer_new(struct wgd_iface_conf *,

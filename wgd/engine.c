@@ -457,6 +457,13 @@ peer_update(struct eng_peer *p, struct eng_peer *np)
 		    now_ns());
 		peer_timers_update(p);
 	}
+	/* Disabled: its session ends now; enabled: it may handshake. */
+	if (p->disabled != np->disabled) {
+		p->disabled = np->disabled;
+		log_info("peer %s: %s", p->name, p->disabled ? "disabled" :
+		    "enabled");
+		peer_local_key_changed(p);
+	}
 }
 
 /* Peers of wgd.conf that wg(8) removed come back with n: say so. */
@@ -638,6 +645,7 @@ reconf_peer(struct imsg *imsg)
 	strlcpy(p->endpoint_host, m.endpoint_host, sizeof(p->endpoint_host));
 	p->endpoint_port = m.endpoint_port;
 	p->keepalive = m.keepalive;
+	p->disabled = m.disabled != 0;
 	TAILQ_INSERT_TAIL(&ifc->peers, p, entry);
 	sodium_memzero(&m, sizeof(m));
 }
@@ -764,6 +772,7 @@ show_peer(uint32_t id, const struct eng_iface *ifc, const struct eng_peer *p)
 	if (!p->runtime)
 		strlcpy(cp.name, p->name, sizeof(cp.name));
 	cp.runtime = p->runtime;
+	cp.disabled = p->disabled;
 	cp.has_pubkey = p->has_pubkey;
 	memcpy(cp.pubkey, p->pubkey, WG_KEY_LEN);
 	if (p->endpoint_len != 0)

@@ -71,6 +71,7 @@ send_peer(struct wgd *env, const struct wgd_iface_conf *ifc,
 	    sizeof(m.endpoint_host));
 	m.endpoint_port = peer->endpoint_port;
 	m.keepalive = peer->keepalive;
+	m.disabled = peer->disabled != 0;
 	send_engine(env, IMSG_RECONF_PEER, -1, &m, sizeof(m));
 	sodium_memzero(&m, sizeof(m));
 

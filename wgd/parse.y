@@ -85,6 +85,7 @@ static struct wgd_config	*conf;
 static struct conf_msgs		*msgs;
 static struct wgd_iface_conf	*iface;
 static struct wgd_peer_conf	*peer;
+static struct wgd_client_conf	*client;	/* the one clientopt sets */
 static struct wgd_prefixes	 plist;
 static int			 inline_keys;
 
@@ -128,7 +129,8 @@ typedef struct {
 
 %}
 
-%token	ADDRESS ALLOWEDIPS AUTO CLIENT DNS ENDPOINT FILE_ INCLUDE INTERFACE
+%token	ADDRESS ALLOWEDIPS AUTO CLIENT DISABLE DNS ENDPOINT FILE_ INCLUDE
+%token	INTERFACE
 %token	LISTENPORT MASQUERADE MTU ON PEER PERSISTENTKEEPALIVE PORT PRESHAREDKEY
 %token	PRIVATEKEY PUBLICKEY RESTRICTED SOCKET STATEDIR USER ENGINETHREADS
 %token	ERROR
@@ -318,38 +320,44 @@ ifopt		: PRIVATEKEY STRING {
 				    sizeof(iface->masquerade));
 			free($3);
 		}
-		| CLIENT clientopt
+		| CLIENT { client = &iface->client; } clientopt
 		| peer
 		;
 
+/* An option of the interface's client configurations, or one peer's. */
 clientopt	: ENDPOINT STRING {
-			set_host($2, iface->client.endpoint_host,
-			    sizeof(iface->client.endpoint_host));
-			iface->client.endpoint_port = 0;
+			set_host($2, client->endpoint_host,
+			    sizeof(client->endpoint_host));
+			client->endpoint_port = 0;
+			client->endpoint_set = 1;
 		}
 		| ENDPOINT STRING PORT number {
-			set_host($2, iface->client.endpoint_host,
-			    sizeof(iface->client.endpoint_host));
-			set_port($4, &iface->client.endpoint_port, "port");
+			set_host($2, client->endpoint_host,
+			    sizeof(client->endpoint_host));
+			set_port($4, &client->endpoint_port, "port");
+			client->endpoint_set = 1;
 		}
 		| DNS AUTO {
-			iface->client.dns_auto = 1;
-			prefixes_free(&iface->client.dns);
+			client->dns_auto = 1;
+			client->dns_set = 1;
+			prefixes_free(&client->dns);
 		}
 		| DNS addrlist {
-			iface->client.dns_auto = 0;
-			prefixes_free(&iface->client.dns);
-			iface->client.dns = plist;
+			client->dns_auto = 0;
+			client->dns_set = 1;
+			prefixes_free(&client->dns);
+			client->dns = plist;
 			memset(&plist, 0, sizeof(plist));
 		}
 		| ALLOWEDIPS prefixlist {
-			prefixes_free(&iface->client.allowed_ips);
-			iface->client.allowed_ips = plist;
-			iface->client.allowed_ips_set = 1;
+			prefixes_free(&client->allowed_ips);
+			client->allowed_ips = plist;
+			client->allowed_ips_set = 1;
 			memset(&plist, 0, sizeof(plist));
 		}
 		| PERSISTENTKEEPALIVE number {
-			set_keepalive($2, &iface->client.keepalive);
+			set_keepalive($2, &client->keepalive);
+			client->keepalive_set = 1;
 		}
 		;
 
@@ -371,6 +379,14 @@ peer		: PEER STRING {
 			if (!peer->has_pubkey && peer->psk_source != KEY_NONE)
 				yyerror("peer \"%s\": preshared-key needs "
 				    "public-key (a managed peer gets its own)",
+				    peer->name);
+			if (peer->has_pubkey && (peer->client.endpoint_set ||
+			    peer->client.dns_set ||
+			    peer->client.allowed_ips_set ||
+			    peer->client.keepalive_set))
+				yyerror("peer \"%s\": client options are for "
+				    "managed peers (wgd writes no configuration "
+				    "for a peer with its own public-key)",
 				    peer->name);
 			peer->managed = !peer->has_pubkey;
 			peer = NULL;
@@ -439,6 +455,10 @@ peeropt		: PUBLICKEY STRING {
 		}
 		| PERSISTENTKEEPALIVE number {
 			set_keepalive($2, &peer->keepalive);
+		}
+		| CLIENT { client = &peer->client; } clientopt
+		| DISABLE {
+			peer->disabled = 1;
 		}
 		;
 
@@ -569,6 +589,7 @@ lookup(char *s)
 		{ "allowed-ips",	ALLOWEDIPS },
 		{ "auto",		AUTO },
 		{ "client",		CLIENT },
+		{ "disable",		DISABLE },
 		{ "dns",		DNS },
 		{ "endpoint",		ENDPOINT },
 		{ "engine-threads",	ENGINETHREADS },

@@ -289,8 +289,8 @@ peer_timer_cb(int fd, short event, void *arg)
 }
 
 /*
- * Whether handshakes can use the peer: its interface has a private key
- * and the two keys agree on a shared secret.  The noise state is set
+ * Whether handshakes can use the peer: it is not disabled, its
+ * interface has a private key and the two keys agree on a shared secret.  The noise state is set
  * either way, so a later private key only needs noise_remote_set_keys.
  */
 static int
@@ -305,7 +305,7 @@ peer_noise_init(struct eng_peer *p)
 			    p->name);
 		return 0;
 	}
-	return ifc->has_privkey;
+	return ifc->has_privkey && !p->disabled;
 }
 
 /* A peer handshakes can use now: its endpoint and keepalive start. */

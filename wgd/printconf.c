@@ -46,15 +46,43 @@ print_secret(FILE *fp, const char *kw, enum key_source src,
 	}
 }
 
+/*
+ * Client options: all of the interface's (port 0 is its listen port),
+ * or those a peer sets for itself.
+ */
 static void
-print_peer(FILE *fp, const struct wgd_peer_conf *peer)
+print_client(FILE *fp, const struct wgd_client_conf *c, uint16_t port,
+    int only_set, const char *indent)
 {
-	char	 pub[WG_KEY_LEN_BASE64];
+	if (c->endpoint_host[0] != '\0' && (!only_set || c->endpoint_set))
+		fprintf(fp, "%sclient endpoint \"%s\" port %u\n", indent,
+		    c->endpoint_host,
+		    c->endpoint_port != 0 ? c->endpoint_port : port);
+	if (!only_set || c->dns_set) {
+		if (c->dns_auto)
+			fprintf(fp, "%sclient dns auto\n", indent);
+		else
+			print_prefixes(fp, "client dns", &c->dns, 1, indent);
+	}
+	if (!only_set || c->allowed_ips_set)
+		print_prefixes(fp, "client allowed-ips", &c->allowed_ips, 0,
+		    indent);
+	if ((!only_set && c->keepalive != 0) || (only_set && c->keepalive_set))
+		fprintf(fp, "%sclient persistent-keepalive %u\n", indent,
+		    c->keepalive);
+}
+
+static void
+print_peer(FILE *fp, const struct wgd_peer_conf *peer, uint16_t port)
+{
+	const struct wgd_client_conf	*c = &peer->client;
+	char				 pub[WG_KEY_LEN_BASE64];
 
 	/* A managed peer without options is one line, as written. */
 	if (!peer->has_pubkey && peer->addresses.n == 0 &&
 	    peer->allowed_ips.n == 0 && peer->endpoint_host[0] == '\0' &&
-	    peer->keepalive == 0) {
+	    peer->keepalive == 0 && !peer->disabled && !c->endpoint_set &&
+	    !c->dns_set && !c->allowed_ips_set && !c->keepalive_set) {
 		fprintf(fp, "\tpeer \"%s\"\n", peer->name);
 		return;
 	}
@@ -72,27 +100,10 @@ print_peer(FILE *fp, const struct wgd_peer_conf *peer)
 		    peer->endpoint_host, peer->endpoint_port);
 	if (peer->keepalive != 0)
 		fprintf(fp, "\t\tpersistent-keepalive %u\n", peer->keepalive);
+	print_client(fp, c, port, 1, "\t\t");
+	if (peer->disabled)
+		fprintf(fp, "\t\tdisable\n");
 	fprintf(fp, "\t}\n");
-}
-
-static void
-print_client(FILE *fp, const struct wgd_iface_conf *iface)
-{
-	const struct wgd_client_conf	*c = &iface->client;
-
-	if (c->endpoint_host[0] != '\0')
-		fprintf(fp, "\tclient endpoint \"%s\" port %u\n",
-		    c->endpoint_host,
-		    c->endpoint_port != 0 ? c->endpoint_port :
-		    iface->listen_port);
-	if (c->dns_auto)
-		fprintf(fp, "\tclient dns auto\n");
-	else
-		print_prefixes(fp, "client dns", &c->dns, 1, "\t");
-	print_prefixes(fp, "client allowed-ips", &c->allowed_ips, 0, "\t");
-	if (c->keepalive != 0)
-		fprintf(fp, "\tclient persistent-keepalive %u\n",
-		    c->keepalive);
 }
 
 void
@@ -122,9 +133,9 @@ print_config(FILE *fp, const struct wgd_config *conf)
 		if (iface->masquerade[0] != '\0')
 			fprintf(fp, "\tmasquerade on \"%s\"\n",
 			    iface->masquerade);
-		print_client(fp, iface);
+		print_client(fp, &iface->client, iface->listen_port, 0, "\t");
 		TAILQ_FOREACH(peer, &iface->peers, entry)
-			print_peer(fp, peer);
+			print_peer(fp, peer, iface->listen_port);
 		fprintf(fp, "}\n");
 	}
 }

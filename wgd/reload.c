@@ -130,6 +130,9 @@ peer_changes(const struct wgd_iface_conf *ai, const struct wgd_peer_conf *a,
 		add_word(buf, len, "endpoint");
 	if (a->keepalive != b->keepalive)
 		add_word(buf, len, "persistent-keepalive");
+	client_changes(&a->client, &b->client, buf, len);
+	if (a->disabled != b->disabled)
+		add_word(buf, len, "disable");
 }
 
 /* Where a new managed peer's client configuration and QR code are. */

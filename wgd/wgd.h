@@ -134,6 +134,7 @@ struct msg_peer {
 	char			 endpoint_host[WGD_HOST_MAX + 1];
 	uint16_t		 endpoint_port;
 	uint16_t		 keepalive;
+	uint8_t			 disabled;
 };
 
 struct msg_uapi {
@@ -226,6 +227,7 @@ struct ctl_peer {
 	char			 name[WGD_PEER_NAME_MAX + 1]; /* "": runtime */
 	uint8_t			 has_pubkey;
 	uint8_t			 runtime;	/* added through the API */
+	uint8_t			 disabled;	/* disable in wgd.conf */
 	uint8_t			 pubkey[WG_KEY_LEN];
 	char			 endpoint[WGD_HOST_MAX + 1 + 8];
 	uint16_t		 keepalive;

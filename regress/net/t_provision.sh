@@ -289,6 +289,105 @@ client_option_change_cleanup()
 	net_cleanup
 }
 
+atf_test_case peer_client_options cleanup
+peer_client_options_head()
+{
+	prov_head
+	atf_set "descr" "a managed peer's own client options go into its file alone; changing one rewrites only that peer's files"
+}
+peer_client_options_body()
+{
+	net_setup
+	managed_conf '	peer "laptop"' '	peer "phone" {' \
+	    '		client allowed-ips { 0.0.0.0/0, ::/0 }' \
+	    '		client persistent-keepalive 25' '	}'
+	wgd_start
+	d=state/wgt0
+	grep -qx 'AllowedIPs = 0.0.0.0/0, ::/0' $d/peer_phone/peer_phone.conf ||
+	    atf_fail "$(cat $d/peer_phone/peer_phone.conf)"
+	grep -qx 'PersistentKeepalive = 25' $d/peer_phone/peer_phone.conf ||
+	    atf_fail "$(cat $d/peer_phone/peer_phone.conf)"
+	grep -qx 'AllowedIPs = 10.13.13.0/24, fd00:13::/64' \
+	    $d/peer_laptop/peer_laptop.conf ||
+	    atf_fail "$(cat $d/peer_laptop/peer_laptop.conf)"
+	grep -q PersistentKeepalive $d/peer_laptop/peer_laptop.conf &&
+	    atf_fail "laptop got phone's keepalive"
+	cp -p $d/peer_laptop/peer_laptop.conf $d/peer_laptop/peer_laptop.png .
+	cp $d/peer_phone/peer_phone.conf phone.before
+	sleep 1
+	sed -i 's/client persistent-keepalive 25/client persistent-keepalive 15/' \
+	    wgd.conf
+	wgctl reload > reload || atf_fail "reload: $(cat reload)"
+	grep -qx 'peer phone: client persistent-keepalive changed' reload ||
+	    atf_fail "$(cat reload)"
+	grep -qx 'PersistentKeepalive = 15' $d/peer_phone/peer_phone.conf ||
+	    atf_fail "phone not rewritten"
+	for f in peer_laptop.conf peer_laptop.png; do
+		[ "$(stat -c %Y $f)" = "$(stat -c %Y $d/peer_laptop/$f)" ] ||
+		    atf_fail "$f was rewritten"
+	done
+	# A peer with its own key has no client configuration.
+	managed_conf '	peer "laptop" {' "		public-key \"$(cat peer.pub)\"" \
+	    '		client dns 10.13.13.1' '	}' '	peer "phone"'
+	wgctl reload > reload 2>&1 && atf_fail "client options on an external peer"
+	grep -q 'client options are for managed peers' reload ||
+	    atf_fail "$(cat reload)"
+}
+peer_client_options_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
+atf_test_case disabled_peer cleanup
+disabled_peer_head()
+{
+	atf_set "require.user" "root"
+	atf_set "require.progs" "ip wg wg-quick wireguard-go ping"
+	atf_set "descr" "disable ends a managed peer's session at reload and refuses its handshakes; re-enabled, the same conf connects again"
+}
+disabled_peer_body()
+{
+	net_setup
+	managed_conf '	peer "phone" {' '	}'
+	wgd_start
+	conf=state/wgt0/peer_phone/peer_phone.conf
+	go_up "$B" "$GODEV"
+	wg-quick strip "$conf" > stripped
+	ip netns exec "$B" wg setconf "$GODEV" stripped || atf_fail "setconf"
+	ip -n "$B" addr add 10.13.13.2/24 dev "$GODEV"
+	ip -n "$B" link set "$GODEV" up
+	ping_ok "$B" 10.13.13.1
+	cp -R state before
+
+	sed -i 's/	peer "phone" {/	peer "phone" { disable/' wgd.conf
+	wgctl reload > reload || atf_fail "reload: $(cat reload)"
+	grep -qx 'peer phone: disable changed' reload || atf_fail "$(cat reload)"
+	wgctl show | grep -qx '  hint: disabled in wgd.conf' ||
+	    atf_fail "$(wgctl show)"
+	# The old session is gone at once.
+	ip netns exec "$B" ping -c 3 -i 0.3 -w 3 10.13.13.1 > /dev/null 2>&1 &&
+	    atf_fail "a disabled peer's session still works"
+	# A new handshake (the phone set up again starts one at once) is
+	# refused.
+	ip netns exec "$B" wg setconf "$GODEV" stripped || atf_fail "setconf"
+	ip netns exec "$B" ping -c 3 -i 0.3 -w 4 10.13.13.1 > /dev/null 2>&1 &&
+	    atf_fail "a disabled peer made a handshake"
+	[ "$(json_num unknown_peer)" -gt 0 ] ||
+	    atf_fail "no handshake refused: $(wgctl show -j)"
+	diff -r before state > d || atf_fail "files changed: $(cat d)"
+
+	sed -i 's/	peer "phone" { disable/	peer "phone" {/' wgd.conf
+	wgctl reload > reload || atf_fail "reload: $(cat reload)"
+	ping_ok "$B" 10.13.13.1
+	diff -r before state > d || atf_fail "files changed: $(cat d)"
+}
+disabled_peer_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
 atf_test_case qr_code cleanup
 qr_code_head()
 {
@@ -329,6 +428,8 @@ qr_code_cleanup()
 
 atf_init_test_cases()
 {
+	atf_add_test_case peer_client_options
+	atf_add_test_case disabled_peer
 	atf_add_test_case addresses_of_others
 	atf_add_test_case qr_code
 	atf_add_test_case keys_persist

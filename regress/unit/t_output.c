@@ -37,7 +37,7 @@
 	"\"no_endpoint\":0,\"queue_full\":0,\"io_error\":0}"
 
 /* The new keys of a peer that never had a handshake nor any traffic. */
-#define STATS0	"\"latest_handshake\":0,\"transfer_rx\":0,\"transfer_tx\":0,\"runtime\":false"
+#define STATS0	"\"latest_handshake\":0,\"transfer_rx\":0,\"transfer_tx\":0,\"runtime\":false,\"disabled\":false"
 
 struct capture {
 	struct output_ctx	 ctx;
@@ -526,11 +526,11 @@ ATF_TC_BODY(json_stats, tc)
 	    "\"endpoint\":null,\"allowed_ips\":[],"
 	    "\"persistent_keepalive\":0,\"latest_handshake\":1699999937,"
 	    "\"transfer_rx\":1268777,"
-	    "\"transfer_tx\":18446744073709551615,\"runtime\":false},"
+	    "\"transfer_tx\":18446744073709551615,\"runtime\":false,\"disabled\":false},"
 	    "{\"name\":\"phone\",\"public_key\":null,\"endpoint\":null,"
 	    "\"allowed_ips\":[],\"persistent_keepalive\":0,"
 	    "\"latest_handshake\":9223372036854775807,"
-	    "\"transfer_rx\":0,\"transfer_tx\":0,\"runtime\":false}]}]}\n");
+	    "\"transfer_rx\":0,\"transfer_tx\":0,\"runtime\":false,\"disabled\":false}]}]}\n");
 }
 
 /*

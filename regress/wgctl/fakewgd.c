@@ -417,6 +417,29 @@ sc_runtime(void)
 	send_end(0);
 }
 
+/* A peer disabled in wgd.conf. */
+static void
+sc_disabled(void)
+{
+	struct ctl_peer	 p = make_peer("wg0", "guest", 32, "", 0);
+
+	p.disabled = 1;
+	send_iface("wg0", 0, 1);
+	send_peer(&p);
+	send_end(0);
+}
+
+static void
+sc_disabled_2(void)
+{
+	struct ctl_peer	 p = make_peer("wg0", "guest", 32, "", 0);
+
+	p.disabled = 2;
+	send_iface("wg0", 0, 1);
+	send_peer(&p);
+	send_end(0);
+}
+
 static void
 sc_runtime_named(void)
 {
@@ -767,6 +790,8 @@ static const struct scenario {
 	{ "bad-peer-unterminated-endpoint", sc_peer_unterminated_endpoint },
 	{ "bad-peer-has-pubkey-2",	sc_peer_has_pubkey_2 },
 	{ "runtime",			sc_runtime },
+	{ "disabled",			sc_disabled },
+	{ "bad-disabled-2",		sc_disabled_2 },
 	{ "bad-runtime-named",		sc_runtime_named },
 	{ "bad-runtime-keyless",	sc_runtime_keyless },
 	{ "bad-runtime-2",		sc_runtime_2 },

@@ -42,7 +42,7 @@ DROPS0='"drops":{"short":0,"bad_type":0,"bad_mac1":0,"cookie_sent":0,'\
 '"bad_auth":0,"replayed":0,"bad_inner_packet":0,'\
 '"source_not_allowed":0,"no_route":0,"no_endpoint":0,"queue_full":0,'\
 '"io_error":0}'
-STATS0='"latest_handshake":0,"transfer_rx":0,"transfer_tx":0,"runtime":false'
+STATS0='"latest_handshake":0,"transfer_rx":0,"transfer_tx":0,"runtime":false,"disabled":false'
 
 # What fakewgd's peer scenarios send, to ./conf.want.
 conf_want()
@@ -319,6 +319,31 @@ EOF
 	atf_check -s exit:0 -o file:want -e empty wgctl -s sock show -j
 }
 
+atf_test_case show_disabled
+show_disabled_head()
+{
+	atf_set "descr" "a peer disabled in wgd.conf gets SPEC's hint; show -j says disabled"
+}
+show_disabled_body()
+{
+	use_build
+	cat > want <<EOF
+interface: wg0
+  public key: $KEY0
+  listening port: 1
+
+peer: guest ($KEY32)
+  allowed ips: (none)
+  hint: disabled in wgd.conf
+EOF
+	serve disabled
+	atf_check -s exit:0 -o file:want -e empty wgctl -s sock show
+	serve disabled
+	wgctl -s sock show -j > json || atf_fail "show -j"
+	grep -q '"name":"guest",.*"runtime":false,"disabled":true}' json ||
+	    atf_fail "$(cat json)"
+}
+
 atf_test_case show_stats_text
 show_stats_text_head()
 {
@@ -405,16 +430,16 @@ show_stats_json_body()
 		printf '"endpoint":"203.0.113.7:44524",'
 		printf '"allowed_ips":["10.13.13.2/32"],'
 		printf '"persistent_keepalive":25,"latest_handshake":%s,' $laptop
-		printf '"transfer_rx":1268777,"transfer_tx":3565158,"runtime":false},'
+		printf '"transfer_rx":1268777,"transfer_tx":3565158,"runtime":false,"disabled":false},'
 		printf '{"name":"phone","public_key":null,"endpoint":null,'
 		printf '"allowed_ips":[],"persistent_keepalive":0,'
 		printf '"latest_handshake":%s,' $phone
-		printf '"transfer_rx":1024,"transfer_tx":0,"runtime":false},'
+		printf '"transfer_rx":1024,"transfer_tx":0,"runtime":false,"disabled":false},'
 		printf '{"name":"office","public_key":"%s",' $KEY64
 		printf '"endpoint":"[2001:db8::1]:51820",'
 		printf '"allowed_ips":["10.13.13.50/32","fd00:13::/64"],'
 		printf '"persistent_keepalive":0,"latest_handshake":0,'
-		printf '"transfer_rx":0,"transfer_tx":18446744073709551615,"runtime":false}]},'
+		printf '"transfer_rx":0,"transfer_tx":18446744073709551615,"runtime":false,"disabled":false}]},'
 		printf '{"name":"wg1","public_key":"%s",' $KEY96
 		printf '"listen_port":51821,%s,"peers":[]}' "$DROPS0"
 		printf ']}\n'
@@ -498,6 +523,7 @@ bad_replies_body()
 	    bad-peer-unterminated-name bad-peer-unterminated-endpoint \
 	    bad-peer-has-pubkey-2 bad-peer-negative-handshake \
 	    bad-runtime-named bad-runtime-keyless bad-runtime-2 \
+	    bad-disabled-2 \
 	    bad-aips-first bad-aips-odd-size \
 	    bad-aips-af bad-aips-v4-plen bad-aips-v6-plen \
 	    bad-line-unterminated bad-line-empty bad-line-inner-nul \
@@ -791,6 +817,7 @@ atf_init_test_cases()
 	atf_add_test_case show_text
 	atf_add_test_case show_json
 	atf_add_test_case show_runtime
+	atf_add_test_case show_disabled
 	atf_add_test_case show_stats_text
 	atf_add_test_case show_stats_json
 	atf_add_test_case show_json_valid
