@@ -134,6 +134,27 @@ dns_routed(const struct wgd_client_conf *c, const struct wgd_prefix *dns)
 }
 
 /*
+ * Whether a peer limited by forward-to may reach a DNS server: listed,
+ * or one of the interface's own addresses.
+ */
+static int
+dns_allowed(const struct wgd_iface_conf *ifc,
+    const struct wgd_peer_conf *peer, const struct wgd_prefix *dns)
+{
+	size_t	 i;
+
+	for (i = 0; i < peer->forward_to.n; i++)
+		if (addr_contains(&peer->forward_to.v[i], dns))
+			return 1;
+	for (i = 0; i < ifc->addresses.n; i++)
+		if (ifc->addresses.v[i].af == dns->af &&
+		    memcmp(&ifc->addresses.v[i].addr, &dns->addr,
+		    dns->af == AF_INET ? 4 : 16) == 0)
+			return 1;
+	return 0;
+}
+
+/*
  * The wg-quick text of a provisioned managed peer, malloc'd: the caller
  * wipes it (it holds the peer's private key) and frees it.  Warnings go
  * to the log when warn is set (the state-dir writer), not for wgctl.
@@ -173,13 +194,19 @@ clientconf_text(const struct wgd_iface_conf *ifc,
 	}
 	if (ndns > 0)
 		append_list(&buf, &len, "DNS", dnsv, ndns, 1);
-	for (i = 0; warn && i < ndns; i++)
+	for (i = 0; warn && i < ndns; i++) {
 		if (!dns_routed(c, &dnsv[i])) {
 			addr_format(&dnsv[i], b64, sizeof(b64));
 			log_warnx("peer %s: DNS %s is outside its client "
 			    "allowed-ips: it cannot reach it through the "
 			    "tunnel", peer->name, b64);
 		}
+		if (peer->forward_to_set && !dns_allowed(ifc, peer, &dnsv[i])) {
+			addr_format(&dnsv[i], b64, sizeof(b64));
+			log_warnx("peer %s: DNS %s is outside its forward-to: "
+			    "its queries will be dropped", peer->name, b64);
+		}
+	}
 
 	append(&buf, &len, "\n[Peer]\n");
 	if (key_public_from_private(pub, ifc->privkey) == -1)

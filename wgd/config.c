@@ -36,6 +36,7 @@ peer_free(struct wgd_peer_conf *peer)
 {
 	prefixes_free(&peer->client.dns);
 	prefixes_free(&peer->client.allowed_ips);
+	prefixes_free(&peer->forward_to);
 	prefixes_free(&peer->allowed_ips);
 	prefixes_free(&peer->addresses);
 	prefixes_free(&peer->prov_addresses);

@@ -79,6 +79,8 @@ struct wgd_peer_conf {
 	uint16_t		 endpoint_port;
 	uint16_t		 keepalive;
 	int			 disabled;	/* kept, but no handshake */
+	int			 forward_to_set;	/* limited to forward_to */
+	struct wgd_prefixes	 forward_to;
 	struct wgd_client_conf	 client;	/* its own client options */
 	struct conf_where	 where;
 

@@ -1,5 +1,6 @@
 /*
- * LAN access for tunnel peers: `masquerade on "IF"`, in the parent.
+ * LAN access for tunnel peers (`masquerade on "IF"`) and its limits
+ * (`forward-to`), in the parent.
  * Three parts, each made to match the configuration on every call:
  *
  * - Sysctls: IPv4 and IPv6 forwarding on, and accept_ra 2 on IF where it
@@ -8,8 +9,9 @@
  *   wgd changes is remembered and put back when no longer wanted; one
  *   that already was as wanted is left alone, then and later.
  * - The nftables table "inet wgd": masquerade for what comes in from the
- *   tunnel and leaves by IF.  It is replaced whole in one transaction
- *   (nft -f), and nothing else in nftables is ever named.
+ *   tunnel and leaves by IF, and the forward-to limits of peers (chain
+ *   guard).  It is replaced whole in one transaction (nft -f), and
+ *   nothing else in nftables is ever named.
  * - Docker sets the FORWARD policy to DROP, and an accept in our table
  *   cannot overrule a drop in another table's chain on the same hook.
  *   Docker leaves its DOCKER-USER chain to the admin: where it exists
@@ -105,6 +107,99 @@ masq_name_ok(const char *name)
 		    *p == '.'))
 			return 0;
 	return 1;
+}
+
+/* Whether a peer of the interface is limited by forward-to. */
+static int
+guard_on(const struct wgd_iface_conf *ifc)
+{
+	const struct wgd_peer_conf	*peer;
+
+	TAILQ_FOREACH(peer, &ifc->peers, entry)
+		if (peer->forward_to_set)
+			return 1;
+	return 0;
+}
+
+/*
+ * "{ a, b }" of the prefixes of family af in the lists, hosts for the
+ * interface's own addresses; 0 when there is none.
+ */
+static int
+nft_set(FILE *f, int af, const struct wgd_prefixes *l1,
+    const struct wgd_prefixes *l2, const struct wgd_prefixes *hosts)
+{
+	const struct wgd_prefixes	*lists[3] = { l1, l2, hosts };
+	char				 s[ADDR_STRLEN];
+	size_t				 i, k;
+	int				 n = 0;
+
+	for (k = 0; k < 3; k++) {
+		if (lists[k] == NULL)
+			continue;
+		for (i = 0; i < lists[k]->n; i++) {
+			if (lists[k]->v[i].af != af)
+				continue;
+			if (k == 2)
+				addr_format(&lists[k]->v[i], s, sizeof(s));
+			else
+				addr_format_prefix(&lists[k]->v[i], s,
+				    sizeof(s));
+			fprintf(f, "%s%s", n++ == 0 ? "{ " : ", ", s);
+		}
+	}
+	if (n > 0)
+		fprintf(f, " }");
+	return n;
+}
+
+/*
+ * forward-to: a limited peer's packets (by their source, which
+ * cryptokey routing vouches for) go only to its forward-to prefixes
+ * and, of this host, to the interface's own tunnel addresses.  Judged
+ * in prerouting before any DNAT (mangle), so a port Docker publishes
+ * on the host's LAN address counts as that address.
+ */
+static void
+nft_guard(FILE *f, const struct wgd_iface_conf *ifc)
+{
+	const struct wgd_peer_conf	*peer;
+	const char			*fam;
+	char				*src;
+	size_t				 len;
+	FILE				*sf;
+	int				 af, k;
+
+	TAILQ_FOREACH(peer, &ifc->peers, entry) {
+		if (!peer->forward_to_set)
+			continue;
+		for (k = 0; k < 2; k++) {
+			af = k == 0 ? AF_INET : AF_INET6;
+			fam = k == 0 ? "ip" : "ip6";
+			if ((sf = open_memstream(&src, &len)) == NULL)
+				fatal("%s", __func__);
+			if (nft_set(sf, af, &peer->allowed_ips,
+			    &peer->prov_addresses, NULL) == 0) {
+				fclose(sf);
+				free(src);
+				continue;
+			}
+			if (fclose(sf) != 0)
+				fatal("%s", __func__);
+			fprintf(f, "\t\tiifname \"%s\" %s saddr %s", ifc->name,
+			    fam, src);
+			free(src);
+			fprintf(f, " %s daddr != ", fam);
+			if (nft_set(f, af, &peer->forward_to, NULL,
+			    &ifc->addresses) == 0) {
+				/* Nothing allowed: all of it goes. */
+				fprintf(f, "{ %s }", k == 0 ? "0.0.0.0/0" :
+				    "::/0");
+			}
+			fprintf(f, " counter drop comment \"peer %s: "
+			    "forward-to\"\n", peer->name);
+		}
+	}
 }
 
 /* An interface that masquerades, with names masq_apply checked. */
@@ -303,7 +398,8 @@ masq_nft(const struct wgd_config *conf)
 
 	if (conf != NULL)
 		TAILQ_FOREACH(ifc, &conf->ifaces, entry)
-			want |= masq_on(ifc);
+			want |= masq_on(ifc) ||
+			    (guard_on(ifc) && masq_name_ok(ifc->name));
 	if (masq_which("nft", path, sizeof(path)) == -1) {
 		if (!want)
 			return 0;
@@ -340,6 +436,12 @@ masq_nft(const struct wgd_config *conf)
 			fprintf(f, "\t\tiifname \"%s\" oifname \"%s\" counter "
 			    "masquerade\n", ifc->name, ifc->masquerade);
 		}
+		fprintf(f, "\t}\n\tchain guard {\n"
+		    "\t\ttype filter hook prerouting priority mangle; "
+		    "policy accept;\n");
+		TAILQ_FOREACH(ifc, &conf->ifaces, entry)
+			if (guard_on(ifc) && masq_name_ok(ifc->name))
+				nft_guard(f, ifc);
 		fprintf(f, "\t}\n}\n");
 	}
 	if (fclose(f) != 0)
@@ -668,7 +770,7 @@ masq_sysctls(const struct wgd_config *conf)
 	const struct wgd_iface_conf	*ifc;
 	struct masq_sysctl		*s;
 	char				 path[PATH_MAX], cur[SYSCTL_VAL_MAX];
-	int				 ipv6, rv = 0;
+	int				 ipv6, rv = 0, masq_any = 0;
 
 	TAILQ_FOREACH(s, &masq.sysctls, entry)
 		s->wanted = 0;
@@ -676,6 +778,7 @@ masq_sysctls(const struct wgd_config *conf)
 	TAILQ_FOREACH(ifc, &conf->ifaces, entry) {
 		if (!masq_on(ifc))
 			continue;
+		masq_any = 1;
 		if (if_nametoindex(ifc->masquerade) == 0)
 			log_warnx("masquerade on %s: no such interface (yet)",
 			    ifc->masquerade);
@@ -690,9 +793,10 @@ masq_sysctls(const struct wgd_config *conf)
 				rv = -1;
 		}
 	}
-	if (sysctl_want(SYSCTL_IPV4_FWD, "1") == -1)
+	/* forward-to alone forwards nothing new: routing is the admin's. */
+	if (masq_any && sysctl_want(SYSCTL_IPV4_FWD, "1") == -1)
 		rv = -1;
-	if (ipv6 && sysctl_want(SYSCTL_IPV6_FWD, "1") == -1)
+	if (masq_any && ipv6 && sysctl_want(SYSCTL_IPV6_FWD, "1") == -1)
 		rv = -1;
 	sysctl_release();
 	return rv;
@@ -705,6 +809,15 @@ masq_apply(const struct wgd_config *conf)
 	int				 want = 0, rv = 0;
 
 	TAILQ_FOREACH(ifc, &conf->ifaces, entry) {
+		if (guard_on(ifc)) {
+			if (!masq_name_ok(ifc->name)) {
+				log_warnx("interface %s: forward-to: only "
+				    "letters, digits, '-', '_' and '.' can go "
+				    "into firewall rules", ifc->name);
+				rv = -1;
+			} else
+				want = 1;
+		}
 		if (ifc->masquerade[0] == '\0')
 			continue;
 		if (!masq_on(ifc)) {

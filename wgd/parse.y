@@ -129,8 +129,8 @@ typedef struct {
 
 %}
 
-%token	ADDRESS ALLOWEDIPS AUTO CLIENT DISABLE DNS ENDPOINT FILE_ INCLUDE
-%token	INTERFACE
+%token	ADDRESS ALLOWEDIPS AUTO CLIENT DISABLE DNS ENDPOINT FILE_ FORWARDTO
+%token	INCLUDE INTERFACE
 %token	LISTENPORT MASQUERADE MTU ON PEER PERSISTENTKEEPALIVE PORT PRESHAREDKEY
 %token	PRIVATEKEY PUBLICKEY RESTRICTED SOCKET STATEDIR USER ENGINETHREADS
 %token	ERROR
@@ -460,6 +460,18 @@ peeropt		: PUBLICKEY STRING {
 		| DISABLE {
 			peer->disabled = 1;
 		}
+		| FORWARDTO prefixlist {
+			size_t	 i;
+
+			for (i = 0; i < plist.n; i++) {
+				addr_mask(&plist.v[i]);
+				if (prefixes_add(&peer->forward_to,
+				    &plist.v[i]) == -1)
+					fatal("%s", __func__);
+			}
+			prefixes_free(&plist);
+			peer->forward_to_set = 1;
+		}
 		;
 
 prefixlist	: STRING			{ list_add_prefix($1); }
@@ -594,6 +606,7 @@ lookup(char *s)
 		{ "endpoint",		ENDPOINT },
 		{ "engine-threads",	ENGINETHREADS },
 		{ "file",		FILE_ },
+		{ "forward-to",		FORWARDTO },
 		{ "include",		INCLUDE },
 		{ "interface",		INTERFACE },
 		{ "listen-port",	LISTENPORT },

@@ -81,7 +81,8 @@ print_peer(FILE *fp, const struct wgd_peer_conf *peer, uint16_t port)
 	/* A managed peer without options is one line, as written. */
 	if (!peer->has_pubkey && peer->addresses.n == 0 &&
 	    peer->allowed_ips.n == 0 && peer->endpoint_host[0] == '\0' &&
-	    peer->keepalive == 0 && !peer->disabled && !c->endpoint_set &&
+	    peer->keepalive == 0 && !peer->disabled &&
+	    !peer->forward_to_set && !c->endpoint_set &&
 	    !c->dns_set && !c->allowed_ips_set && !c->keepalive_set) {
 		fprintf(fp, "\tpeer \"%s\"\n", peer->name);
 		return;
@@ -101,6 +102,7 @@ print_peer(FILE *fp, const struct wgd_peer_conf *peer, uint16_t port)
 	if (peer->keepalive != 0)
 		fprintf(fp, "\t\tpersistent-keepalive %u\n", peer->keepalive);
 	print_client(fp, c, port, 1, "\t\t");
+	print_prefixes(fp, "forward-to", &peer->forward_to, 0, "\t\t");
 	if (peer->disabled)
 		fprintf(fp, "\t\tdisable\n");
 	fprintf(fp, "\t}\n");

@@ -133,6 +133,9 @@ peer_changes(const struct wgd_iface_conf *ai, const struct wgd_peer_conf *a,
 	client_changes(&a->client, &b->client, buf, len);
 	if (a->disabled != b->disabled)
 		add_word(buf, len, "disable");
+	if (a->forward_to_set != b->forward_to_set ||
+	    !prefixes_same(&a->forward_to, &b->forward_to))
+		add_word(buf, len, "forward-to");
 }
 
 /* Where a new managed peer's client configuration and QR code are. */

@@ -301,8 +301,105 @@ reload_cleanup()
 	masq_cleanup
 }
 
+# unreached NS SRC DST: a ping from SRC to DST gets no answer.
+unreached()
+{
+	ip netns exec "$1" ping -c 2 -i 0.3 -W 1 -I "$2" "$3" > /dev/null 2>&1 &&
+	    atf_fail "$3 answered $2"
+	true
+}
+
+reached()
+{
+	ip netns exec "$1" ping -c 2 -i 0.3 -w 5 -I "$2" "$3" > ping.out 2>&1 ||
+	    atf_fail "$3 did not answer $2: $(cat ping.out)"
+}
+
+atf_test_case forward_to cleanup
+forward_to_head()
+{
+	masq_head
+	atf_set "descr" "forward-to: a limited peer reaches only the listed LAN host and the tunnel address, not another LAN host, the host's LAN address nor a port forwarded (DNAT) there; an unlimited peer beside it reaches all"
+}
+forward_to_body()
+{
+	net_setup
+	lan_setup
+	ip -n "$L" addr add 192.168.77.3/24 dev vH
+	# Docker's kind of port publishing, on the host's LAN address, to
+	# the very host the guest may reach: still the host's address, so
+	# still refused (judged before the DNAT).
+	ip netns exec "$A" nft -f - <<'EOF' || atf_fail "nft dnat"
+table ip fakedocker {
+	chain pre {
+		type nat hook prerouting priority dstnat;
+		ip daddr 192.168.77.1 icmp type echo-request dnat to 192.168.77.2
+	}
+}
+EOF
+	wg genkey > guest.key
+	wgd_conf '' "
+	}
+	peer \"guest\" {
+		public-key \"$(wg pubkey < guest.key)\"
+		allowed-ips { 10.77.0.3/32 }
+		forward-to 192.168.77.2/32"
+	awk '{ print } /^\tlisten-port / { print "\tmasquerade on \"vL\"" }' \
+	    wgd.conf > wgd.conf.new && mv wgd.conf.new wgd.conf
+	server_client
+	# The guest: a second wireguard-go in B, its packets sent from
+	# 10.77.0.3 by a rule of their own.
+	G="wgh$$"
+	echo "$G" > godev2
+	ip netns exec "$B" wireguard-go -f "$G" > go2.log 2>&1 &
+	echo $! > go2.pid
+	i=0
+	while [ ! -S "/var/run/wireguard/$G.sock" ]; do
+		[ $i -lt 50 ] || atf_fail "the second wireguard-go did not start"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ip netns exec "$B" wg set "$G" private-key guest.key listen-port 51822 \
+	    peer "$(wgd_pubkey)" endpoint 192.168.241.1:51820 \
+	    allowed-ips 0.0.0.0/0 || atf_fail "wg set $G"
+	ip -n "$B" addr add 10.77.0.3/32 dev "$G"
+	ip -n "$B" link set "$G" up
+	ip -n "$B" route add 10.77.0.0/24 dev "$G" table 100
+	ip -n "$B" route add 192.168.77.0/24 dev "$G" table 100
+	ip -n "$B" rule add from 10.77.0.3 table 100
+
+	grep -q 'forward-to' wgd.conf || atf_fail "$(cat wgd.conf)"
+	ip netns exec "$A" nft list chain inet wgd guard > guard ||
+	    atf_fail "no guard chain"
+	# The unlimited peer reaches everything.
+	for dst in 192.168.77.2 192.168.77.3 192.168.77.1 10.77.0.1; do
+		reached "$B" 10.77.0.2 $dst
+	done
+	# The guest: its host and the tunnel address only.
+	reached "$B" 10.77.0.3 192.168.77.2
+	reached "$B" 10.77.0.3 10.77.0.1
+	unreached "$B" 10.77.0.3 192.168.77.3
+	unreached "$B" 10.77.0.3 192.168.77.1
+	grep -q 'peer guest: forward-to' guard || fail_with "no rule" guard
+
+	# Without forward-to, the guest reaches all; the table stays for
+	# the masquerade.
+	sed -i '/forward-to/d' wgd.conf
+	masq_reload
+	grep -q 'peer guest: forward-to changed' reload.out ||
+	    fail_with "reload did not say it" reload.out
+	reached "$B" 10.77.0.3 192.168.77.3
+	reached "$B" 10.77.0.3 192.168.77.1
+}
+forward_to_cleanup()
+{
+	[ -f godev2 ] && rm -f "/var/run/wireguard/$(cat godev2).sock"
+	masq_cleanup
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case forward_to
 	atf_add_test_case lan_access
 	atf_add_test_case docker
 	atf_add_test_case reload
