@@ -339,6 +339,44 @@ peer_client_options_cleanup()
 	net_cleanup
 }
 
+atf_test_case lan_behind_peer cleanup
+lan_behind_peer_head()
+{
+	atf_set "require.user" "root"
+	atf_set "require.progs" "ip wg wg-quick wireguard-go ping"
+	atf_set "descr" "a managed peer's allowed-ips (a LAN behind it) are routed to it: the server reaches an address there"
+}
+lan_behind_peer_body()
+{
+	net_setup
+	managed_conf '	peer "pi" {' '		allowed-ips { 192.168.88.0/24, fd00:88::/64 }' \
+	    '	}'
+	wgd_start
+	ip -n "$A" route get 192.168.88.1 | grep -q 'dev wgt0' ||
+	    atf_fail "no route: $(ip -n "$A" route get 192.168.88.1)"
+	conf=state/wgt0/peer_pi/peer_pi.conf
+	go_up "$B" "$GODEV"
+	wg-quick strip "$conf" > stripped
+	ip netns exec "$B" wg setconf "$GODEV" stripped || atf_fail "setconf"
+	ip -n "$B" addr add 10.13.13.2/24 dev "$GODEV"
+	ip -n "$B" addr add fd00:13::2/64 dev "$GODEV" nodad
+	ip -n "$B" link set "$GODEV" up
+	# The Pi's LAN: an address of its own, on its loopback.
+	ip -n "$B" addr add 192.168.88.1/32 dev lo
+	ip -n "$B" addr add fd00:88::1/128 dev lo
+	# A managed peer has no endpoint until it first connects.
+	ping_ok "$B" 10.13.13.1
+	ping_ok "$A" 192.168.88.1
+	ping_ok "$A" fd00:88::1
+	wgctl show | grep -qx '  allowed ips: 192.168.88.0/24, fd00:88::/64, 10.13.13.2/32, fd00:13::2/128' ||
+	    atf_fail "$(wgctl show)"
+}
+lan_behind_peer_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
 atf_test_case disabled_peer cleanup
 disabled_peer_head()
 {
@@ -430,6 +468,7 @@ atf_init_test_cases()
 {
 	atf_add_test_case peer_client_options
 	atf_add_test_case disabled_peer
+	atf_add_test_case lan_behind_peer
 	atf_add_test_case addresses_of_others
 	atf_add_test_case qr_code
 	atf_add_test_case keys_persist
