@@ -371,6 +371,71 @@ lan_behind_peer_body()
 	wgctl show | grep -qx '  allowed ips: 192.168.88.0/24, fd00:88::/64, 10.13.13.2/32, fd00:13::2/128' ||
 	    atf_fail "$(wgctl show)"
 }
+
+atf_test_case lan_from_other_peer cleanup
+lan_from_other_peer_head()
+{
+	atf_set "require.user" "root"
+	atf_set "require.progs" "ip wg wg-quick wireguard-go ping sysctl"
+	atf_set "descr" "another peer reaches the LAN behind a managed peer through the server, when the server routes and that peer's own client allowed-ips name the LAN"
+}
+lan_from_other_peer_body()
+{
+	net_setup
+	# The phone in C, on a link of its own to the server.
+	C="wgnC$$"
+	echo "$C" >> netns
+	ip netns add "$C" || atf_fail "ip netns add"
+	ip -n "$C" link set lo up
+	ip link add vC netns "$A" type veth peer name vD netns "$C" ||
+	    atf_fail "veth"
+	ip -n "$A" addr add 192.168.242.1/24 dev vC
+	ip -n "$C" addr add 192.168.242.2/24 dev vD
+	ip -n "$A" link set vC up
+	ip -n "$C" link set vD up
+	ip netns exec "$A" sysctl -q net.ipv4.ip_forward=1
+	managed_conf '	peer "pi" {' '		allowed-ips 192.168.88.0/24' '	}' \
+	    '	peer "phone" {' \
+	    '		client allowed-ips { 10.13.13.0/24, 192.168.88.0/24 }' \
+	    '		client endpoint "192.168.242.1"' '	}'
+	wgd_start
+	grep -q '^AllowedIPs = 10.13.13.0/24, 192.168.88.0/24$' \
+	    state/wgt0/peer_phone/peer_phone.conf ||
+	    atf_fail "$(cat state/wgt0/peer_phone/peer_phone.conf)"
+
+	# The Pi, its LAN an address on its loopback, connects first.
+	go_up "$B" "$GODEV"
+	wg-quick strip state/wgt0/peer_pi/peer_pi.conf > pi.conf
+	ip netns exec "$B" wg setconf "$GODEV" pi.conf || atf_fail "setconf pi"
+	ip -n "$B" addr add 10.13.13.2/24 dev "$GODEV"
+	ip -n "$B" link set "$GODEV" up
+	ip -n "$B" addr add 192.168.88.1/32 dev lo
+	ping_ok "$B" 10.13.13.1
+
+	# The phone, from its own conf alone.
+	PH="wgp$$"
+	echo "$PH" > godev2
+	ip netns exec "$C" wireguard-go -f "$PH" > go2.log 2>&1 &
+	echo $! > go2.pid
+	i=0
+	while [ ! -S "/var/run/wireguard/$PH.sock" ]; do
+		[ $i -lt 50 ] || atf_fail "the phone's wireguard-go did not start"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	wg-quick strip state/wgt0/peer_phone/peer_phone.conf > phone.conf
+	ip netns exec "$C" wg setconf "$PH" phone.conf || atf_fail "setconf phone"
+	ip -n "$C" addr add 10.13.13.3/24 dev "$PH"
+	ip -n "$C" link set "$PH" up
+	ip -n "$C" route add 192.168.88.0/24 dev "$PH"
+	ping_ok "$C" 192.168.88.1
+}
+lan_from_other_peer_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	[ -f godev2 ] && rm -f "/var/run/wireguard/$(cat godev2).sock"
+	net_cleanup
+}
 lan_behind_peer_cleanup()
 {
 	. "$(atf_get_srcdir)/lib.sh"
@@ -469,6 +534,7 @@ atf_init_test_cases()
 	atf_add_test_case peer_client_options
 	atf_add_test_case disabled_peer
 	atf_add_test_case lan_behind_peer
+	atf_add_test_case lan_from_other_peer
 	atf_add_test_case addresses_of_others
 	atf_add_test_case qr_code
 	atf_add_test_case keys_persist
