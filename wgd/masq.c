@@ -72,7 +72,8 @@ TAILQ_HEAD(masq_sysctls, masq_sysctl);
 static struct {
 	struct masq_sysctls	 sysctls;	/* in the order changed */
 	int			 active;	/* something may be set up */
-} masq = { TAILQ_HEAD_INITIALIZER(masq.sysctls), 0 };
+	int			 nft_ok;	/* the table is as last wanted */
+} masq = { TAILQ_HEAD_INITIALIZER(masq.sysctls), 0, 0 };
 
 static const char *const masq_dirs[] = {
 	"/usr/sbin", "/sbin", "/usr/bin", "/bin"
@@ -401,6 +402,7 @@ masq_nft(const struct wgd_config *conf)
 			want |= masq_on(ifc) ||
 			    (guard_on(ifc) && masq_name_ok(ifc->name));
 	if (masq_which("nft", path, sizeof(path)) == -1) {
+		masq.nft_ok = !want;
 		if (!want)
 			return 0;
 		log_warnx("masquerade needs nft (Debian package nftables)");
@@ -447,7 +449,9 @@ masq_nft(const struct wgd_config *conf)
 	if (fclose(f) != 0)
 		fatal("%s", __func__);
 
-	if ((rv = masq_cmd("nft", args, text)) == -1)
+	rv = masq_cmd("nft", args, text);
+	masq.nft_ok = rv == 0;
+	if (rv == -1)
 		log_warnx("nft table inet %s: cannot %s it", MASQ_TABLE,
 		    want ? "install" : "remove");
 	else
@@ -799,6 +803,44 @@ masq_sysctls(const struct wgd_config *conf)
 	if (masq_any && ipv6 && sysctl_want(SYSCTL_IPV6_FWD, "1") == -1)
 		rv = -1;
 	sysctl_release();
+	return rv;
+}
+
+/* Whether conf limits a peer with forward-to and nft refused it. */
+int
+masq_guard_failed(const struct wgd_config *conf)
+{
+	const struct wgd_iface_conf	*ifc;
+
+	TAILQ_FOREACH(ifc, &conf->ifaces, entry)
+		if (guard_on(ifc))
+			return !masq.nft_ok;
+	return 0;
+}
+
+int
+masq_guard_possible(const struct wgd_config *conf)
+{
+	const struct wgd_iface_conf	*ifc;
+	char				 path[PATH_MAX];
+	int				 rv = 0, want = 0;
+
+	TAILQ_FOREACH(ifc, &conf->ifaces, entry) {
+		if (!guard_on(ifc))
+			continue;
+		want = 1;
+		if (!masq_name_ok(ifc->name)) {
+			log_warnx("interface %s: forward-to cannot be enforced: "
+			    "only letters, digits, '-', '_' and '.' can go "
+			    "into firewall rules", ifc->name);
+			rv = -1;
+		}
+	}
+	if (want && masq_which("nft", path, sizeof(path)) == -1) {
+		log_warnx("forward-to cannot be enforced without nft (Debian "
+		    "package nftables)");
+		rv = -1;
+	}
 	return rv;
 }
 

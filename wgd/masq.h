@@ -19,6 +19,14 @@ struct wgd_config;
 int	masq_apply(const struct wgd_config *);
 
 /*
+ * Whether the forward-to limits of conf can be enforced (nft is there,
+ * the names fit its language): they are a security boundary, so wgd
+ * starts or reloads only when they can.  0, or -1 with why logged.
+ */
+int	masq_guard_possible(const struct wgd_config *);
+int	masq_guard_failed(const struct wgd_config *);
+
+/*
  * Removes the nft table and the DOCKER-USER rules and puts back the
  * sysctls that masq_apply changed, those only, to their old values.
  * Does nothing when masq_apply never set anything up, nor when called

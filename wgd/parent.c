@@ -643,6 +643,9 @@ parent_main(struct wgd *env, void (*ready)(void))
 	if (!env->standalone) {
 		if (provision(env->conf) == -1)
 			fatalx("cannot provision the managed peers");
+		/* A guest unlimited would be worse than no start. */
+		if (masq_guard_possible(env->conf) == -1)
+			fatalx("not starting: forward-to cannot be enforced");
 		provision_commit(env->conf);
 		provision_write_clients(env->conf);
 	}
@@ -695,9 +698,15 @@ parent_main(struct wgd *env, void (*ready)(void))
 	}
 	TAILQ_FOREACH(ifc, &env->conf->ifaces, entry)
 		iface_update(env, NULL, ifc, 1);
-	/* LAN access is a convenience: without it the tunnel still works. */
-	if (masq_apply(env->conf) == -1)
+	/*
+	 * LAN access is a convenience: without it the tunnel still works.
+	 * forward-to is not: its peers must not get through unlimited.
+	 */
+	if (masq_apply(env->conf) == -1) {
+		if (masq_guard_failed(env->conf))
+			fatalx("not starting: forward-to was not set up");
 		log_warnx("masquerade: not fully set up (see above)");
+	}
 	parent_send_config(env, env->conf, fds, n);
 	free(fds);
 

@@ -370,6 +370,11 @@ reload(struct wgd *env, uint32_t id)
 		    "(see the log)");
 		goto fail;
 	}
+	if (masq_guard_possible(new) == -1) {
+		parent_reply(env, id, 1, "forward-to cannot be enforced (see "
+		    "the log): the running configuration stays");
+		goto fail;
+	}
 
 	/* What can fail, first, so a failure changes nothing. */
 	if ((fds = calloc(n > 0 ? n : 1, sizeof(*fds))) == NULL)
@@ -423,8 +428,9 @@ reload(struct wgd *env, uint32_t id)
 	env->conf = new;
 	resolve_all(env, 1);
 	if (masq_apply(env->conf) == -1)
-		parent_reply(env, id, 1, "masquerade: not fully applied (see "
-		    "the log)");
+		parent_reply(env, id, 1, masq_guard_failed(env->conf) ?
+		    "forward-to NOT enforced: nft failed (see the log)" :
+		    "masquerade: not fully applied (see the log)");
 	ports_prune(env, env->conf);
 	reload_wait_engine(env, id, changes);
 	return 0;

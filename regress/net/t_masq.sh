@@ -397,8 +397,52 @@ forward_to_cleanup()
 	masq_cleanup
 }
 
+atf_test_case forward_to_unenforceable cleanup
+forward_to_unenforceable_head()
+{
+	masq_head
+	atf_set "descr" "forward-to that nft cannot express stops the start, and a reload to it: a guest never goes unlimited"
+}
+forward_to_unenforceable_body()
+{
+	net_setup
+	# A valid device name, but not a word for nft's language.
+	cat > bad.conf <<CONF
+socket "$PWD/bad.sock"
+state-dir "$PWD/state"
+interface "wg+$$" {
+	address 10.78.0.1/24
+	peer "guest" { forward-to 10.78.0.0/24 }
+}
+CONF
+	ip netns exec "$A" "$WGD" -d -f "$PWD/bad.conf" > bad.log 2>&1 &&
+	    atf_fail "wgd started: $(cat bad.log)"
+	grep -q 'forward-to cannot be enforced' bad.log ||
+	    atf_fail "$(cat bad.log)"
+	ip -n "$A" link show "wg+$$" > /dev/null 2>&1 &&
+	    atf_fail "the interface was made"
+	[ -e bad.sock ] && atf_fail "a control socket was made"
+
+	# A running wgd keeps its configuration.
+	wgd_conf ''
+	wgd_start
+	cp wgd.conf good.conf
+	sed -i 's/^interface "wgt0"/interface "wgt+0"/' wgd.conf
+	sed -i 's/^\tpeer "go" {/\tpeer "go" {\n\t\tforward-to 10.77.0.0\/24/' wgd.conf
+	grep -q forward-to wgd.conf || atf_fail "$(cat wgd.conf)"
+	wgctl reload > reload.out 2>&1 && atf_fail "reload: $(cat reload.out)"
+	grep -q 'forward-to cannot be enforced' reload.out ||
+	    atf_fail "$(cat reload.out)"
+	ip -n "$A" link show wgt0 > /dev/null || atf_fail "wgt0 is gone"
+}
+forward_to_unenforceable_cleanup()
+{
+	masq_cleanup
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case forward_to_unenforceable
 	atf_add_test_case forward_to
 	atf_add_test_case lan_access
 	atf_add_test_case docker
