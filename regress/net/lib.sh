@@ -86,16 +86,18 @@ wgd_pubkey()
 	cat state/wgt0/server/publickey-server
 }
 
-# go_up NS DEV: wireguard-go DEV in NS (WG_GO names another build than
-# Debian's), once its device and API socket are there; pid in go.pid.
+# go_up NS DEV [NAME]: wireguard-go DEV in NS (WG_GO names another build
+# than Debian's), once its device and API socket are there; pid and log
+# in NAME.pid and NAME.log (go: a second one is go2).
 go_up()
 {
-	ip netns exec "$1" "${WG_GO:-wireguard-go}" -f "$2" > go.log 2>&1 &
-	echo $! > go.pid
+	f=${3:-go}
+	ip netns exec "$1" "${WG_GO:-wireguard-go}" -f "$2" > "$f.log" 2>&1 &
+	echo $! > "$f.pid"
 	i=0
 	while [ ! -S "/var/run/wireguard/$2.sock" ]; do
 		[ $i -lt 50 ] ||
-		    atf_fail "wireguard-go did not start: $(cat go.log)"
+		    atf_fail "wireguard-go did not start: $(cat "$f.log")"
 		sleep 0.1
 		i=$((i + 1))
 	done

@@ -351,14 +351,7 @@ EOF
 	# 10.77.0.3 by a rule of their own.
 	G="wgh$$"
 	echo "$G" > godev2
-	ip netns exec "$B" wireguard-go -f "$G" > go2.log 2>&1 &
-	echo $! > go2.pid
-	i=0
-	while [ ! -S "/var/run/wireguard/$G.sock" ]; do
-		[ $i -lt 50 ] || atf_fail "the second wireguard-go did not start"
-		sleep 0.1
-		i=$((i + 1))
-	done
+	go_up "$B" "$G" go2
 	ip netns exec "$B" wg set "$G" private-key guest.key listen-port 51822 \
 	    peer "$(wgd_pubkey)" endpoint 192.168.241.1:51820 \
 	    allowed-ips 0.0.0.0/0 || atf_fail "wg set $G"

@@ -233,14 +233,7 @@ client_conf_works_body()
 	managed_conf '	peer "laptop"' '	client persistent-keepalive 25'
 	wgd_start
 	conf=state/wgt0/peer_laptop/peer_laptop.conf
-	ip netns exec "$B" wireguard-go -f "$GODEV" > go.log 2>&1 &
-	echo $! > go.pid
-	i=0
-	while ! ip -n "$B" link show "$GODEV" >/dev/null 2>&1; do
-		[ $i -lt 50 ] || atf_fail "wireguard-go did not start"
-		sleep 0.1
-		i=$((i + 1))
-	done
+	go_up "$B" "$GODEV"
 	wg-quick strip "$conf" > stripped
 	ip netns exec "$B" wg setconf "$GODEV" stripped ||
 	    atf_fail "wg setconf refused: $(cat stripped)"
@@ -415,14 +408,7 @@ lan_from_other_peer_body()
 	# The phone, from its own conf alone.
 	PH="wgp$$"
 	echo "$PH" > godev2
-	ip netns exec "$C" wireguard-go -f "$PH" > go2.log 2>&1 &
-	echo $! > go2.pid
-	i=0
-	while [ ! -S "/var/run/wireguard/$PH.sock" ]; do
-		[ $i -lt 50 ] || atf_fail "the phone's wireguard-go did not start"
-		sleep 0.1
-		i=$((i + 1))
-	done
+	go_up "$C" "$PH" go2
 	wg-quick strip state/wgt0/peer_phone/peer_phone.conf > phone.conf
 	ip netns exec "$C" wg setconf "$PH" phone.conf || atf_fail "setconf phone"
 	ip -n "$C" addr add 10.13.13.3/24 dev "$PH"
