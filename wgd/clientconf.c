@@ -8,7 +8,6 @@
 
 #include <arpa/inet.h>
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,64 +16,67 @@
 
 #include "clientconf.h"
 #include "log.h"
+#include "resolvconf.h"
 
-#define RESOLV_CONF		"/etc/resolv.conf"
-#define RESOLV_CONF_RESOLVED	"/run/systemd/resolve/resolv.conf"
-#define DNS_MAX			8
-
-/* The non-loopback nameservers of a resolv.conf file. */
-static size_t
-read_nameservers(const char *path, struct wgd_prefix *out, size_t max,
-    int *loopback)
-{
-	FILE			*fp;
-	char			 line[512], *p, *addr;
-	struct wgd_prefix	 a;
-	size_t			 n = 0;
-
-	*loopback = 0;
-	if ((fp = fopen(path, "re")) == NULL)
-		return 0;
-	while (n < max && fgets(line, sizeof(line), fp) != NULL) {
-		for (p = line; isspace((unsigned char)*p); p++)
-			;
-		if (strncmp(p, "nameserver", 10) != 0 ||
-		    !isspace((unsigned char)p[10]))
-			continue;
-		for (p += 10; isspace((unsigned char)*p); p++)
-			;
-		addr = p;
-		while (*p != '\0' && !isspace((unsigned char)*p) && *p != '%')
-			p++;
-		*p = '\0';
-		if (addr_parse(addr, &a) == -1)
-			continue;
-		if ((a.af == AF_INET && a.addr.bytes[0] == 127) ||
-		    (a.af == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&a.addr.v6))) {
-			*loopback = 1;
-			continue;
-		}
-		out[n++] = a;
-	}
-	fclose(fp);
-	return n;
-}
+#define DNS_MAX			RESOLV_MAX
 
 /*
- * client dns auto: the host's own upstream resolvers.  When resolv.conf
- * names only a local stub (systemd-resolved), the stub's upstreams.
+ * The DNS servers that a client configuration names, at most max:
+ * its addresses; with tunnel, the interface's own addresses, where
+ * wgd's forwarder answers; with auto, the host's upstream resolvers, or
+ * the tunnel when the host has none but local ones (Pi-hole here).
  */
-static size_t
-dns_auto(struct wgd_prefix *out, size_t max)
+size_t
+clientconf_dns(const struct wgd_iface_conf *ifc,
+    const struct wgd_client_conf *c, struct wgd_prefix *out, size_t max,
+    int *tunnel)
 {
-	size_t	 n;
-	int	 loopback;
+	const struct resolv	*r;
+	const struct wgd_prefix	*v = NULL;
+	size_t			 n = 0, i;
 
-	n = read_nameservers(RESOLV_CONF, out, max, &loopback);
-	if (n == 0 && loopback)
-		n = read_nameservers(RESOLV_CONF_RESOLVED, out, max,
-		    &loopback);
-	return n;
+	*tunnel = c->dns_tunnel;
+	if (c->dns_auto) {
+		r = resolv_current();
+		if (r->nupstream > 0) {
+			v = r->upstream;
+			n = r->nupstream;
+		} else
+			*tunnel = 1;
+	} else {
+		v = c->dns.v;
+		n = c->dns.n;
+	}
+	if (*tunnel) {
+		v = ifc->addresses.v;
+		n = ifc->addresses.n;
+	}
+	for (i = 0; i < n && i < max; i++)
+		out[i] = v[i];
+	return i;
+}
+
+/* Whether wgd's forwarder answers for a client of this interface. */
+int
+clientconf_dns_tunnel(const struct wgd_iface_conf *ifc)
+{
+	const struct wgd_peer_conf	*peer;
+	struct wgd_client_conf		 c;
+	struct wgd_prefix		 dns[DNS_MAX];
+	int				 tunnel;
+
+	(void)clientconf_dns(ifc, &ifc->client, dns, DNS_MAX, &tunnel);
+	if (tunnel)
+		return 1;
+	TAILQ_FOREACH(peer, &ifc->peers, entry) {
+		if (peer->has_pubkey)
+			continue;
+		config_peer_client(ifc, peer, &c);
+		(void)clientconf_dns(ifc, &c, dns, DNS_MAX, &tunnel);
+		if (tunnel)
+			return 1;
+	}
+	return 0;
 }
 
 static void
@@ -166,11 +168,11 @@ clientconf_text(const struct wgd_iface_conf *ifc,
 	struct wgd_client_conf		 merged;
 	const struct wgd_client_conf	*c = &merged;
 	struct wgd_prefix		 dns[DNS_MAX], hosts[16];
-	const struct wgd_prefix		*dnsv;
 	char				 b64[WG_KEY_LEN_BASE64];
 	char				*buf = NULL;
 	uint8_t				 pub[WG_KEY_LEN];
 	size_t				 len = 0, ndns, i, nhosts;
+	int				 tunnel;
 
 	config_peer_client(ifc, peer, &merged);
 	nhosts = peer->prov_addresses.n < 16 ? peer->prov_addresses.n : 16;
@@ -181,28 +183,18 @@ clientconf_text(const struct wgd_iface_conf *ifc,
 	key_to_base64(b64, peer->prov_private);
 	append(&buf, &len, "PrivateKey = %s\n", b64);
 
-	if (c->dns_auto) {
-		ndns = dns_auto(dns, DNS_MAX);
-		dnsv = dns;
-		if (ndns == 0 && warn)
-			log_warnx("interface %s: client dns auto found no "
-			    "nameserver in %s: client configurations have no "
-			    "DNS line", ifc->name, RESOLV_CONF);
-	} else {
-		ndns = c->dns.n;
-		dnsv = c->dns.v;
-	}
+	ndns = clientconf_dns(ifc, c, dns, DNS_MAX, &tunnel);
 	if (ndns > 0)
-		append_list(&buf, &len, "DNS", dnsv, ndns, 1);
+		append_list(&buf, &len, "DNS", dns, ndns, 1);
 	for (i = 0; warn && i < ndns; i++) {
-		if (!dns_routed(c, &dnsv[i])) {
-			addr_format(&dnsv[i], b64, sizeof(b64));
+		if (!dns_routed(c, &dns[i])) {
+			addr_format(&dns[i], b64, sizeof(b64));
 			log_warnx("peer %s: DNS %s is outside its client "
 			    "allowed-ips: it cannot reach it through the "
 			    "tunnel", peer->name, b64);
 		}
-		if (peer->forward_to_set && !dns_allowed(ifc, peer, &dnsv[i])) {
-			addr_format(&dnsv[i], b64, sizeof(b64));
+		if (peer->forward_to_set && !dns_allowed(ifc, peer, &dns[i])) {
+			addr_format(&dns[i], b64, sizeof(b64));
 			log_warnx("peer %s: DNS %s is outside its forward-to: "
 			    "its queries will be dropped", peer->name, b64);
 		}

@@ -121,6 +121,7 @@ config_peer_client(const struct wgd_iface_conf *ifc,
 	}
 	if (p->dns_set) {
 		out->dns_auto = p->dns_auto;
+		out->dns_tunnel = p->dns_tunnel;
 		out->dns = p->dns;
 	}
 	if (p->allowed_ips_set)

@@ -58,6 +58,7 @@ struct wgd_client_conf {
 	uint16_t		 endpoint_port;	/* 0: the listen port */
 	int			 dns_set;
 	int			 dns_auto;
+	int			 dns_tunnel;	/* wgd's forwarder */
 	struct wgd_prefixes	 dns;
 	int			 allowed_ips_set;
 	struct wgd_prefixes	 allowed_ips;

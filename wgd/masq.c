@@ -40,6 +40,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clientconf.h"
 #include "config.h"
 #include "log.h"
 #include "masq.h"
@@ -73,7 +74,8 @@ static struct {
 	struct masq_sysctls	 sysctls;	/* in the order changed */
 	int			 active;	/* something may be set up */
 	int			 nft_ok;	/* the table is as last wanted */
-} masq = { TAILQ_HEAD_INITIALIZER(masq.sysctls), 0, 0 };
+	uint16_t		 dns_port;	/* the DNS forwarder's */
+} masq = { TAILQ_HEAD_INITIALIZER(masq.sysctls), 0, 0, 0 };
 
 static const char *const masq_dirs[] = {
 	"/usr/sbin", "/sbin", "/usr/bin", "/bin"
@@ -201,6 +203,51 @@ nft_guard(FILE *f, const struct wgd_iface_conf *ifc)
 			    "forward-to\"\n", peer->name);
 		}
 	}
+}
+
+/* An interface whose port 53 goes to wgd's DNS forwarder. */
+static int
+dns_on(const struct wgd_iface_conf *ifc)
+{
+	return masq.dns_port != 0 && masq_name_ok(ifc->name) &&
+	    clientconf_dns_tunnel(ifc);
+}
+
+/*
+ * Queries to the tunnel addresses' port 53 go to the forwarder's port
+ * (redirect: the destination port changes, and the address becomes
+ * the interface's own, where the forwarder's sockets are bound to all
+ * addresses).  In nat prerouting before Docker's DNAT (dstnat), so a
+ * container publishing port 53 does not take them; only the first
+ * packet of a flow is looked at, conntrack does the rest both ways.
+ */
+static void
+nft_dns(FILE *f, const struct wgd_iface_conf *ifc)
+{
+	const char	*fam;
+	int		 af, k;
+
+	size_t		 i;
+
+	for (k = 0; k < 2; k++) {
+		af = k == 0 ? AF_INET : AF_INET6;
+		fam = k == 0 ? "ip" : "ip6";
+		for (i = 0; i < ifc->addresses.n; i++)
+			if (ifc->addresses.v[i].af == af)
+				break;
+		if (i == ifc->addresses.n)
+			continue;
+		fprintf(f, "\t\tiifname \"%s\" %s daddr ", ifc->name, fam);
+		(void)nft_set(f, af, NULL, NULL, &ifc->addresses);
+		fprintf(f, " meta l4proto { udp, tcp } th dport 53 counter "
+		    "redirect to :%u\n", masq.dns_port);
+	}
+}
+
+void
+masq_dns_port(uint16_t port)
+{
+	masq.dns_port = port;
 }
 
 /* An interface that masquerades, with names masq_apply checked. */
@@ -399,7 +446,7 @@ masq_nft(const struct wgd_config *conf)
 
 	if (conf != NULL)
 		TAILQ_FOREACH(ifc, &conf->ifaces, entry)
-			want |= masq_on(ifc) ||
+			want |= masq_on(ifc) || dns_on(ifc) ||
 			    (guard_on(ifc) && masq_name_ok(ifc->name));
 	if (masq_which("nft", path, sizeof(path)) == -1) {
 		masq.nft_ok = !want;
@@ -444,6 +491,12 @@ masq_nft(const struct wgd_config *conf)
 		TAILQ_FOREACH(ifc, &conf->ifaces, entry)
 			if (guard_on(ifc) && masq_name_ok(ifc->name))
 				nft_guard(f, ifc);
+		fprintf(f, "\t}\n\tchain dns {\n"
+		    "\t\ttype nat hook prerouting priority dstnat - 10; "
+		    "policy accept;\n");
+		TAILQ_FOREACH(ifc, &conf->ifaces, entry)
+			if (dns_on(ifc))
+				nft_dns(f, ifc);
 		fprintf(f, "\t}\n}\n");
 	}
 	if (fclose(f) != 0)
@@ -851,6 +904,14 @@ masq_apply(const struct wgd_config *conf)
 	int				 want = 0, rv = 0;
 
 	TAILQ_FOREACH(ifc, &conf->ifaces, entry) {
+		if (dns_on(ifc))
+			want = 1;
+		else if (masq.dns_port != 0 && clientconf_dns_tunnel(ifc)) {
+			log_warnx("interface %s: DNS through the tunnel: only "
+			    "letters, digits, '-', '_' and '.' can go into "
+			    "firewall rules", ifc->name);
+			rv = -1;
+		}
 		if (guard_on(ifc)) {
 			if (!masq_name_ok(ifc->name)) {
 				log_warnx("interface %s: forward-to: only "

@@ -7,6 +7,8 @@
 #ifndef WGD_MASQ_H
 #define WGD_MASQ_H
 
+#include <stdint.h>
+
 struct wgd_config;
 
 /*
@@ -25,6 +27,13 @@ int	masq_apply(const struct wgd_config *);
  */
 int	masq_guard_possible(const struct wgd_config *);
 int	masq_guard_failed(const struct wgd_config *);
+
+/*
+ * The forwarder's port, to which the tunnel addresses' port 53 of the
+ * interfaces whose clients use it is redirected; 0: none.  Takes effect
+ * at the next masq_apply.
+ */
+void	masq_dns_port(uint16_t);
 
 /*
  * Removes the nft table and the DOCKER-USER rules and puts back the

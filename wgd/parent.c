@@ -28,6 +28,7 @@
 #include "parent.h"
 #include "proc.h"
 #include "provision.h"
+#include "resolvconf.h"
 #include "uapi.h"
 #include "wgd.h"
 
@@ -39,6 +40,7 @@ static void	parent_shutdown(struct wgd *, int) __attribute__((__noreturn__));
 static void	tun_gone(struct wgd *, struct imsg *);
 static void	parent_engine_ready(struct wgd *);
 static void	parent_socket_removed(struct wgd *);
+static void	parent_resolvers_changed(void *);
 
 static void
 send_engine(struct wgd *env, int type, int fd, const void *data, size_t len)
@@ -352,6 +354,21 @@ parent_socket_removed(struct wgd *env)
 	parent_shutdown(env, 0);
 }
 
+/*
+ * What client dns auto means may have changed with the host's
+ * resolvers, and the forwarder asks them.
+ */
+static void
+parent_resolvers_changed(void *arg)
+{
+	struct wgd	*env = arg;
+
+	provision_write_clients(env->conf, "the host's resolvers changed");
+	dnsfwd_apply(env);
+	if (masq_apply(env->conf) == -1)
+		log_warnx("masquerade: not fully set up (see above)");
+}
+
 static void
 sig_reload(int sig, short event, void *arg)
 {
@@ -383,6 +400,8 @@ child_name(struct wgd *env, pid_t pid)
 		return "engine";
 	if (pid == env->control_pid)
 		return "control";
+	if (pid == env->dns_pid)
+		return "dns";
 	return NULL;
 }
 
@@ -409,13 +428,21 @@ sig_child(int sig, short event, void *arg)
 	(void)sig;
 	(void)event;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == env->dns_stopped) {
+			env->dns_stopped = 0;
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+				report_death("dns", status);
+			continue;
+		}
 		if ((name = child_name(env, pid)) == NULL)
 			continue;
 		report_death(name, status);
 		if (pid == env->engine_pid)
 			env->engine_pid = 0;
-		else
+		else if (pid == env->control_pid)
 			env->control_pid = 0;
+		else
+			env->dns_pid = 0;
 		parent_shutdown(env, 1);
 	}
 }
@@ -483,8 +510,11 @@ parent_shutdown(struct wgd *env, int status)
 		kill(env->engine_pid, SIGTERM);
 	if (env->control_pid != 0)
 		kill(env->control_pid, SIGTERM);
+	if (env->dns_pid != 0)
+		kill(env->dns_pid, SIGTERM);
 	reap(env, &env->engine_pid);
 	reap(env, &env->control_pid);
+	reap(env, &env->dns_pid);
 	masq_teardown();
 	remove_sockets();
 	if (env->nl != NULL)
@@ -647,7 +677,7 @@ parent_main(struct wgd *env, void (*ready)(void))
 		if (masq_guard_possible(env->conf) == -1)
 			fatalx("not starting: forward-to cannot be enforced");
 		provision_commit(env->conf);
-		provision_write_clients(env->conf);
+		provision_write_clients(env->conf, NULL);
 	}
 
 	/* Signals first: a child that dies at once is not missed. */
@@ -698,6 +728,10 @@ parent_main(struct wgd *env, void (*ready)(void))
 	}
 	TAILQ_FOREACH(ifc, &env->conf->ifaces, entry)
 		iface_update(env, NULL, ifc, 1);
+	if (!env->standalone) {
+		resolv_watch(parent_resolvers_changed, env);
+		dnsfwd_apply(env);
+	}
 	/*
 	 * LAN access is a convenience: without it the tunnel still works.
 	 * forward-to is not: its peers must not get through unlimited.

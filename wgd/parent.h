@@ -46,8 +46,12 @@ struct wgd {
 	struct nl_handle	*nl;
 	pid_t			 engine_pid;
 	pid_t			 control_pid;
+	pid_t			 dns_pid;	/* 0: no forwarder */
+	pid_t			 dns_stopped;	/* told to go, not yet reaped */
 	struct imsgev		 engine;
 	struct imsgev		 control;
+	struct imsgev		 dnsfwd;
+	uint16_t		 dns_port;
 	int			 sockets_made;	/* control sockets to remove */
 	struct port_list	 ports;
 	struct event_base	*base;
@@ -87,6 +91,10 @@ void	iface_fds_close(struct iface_fds *);
 /* resolve.c: endpoint names, resolved without blocking */
 void	resolve_init(struct wgd *);
 void	resolve_all(struct wgd *, int);
+
+/* dnsfwd.c: the DNS forwarder's sockets and process */
+void	dnsfwd_apply(struct wgd *);
+void	dnsfwd_stop(struct wgd *);
 
 /* reload.c: a new configuration, applied as a difference */
 int	reload(struct wgd *, uint32_t);

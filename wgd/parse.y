@@ -132,7 +132,8 @@ typedef struct {
 %token	ADDRESS ALLOWEDIPS AUTO CLIENT DISABLE DNS ENDPOINT FILE_ FORWARDTO
 %token	INCLUDE INTERFACE
 %token	LISTENPORT MASQUERADE MTU ON PEER PERSISTENTKEEPALIVE PORT PRESHAREDKEY
-%token	PRIVATEKEY PUBLICKEY RESTRICTED SOCKET STATEDIR USER ENGINETHREADS
+%token	PRIVATEKEY PUBLICKEY RESTRICTED SOCKET STATEDIR TUNNEL USER
+%token	ENGINETHREADS
 %token	ERROR
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
@@ -339,11 +340,19 @@ clientopt	: ENDPOINT STRING {
 		}
 		| DNS AUTO {
 			client->dns_auto = 1;
+			client->dns_tunnel = 0;
+			client->dns_set = 1;
+			prefixes_free(&client->dns);
+		}
+		| DNS TUNNEL {
+			client->dns_auto = 0;
+			client->dns_tunnel = 1;
 			client->dns_set = 1;
 			prefixes_free(&client->dns);
 		}
 		| DNS addrlist {
 			client->dns_auto = 0;
+			client->dns_tunnel = 0;
 			client->dns_set = 1;
 			prefixes_free(&client->dns);
 			client->dns = plist;
@@ -622,6 +631,7 @@ lookup(char *s)
 		{ "restricted",		RESTRICTED },
 		{ "socket",		SOCKET },
 		{ "state-dir",		STATEDIR },
+		{ "tunnel",		TUNNEL },
 		{ "user",		USER },
 	};
 	const struct keywords	*p;

@@ -61,6 +61,8 @@ print_client(FILE *fp, const struct wgd_client_conf *c, uint16_t port,
 	if (!only_set || c->dns_set) {
 		if (c->dns_auto)
 			fprintf(fp, "%sclient dns auto\n", indent);
+		else if (c->dns_tunnel)
+			fprintf(fp, "%sclient dns tunnel\n", indent);
 		else
 			print_prefixes(fp, "client dns", &c->dns, 1, indent);
 	}

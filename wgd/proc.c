@@ -29,6 +29,7 @@ static const char *const proc_names[] = {
 	[PROC_PARENT] = "parent",
 	[PROC_ENGINE] = "engine",
 	[PROC_CONTROL] = "control",
+	[PROC_DNS] = "dns",
 };
 
 const char *
@@ -44,6 +45,8 @@ proc_from_name(const char *name, enum wgd_proc *p)
 		*p = PROC_ENGINE;
 	else if (strcmp(name, "control") == 0)
 		*p = PROC_CONTROL;
+	else if (strcmp(name, "dns") == 0)
+		*p = PROC_DNS;
 	else
 		return -1;
 	return 0;

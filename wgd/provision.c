@@ -421,9 +421,14 @@ write_png(const char *dir, const char *peer, const char *text)
 	return rv;
 }
 
-/* peer_NAME.conf and its QR code, rewritten only when the text changed. */
+/*
+ * peer_NAME.conf and its QR code, rewritten only when the text changed.
+ * With why, a change outside wgd.conf (the host's resolvers, for client
+ * dns auto): the device does not know, so each peer that needs its new
+ * QR code is named at warning level.
+ */
 void
-provision_write_clients(const struct wgd_config *conf)
+provision_write_clients(const struct wgd_config *conf, const char *why)
 {
 	const struct wgd_iface_conf	*ifc;
 	const struct wgd_peer_conf	*peer;
@@ -461,6 +466,11 @@ provision_write_clients(const struct wgd_config *conf)
 				    strlen(text)) == 0)
 					log_info("peer %s: wrote %s and its QR "
 					    "code", peer->name, path);
+				if (why != NULL && n >= 0)
+					log_warnx("peer %s: %s: its client "
+					    "configuration changed: scan its new "
+					    "QR code (wgctl peer %s qr)",
+					    peer->name, why, peer->name);
 			}
 			sodium_memzero(old, sizeof(old));
 			sodium_memzero(text, strlen(text));

@@ -80,7 +80,8 @@ client_changes(const struct wgd_client_conf *a, const struct wgd_client_conf *b,
 	if (strcmp(a->endpoint_host, b->endpoint_host) != 0 ||
 	    a->endpoint_port != b->endpoint_port)
 		add_word(buf, len, "client endpoint");
-	if (a->dns_auto != b->dns_auto || !prefixes_same(&a->dns, &b->dns))
+	if (a->dns_auto != b->dns_auto || a->dns_tunnel != b->dns_tunnel ||
+	    !prefixes_same(&a->dns, &b->dns))
 		add_word(buf, len, "client dns");
 	if (!prefixes_same(&a->allowed_ips, &b->allowed_ips))
 		add_word(buf, len, "client allowed-ips");
@@ -423,10 +424,11 @@ reload(struct wgd *env, uint32_t id)
 	changes = report_changes(env, id, env->conf, new) +
 	    report_runtime(env, id, env->conf, new);
 	provision_commit(new);
-	provision_write_clients(new);
+	provision_write_clients(new, NULL);
 	config_free(env->conf);
 	env->conf = new;
 	resolve_all(env, 1);
+	dnsfwd_apply(env);
 	if (masq_apply(env->conf) == -1)
 		parent_reply(env, id, 1, masq_guard_failed(env->conf) ?
 		    "forward-to NOT enforced: nft failed (see the log)" :

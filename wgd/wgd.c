@@ -23,6 +23,7 @@
 #include "aead.h"
 #include "config.h"
 #include "control.h"
+#include "dns.h"
 #include "engine.h"
 #include "import.h"
 #include "log.h"
@@ -141,6 +142,8 @@ child_main(enum wgd_proc p, const char *user, int debug, int verbose)
 	proc_drop(p, user, WGD_CHROOT);
 	if (p == PROC_ENGINE)
 		engine_main(WGD_CHILD_FD, verbose);
+	if (p == PROC_DNS)
+		dns_main(WGD_CHILD_FD, verbose);
 	control_main(WGD_CHILD_FD, verbose);
 }
 

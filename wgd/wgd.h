@@ -29,7 +29,8 @@
 enum wgd_proc {
 	PROC_PARENT,
 	PROC_ENGINE,
-	PROC_CONTROL
+	PROC_CONTROL,
+	PROC_DNS
 };
 
 enum imsg_type {
@@ -93,6 +94,11 @@ enum imsg_type {
 	IMSG_UAPI_FD,			/* fd; struct msg_uapi */
 	IMSG_UAPI_CLOSE,		/* struct msg_uapi: interface gone */
 
+	/* parent -> dns */
+	IMSG_DNS_FD,			/* fd; struct msg_dns_fd */
+	IMSG_DNS_CLIENTS,		/* struct wgd_prefix[]: who may ask */
+	IMSG_DNS_SERVERS,		/* struct wgd_prefix[]: whom to ask */
+
 	IMSG_MAX
 };
 
@@ -148,6 +154,11 @@ struct msg_uapi_bind {
 	uint16_t		 port;		/* 0: any; the bound one back */
 	uint32_t		 fwmark;
 	int32_t			 error;		/* back: 0 or positive errno */
+};
+
+struct msg_dns_fd {
+	uint8_t			 af;
+	uint8_t			 tcp;		/* else UDP */
 };
 
 struct msg_endpoint {

@@ -1,0 +1,8 @@
+/* The DNS forwarder process, `wgd: dns`. */
+
+#ifndef WGD_DNS_H
+#define WGD_DNS_H
+
+void	dns_main(int, int) __attribute__((__noreturn__));
+
+#endif /* WGD_DNS_H */
