@@ -12,7 +12,7 @@
 dns_head()
 {
 	atf_set "require.user" "root"
-	atf_set "require.progs" "ip wg wg-quick wireguard-go ping pgrep dnsmasq dig"
+	atf_set "require.progs" "ip wg wg-quick wireguard-go ping pgrep ss dnsmasq dig /usr/bin/python3"
 }
 
 # dns_conf DNS [peer lines...]: wgd in A, its phone's client dns DNS.
@@ -165,7 +165,313 @@ loopback_resolver_cleanup()
 	dns_cleanup
 }
 
+# fwd_port: the forwarder's port, from the log.
+fwd_port()
+{
+	sed -n 's/.*dns forwarder on port \([0-9]*\),.*/\1/p' wgd.log | tail -n 1
+}
+
+# lan_answers: dnsmasq answers the LAN side (B over the veth) itself.
+lan_answers()
+{
+	out=$(ip netns exec "$B" dig +short +time=2 +tries=2 @192.168.241.1 \
+	    phone.test 2>&1)
+	[ "$out" = 10.1.2.3 ] || atf_fail "dnsmasq on the LAN side: $out"
+}
+
+atf_test_case dnsmasq_before cleanup
+dnsmasq_before_head()
+{
+	dns_head
+	atf_set "descr" "a dnsmasq listening on every address (its default), started before wgd, keeps its port 53 and its LAN; the phone's queries to the tunnel address go through the forwarder"
+}
+dnsmasq_before_body()
+{
+	net_setup
+	dnsmasq_start dnsmasq
+	resolvers 127.0.0.1
+	dns_conf tunnel
+	dns_wgd_start
+	phone_up
+	resolves
+	resolves +tcp
+	grep -q 'query\[A\] phone.test from 127.0.0.1' dnsmasq.log ||
+	    atf_fail "not through the forwarder: $(cat dnsmasq.log)"
+	grep -q 'query\[A\] phone.test from 10.13.13.2' dnsmasq.log &&
+	    atf_fail "dnsmasq answered the phone itself"
+	lan_answers
+	# wgd holds no port 53, of any protocol or address.
+	ip netns exec "$A" ss -lnptu | grep ':53 ' | grep -q wgd &&
+	    atf_fail "wgd holds port 53: $(ip netns exec "$A" ss -lnptu)"
+	true
+}
+dnsmasq_before_cleanup()
+{
+	dns_cleanup
+}
+
+atf_test_case dnsmasq_after cleanup
+dnsmasq_after_head()
+{
+	dns_head
+	atf_set "descr" "the same dnsmasq started after wgd starts, serves its LAN and the phone, and restarts while wgd runs"
+}
+dnsmasq_after_body()
+{
+	net_setup
+	resolvers 127.0.0.1
+	dns_conf tunnel
+	dns_wgd_start
+	phone_up
+	dnsmasq_start dnsmasq
+	resolves
+	lan_answers
+	dnsmasq_stop dnsmasq
+	out=$(ip netns exec "$B" dig +short +time=1 +tries=1 @10.13.13.1 \
+	    phone.test 2>&1)
+	[ "$out" != 10.1.2.3 ] || atf_fail "answered with dnsmasq stopped"
+	dnsmasq_start dnsmasq
+	resolves
+	resolves +tcp
+	lan_answers
+}
+dnsmasq_after_cleanup()
+{
+	dns_cleanup
+}
+
+atf_test_case lan_refused cleanup
+lan_refused_head()
+{
+	dns_head
+	atf_set "descr" "the forwarder answers no one outside the tunnel subnets: not the LAN at its port, not the LAN at port 53 of the tunnel address"
+}
+lan_refused_body()
+{
+	net_setup
+	dnsmasq_start dnsmasq --listen-address=127.0.0.1 --bind-interfaces
+	resolvers 127.0.0.1
+	dns_conf tunnel
+	dns_wgd_start
+	port=$(fwd_port)
+	[ -n "$port" ] || atf_fail "no port in the log: $(cat wgd.log)"
+	phone_up
+	resolves
+	for q in "-p $port @192.168.241.1" "-p $port @fd00:241::1" \
+	    "+tcp -p $port @192.168.241.1"; do
+		# shellcheck disable=SC2086
+		out=$(ip netns exec "$B" dig +short +time=1 +tries=1 $q \
+		    phone.test 2>&1)
+		[ "$out" != 10.1.2.3 ] || atf_fail "answered the LAN: dig $q"
+	done
+	# The phone's address is no key: from the LAN it is not the tunnel.
+	ip -n "$A" route add 10.99.0.0/24 via 192.168.241.2
+	ip -n "$B" addr add 10.99.0.2/32 dev lo
+	out=$(ip netns exec "$B" dig +short +time=1 +tries=1 -b 10.99.0.2 \
+	    -p "$port" @192.168.241.1 phone.test 2>&1)
+	[ "$out" != 10.1.2.3 ] || atf_fail "answered 10.99.0.2"
+	resolves
+}
+lan_refused_cleanup()
+{
+	dns_cleanup
+}
+
+atf_test_case truncated cleanup
+truncated_head()
+{
+	dns_head
+	atf_set "descr" "an answer too big for UDP comes back truncated (TC) as the resolver sent it, and the client gets it whole over TCP"
+}
+truncated_body()
+{
+	net_setup
+	dnsmasq_start dnsmasq --listen-address=127.0.0.1 --bind-interfaces
+	resolvers 127.0.0.1
+	dns_conf tunnel
+	dns_wgd_start
+	phone_up
+	ip netns exec "$B" dig +noedns +ignore +time=2 +tries=2 TXT \
+	    @10.13.13.1 big.test > udp.out 2>&1
+	grep -q 'flags:.* tc' udp.out || atf_fail "no TC: $(cat udp.out)"
+	ip netns exec "$B" dig +noedns +short +time=2 +tries=2 TXT \
+	    @10.13.13.1 big.test > txt.out 2>&1
+	[ "$(wc -l < txt.out)" = 6 ] || atf_fail "over TCP: $(cat txt.out)"
+}
+truncated_cleanup()
+{
+	dns_cleanup
+}
+
+# rss PID: resident memory in kB.
+rss()
+{
+	sed -n 's/^VmRSS:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$1/status"
+}
+
+atf_test_case flood cleanup
+flood_head()
+{
+	dns_head
+	atf_set "descr" "10,000 queries in a burst leave the forwarder's memory flat, and it answers at once afterwards"
+}
+flood_body()
+{
+	net_setup
+	dnsmasq_start dnsmasq --listen-address=127.0.0.1 --bind-interfaces \
+	    --dns-forward-max=10000 --cache-size=0
+	resolvers 127.0.0.1
+	dns_conf tunnel
+	dns_wgd_start
+	phone_up
+	resolves
+	pid=$(dns_pid)
+	ip netns exec "$B" /usr/bin/python3 "$(atf_get_srcdir)/dnsq.py" \
+	    flood 10.13.13.1 1000 > warm.out || atf_fail "flood"
+	before=$(rss "$pid")
+	ip netns exec "$B" /usr/bin/python3 "$(atf_get_srcdir)/dnsq.py" \
+	    flood 10.13.13.1 10000 > flood.out || atf_fail "flood"
+	after=$(rss "$pid")
+	echo "rss $before kB -> $after kB; answered $(cat flood.out) of 10000"
+	[ "$(cat flood.out)" -gt 1000 ] ||
+	    atf_fail "only $(cat flood.out) answers of 10000"
+	[ "$after" -le $((before + 512)) ] ||
+	    atf_fail "memory grew from $before kB to $after kB"
+	[ "$(dns_pid)" = "$pid" ] || atf_fail "the forwarder restarted"
+	resolves
+}
+flood_cleanup()
+{
+	dns_cleanup
+}
+
+atf_test_case malformed cleanup
+malformed_head()
+{
+	dns_head
+	atf_set "descr" "short messages, compression loops, huge counts, answers for queries and junk over UDP and TCP neither crash nor stall the forwarder"
+}
+malformed_body()
+{
+	net_setup
+	dnsmasq_start dnsmasq --listen-address=127.0.0.1 --bind-interfaces
+	resolvers 127.0.0.1
+	dns_conf tunnel
+	dns_wgd_start
+	phone_up
+	resolves
+	pid=$(dns_pid)
+	out=$(ip netns exec "$B" /usr/bin/python3 "$(atf_get_srcdir)/dnsq.py" \
+	    malformed 10.13.13.1 2>&1)
+	[ "$out" = 10.1.2.3 ] || atf_fail "no answer after the junk: $out"
+	[ "$(dns_pid)" = "$pid" ] || atf_fail "the forwarder died: $(cat wgd.log)"
+	resolves +tcp
+}
+malformed_cleanup()
+{
+	dns_cleanup
+}
+
+atf_test_case resolvers_change cleanup
+resolvers_change_head()
+{
+	dns_head
+	atf_set "descr" "resolv.conf replaced by rename: the forwarder asks the new resolver, and client dns auto follows, naming the peers that need a new QR code"
+}
+resolvers_change_body()
+{
+	net_setup
+	dnsmasq_start dnsmasq --listen-address=127.0.0.1 --bind-interfaces
+	DNSMASQ_AT=127.0.0.2 dnsmasq_start dnsmasq2 \
+	    --listen-address=127.0.0.2 --bind-interfaces \
+	    --address=/other.test/10.9.9.9
+	# An upstream resolver first: auto names it, no forwarder runs.
+	resolvers 192.0.2.53
+	dns_conf auto
+	dns_wgd_start
+	conf=state/wgt0/peer_phone/peer_phone.conf
+	grep -qx 'DNS = 192.0.2.53' $conf || atf_fail "$(cat $conf)"
+	[ -z "$(dns_pid)" ] || atf_fail "a forwarder with no use"
+	# Pi-hole installed: only a local resolver is left.
+	resolvers 127.0.0.1
+	i=0
+	while ! grep -qx 'DNS = 10.13.13.1, fd00:13::1' $conf; do
+		[ $i -lt 30 ] || atf_fail "auto did not follow: $(cat $conf)"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	grep -q 'peer phone: .*scan its new QR code' wgd.log ||
+	    atf_fail "no peer named: $(cat wgd.log)"
+	[ -n "$(dns_pid)" ] || atf_fail "no forwarder"
+	phone_up
+	resolves
+	# Another local resolver, the file replaced again.
+	resolvers 127.0.0.2
+	sleep 0.5
+	out=$(ip netns exec "$B" dig +short +time=2 +tries=2 @10.13.13.1 \
+	    other.test 2>&1)
+	[ "$out" = 10.9.9.9 ] || atf_fail "the new resolver was not asked: $out"
+	# Back to an upstream one: the forwarder goes.
+	resolvers 192.0.2.53
+	i=0
+	while [ -n "$(dns_pid)" ]; do
+		[ $i -lt 30 ] || atf_fail "the forwarder stayed"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	grep -qx 'DNS = 192.0.2.53' $conf || atf_fail "$(cat $conf)"
+	kill -0 "$(cat wgd.pid)" || atf_fail "wgd died: $(cat wgd.log)"
+}
+resolvers_change_cleanup()
+{
+	dns_cleanup
+}
+
+atf_test_case supervised cleanup
+supervised_head()
+{
+	dns_head
+	atf_set "descr" "the forwarder is supervised like the other children: killed, wgd logs it and exits non-zero"
+}
+supervised_body()
+{
+	net_setup
+	resolvers 127.0.0.1
+	dns_conf tunnel
+	dns_wgd_start
+	pid=$(dns_pid)
+	[ -n "$pid" ] || atf_fail "no forwarder"
+	[ "$(stat -c %U "/proc/$pid")" != root ] || atf_fail "runs as root"
+	[ "$(readlink "/proc/$pid/root")" = /var/empty ] ||
+	    atf_fail "not chrooted: $(readlink "/proc/$pid/root")"
+	kill -9 "$pid"
+	i=0
+	while kill -0 "$(cat wgd.pid)" 2>/dev/null; do
+		[ $i -lt 50 ] || atf_fail "wgd did not exit"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	wait "$(cat wgd.pid)"
+	[ $? -ne 0 ] || atf_fail "wgd exited 0"
+	grep -q 'dns process was killed by signal 9' wgd.log ||
+	    atf_fail "$(cat wgd.log)"
+	ip -n "$A" link show wgt0 2>/dev/null && atf_fail "wgt0 left behind"
+	true
+}
+supervised_cleanup()
+{
+	dns_cleanup
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case loopback_resolver
+	atf_add_test_case dnsmasq_before
+	atf_add_test_case dnsmasq_after
+	atf_add_test_case lan_refused
+	atf_add_test_case truncated
+	atf_add_test_case flood
+	atf_add_test_case malformed
+	atf_add_test_case resolvers_change
+	atf_add_test_case supervised
 }
