@@ -5,7 +5,9 @@
 # wgd with the managed peers laptop and phone, "phone" runs Debian's
 # wireguard-go configured from the peer_phone.conf that wgd generated,
 # as the WireGuard app would be from the QR code.  The phone pings the
-# server through the tunnel, and wgctl shows the live session.
+# server through the tunnel, resolves a name that only the home's own
+# resolver knows (a dnsmasq on the server's loopback, as a Pi-hole
+# would be) through wgd's DNS forwarder, and wgctl shows the session.
 #
 # Everything lives in those namespaces and in one temporary directory;
 # nothing is written to /etc or /var/lib, no port is opened on the host.
@@ -35,7 +37,7 @@ fi
 for f in "$WGD" "$WGCTL"; do
 	[ -x "$f" ] || die "$f is missing: run make first"
 done
-for c in ip wg wg-quick wireguard-go ping; do
+for c in ip wg wg-quick wireguard-go ping dnsmasq dig; do
 	command -v $c >/dev/null 2>&1 || die "$c not found: run make deps"
 done
 [ -c /dev/net/tun ] || die "/dev/net/tun is missing: this machine cannot make TUN devices"
@@ -55,6 +57,8 @@ GODEV=wgphone$$
 HOME_IP=203.0.113.1	# the server's "public" address (documentation range)
 PHONE_IP=203.0.113.2
 TUN_SERVER=10.13.13.1
+HOME_NAME=nas.home		# a name only the home's resolver knows
+HOME_NAME_IP=192.168.1.20
 
 WORK=
 WGDPID=
@@ -153,6 +157,16 @@ fi
 echo "    home  $NS_HOME   veth0 $HOME_IP"
 echo "    phone $NS_PHONE  veth0 $PHONE_IP"
 
+# The home's resolver, on its loopback only, as Pi-hole on a Pi often
+# is; the home's resolv.conf names it (wgd reads this file in place of
+# /etc/resolv.conf, which the demo leaves alone).
+ip netns exec "$NS_HOME" dnsmasq --keep-in-foreground --conf-file=/dev/null \
+    --no-resolv --no-hosts --pid-file= --listen-address=127.0.0.1 \
+    --bind-interfaces --address=/$HOME_NAME/$HOME_NAME_IP \
+    > "$WORK/dnsmasq.log" 2>&1 &
+echo "nameserver 127.0.0.1" > "$WORK/resolv.conf"
+echo "    home  resolver 127.0.0.1 (dnsmasq, knows $HOME_NAME)"
+
 # Children drop to _wgd, which make install creates; until then nobody.
 if id _wgd >/dev/null 2>&1; then
 	userline='#user "_wgd"			# the default'
@@ -171,7 +185,7 @@ interface "$WGIF" {
 
 	# What goes into the generated client configurations:
 	client endpoint "$HOME_IP" port 51820	# your public name or address
-	client dns { $TUN_SERVER }		# or: client dns auto
+	client dns tunnel			# wgd answers on $TUN_SERVER
 	client allowed-ips { 10.13.13.0/24 }	# what the clients send through
 	client persistent-keepalive 25
 
@@ -190,7 +204,8 @@ sed 's/^/    | /' "$WORK/wgd.conf"
 step "3. Start wgd in \"home\"" \
     "Without -d it returns once the tunnel is up and the files are written."
 echo "    # wgd -f $WORK/wgd.conf"
-ip netns exec "$NS_HOME" "$WGD" -f "$WORK/wgd.conf" > "$WORK/wgd.out" 2>&1
+ip netns exec "$NS_HOME" env WGD_TEST_RESOLV_CONF="$WORK/resolv.conf" \
+    "$WGD" -f "$WORK/wgd.conf" > "$WORK/wgd.out" 2>&1
 rc=$?
 indent "$WORK/wgd.out"
 [ $rc -eq 0 ] || die "wgd did not start (its errors are above)"
@@ -274,7 +289,18 @@ if ! ip netns exec "$NS_PHONE" ping -c 3 -i 0.5 -w 10 "$TUN_SERVER" \
 fi
 indent "$WORK/ping.out"
 
-step "8. What the server sees: wgctl show" \
+DNS=$(sed -n 's/^DNS *= *//p' "$CONF")
+step "8. The phone resolves $HOME_NAME through the tunnel" \
+    "Its configuration says DNS = $DNS: wgd's forwarder answers there by" \
+    "asking the home's own resolver, which keeps its port 53."
+echo "    # dig @$DNS $HOME_NAME"
+ip netns exec "$NS_PHONE" dig +short +time=2 +tries=3 @"$DNS" "$HOME_NAME" \
+    > "$WORK/dig.out" 2>&1
+indent "$WORK/dig.out"
+[ "$(cat "$WORK/dig.out")" = "$HOME_NAME_IP" ] ||
+    die "the phone could not resolve $HOME_NAME through the tunnel"
+
+step "9. What the server sees: wgctl show" \
     "The phone's handshake and traffic; the laptop was never connected."
 echo "    # wgctl show"
 "$WGCTL" -s "$SOCK" show > "$WORK/show.out" || die "wgctl show failed"
@@ -282,7 +308,7 @@ indent "$WORK/show.out"
 grep -q 'latest handshake' "$WORK/show.out" ||
     die "wgctl show reports no handshake"
 
-step "9. Clean up" \
+step "10. Clean up" \
     "Stop wgd and wireguard-go, remove the namespaces and $WORK."
 cleanup
 left=
