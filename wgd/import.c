@@ -22,6 +22,8 @@
 #include <sys/stat.h>
 
 #include <ctype.h>
+#include <net/if.h>
+#include <stdarg.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +36,7 @@
 #include <sodium.h>
 
 #include "import.h"
+#include "import_server.h"
 #include "log.h"
 #include "statedir.h"
 
@@ -69,6 +72,7 @@ struct import_peer {
 	int			 state_priv;	/* in the state dir */
 	int			 state_psk;
 	int			 in_conf;	/* already a peer line */
+	const struct import_server_peer *sp;	/* its [Peer] in wg0.conf */
 };
 
 /* The keys a client conf holds, to check against the key files. */
@@ -100,6 +104,7 @@ struct import {
 	size_t				 npeers;
 	struct import_used		*used;
 	size_t				 nused;
+	struct import_server		 srv;
 };
 
 /*
@@ -956,26 +961,257 @@ printable(const char *s, char *buf, size_t len)
 	return buf;
 }
 
+/* A list as wgd.conf writes it: "a" or "{ a, b }". */
 static void
-print_list(const char *kw, const struct wgd_prefixes *l, int prefixes)
+format_list(char *buf, size_t len, const struct wgd_prefixes *l,
+    int prefixes)
 {
 	char	 s[ADDR_STRLEN];
 	size_t	 i;
 
-	printf("#\t%s %s", kw, l->n > 1 ? "{ " : "");
+	strlcpy(buf, l->n > 1 ? "{ " : "", len);
 	for (i = 0; i < l->n; i++) {
 		if (prefixes)
 			addr_format_prefix(&l->v[i], s, sizeof(s));
 		else
 			addr_format(&l->v[i], s, sizeof(s));
-		printf("%s%s", i > 0 ? ", " : "", s);
+		if (i > 0)
+			strlcat(buf, ", ", len);
+		strlcat(buf, s, len);
 	}
-	printf("%s\n", l->n > 1 ? " }" : "");
+	if (l->n > 1)
+		strlcat(buf, " }", len);
+}
+
+static int
+lists_same(const struct wgd_prefixes *a, const struct wgd_prefixes *b)
+{
+	size_t	 i;
+
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++)
+		if (!addr_equal(&a->v[i], &b->v[i]))
+			return 0;
+	return 1;
+}
+
+/* Whether the DNS of a conf is exactly the server's own addresses. */
+static int
+dns_is_tunnel(const struct wgd_prefixes *dns, const struct wgd_prefixes *srv)
+{
+	size_t	 i, j;
+
+	if (dns->n == 0 || srv->n == 0)
+		return 0;
+	for (i = 0; i < dns->n; i++) {
+		for (j = 0; j < srv->n; j++)
+			if (same_host(&dns->v[i], &srv->v[j]))
+				break;
+		if (j == srv->n)
+			return 0;
+	}
+	return 1;
+}
+
+enum line_state {
+	LINE_NEW,		/* printed to be pasted */
+	LINE_HAVE,		/* the configuration says the same */
+	LINE_OTHER		/* the configuration says otherwise */
+};
+
+/* One line of the interface block, commented out unless it is new. */
+static void
+iface_line(enum line_state st, const char *why, const char *fmt, ...)
+    __attribute__((__format__(printf, 3, 4)));
+
+static void
+iface_line(enum line_state st, const char *why, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (st != LINE_NEW)
+		printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	if (st == LINE_HAVE)
+		printf("\t# so already\n");
+	else if (st == LINE_OTHER)
+		printf("\t# the container's; the configuration says otherwise\n");
+	else if (why != NULL)
+		printf("\t# %s\n", why);
+	else
+		printf("\n");
 }
 
 /*
- * What the user pastes into the interface block: comments, then one
- * peer line for each imported peer not there yet.
+ * The interface on which this host reaches the world (its default
+ * route), which the container's "-o eth+" stood for.
+ */
+static int
+default_route_ifname(char *buf, size_t len)
+{
+	FILE		*fp;
+	char		 line[256], name[IFNAMSIZ];
+	unsigned long	 dst, mask;
+	int		 found = 0;
+
+	if ((fp = fopen("/proc/net/route", "re")) == NULL)
+		return -1;
+	while (!found && fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "%15s %lx %*x %*x %*d %*d %*d %lx", name, &dst,
+		    &mask) == 3 && dst == 0 && mask == 0 &&
+		    conf_valid_ifname(name))
+			found = 1;
+	fclose(fp);
+	if (!found)
+		return -1;
+	strlcpy(buf, name, len);
+	return 0;
+}
+
+/* The container's server side of the interface, as wgd.conf lines. */
+static void
+print_iface(const struct import *imp, const struct import_hints *h)
+{
+	const struct wgd_iface_conf	*ifc = imp->ifc;
+	const struct wgd_client_conf	*c = &ifc->client;
+	const struct import_server	*srv = &imp->srv;
+	enum line_state			 st;
+	char				 s[1024], why[1200], lan[IFNAMSIZ];
+	size_t				 i, j;
+	unsigned int			 port;
+
+	for (i = 0; i < srv->addresses.n; i++) {
+		st = LINE_NEW;
+		for (j = 0; j < ifc->addresses.n; j++)
+			if (addr_equal(&ifc->addresses.v[j],
+			    &srv->addresses.v[i]))
+				st = LINE_HAVE;
+		addr_format_prefix(&srv->addresses.v[i], s, sizeof(s));
+		iface_line(st, NULL, "address %s", s);
+	}
+
+	port = srv->listen_port != 0 ? srv->listen_port : 51820;
+	snprintf(why, sizeof(why), "the container's own port%s",
+	    h != NULL && h->port != 0 && h->port != port ?
+	    ": the router forwards the client endpoint's port to it" : "");
+	iface_line(ifc->listen_port == port ? LINE_HAVE : LINE_OTHER, why,
+	    "listen-port %u", port);
+
+	if (h != NULL && h->endpoint[0] != '\0') {
+		st = !c->endpoint_set ? LINE_NEW :
+		    strcmp(c->endpoint_host, h->endpoint) == 0 &&
+		    (c->endpoint_port != 0 ? c->endpoint_port :
+		    ifc->listen_port) == h->port ? LINE_HAVE : LINE_OTHER;
+		iface_line(st, "SERVERURL and SERVERPORT",
+		    "client endpoint \"%s\" port %u", h->endpoint, h->port);
+	}
+	if (h != NULL && dns_is_tunnel(&h->dns, &srv->addresses)) {
+		st = !c->dns_set ? LINE_NEW : c->dns_tunnel ? LINE_HAVE :
+		    LINE_OTHER;
+		format_list(s, sizeof(s), &h->dns, 0);
+		snprintf(why, sizeof(why), "PEERDNS=auto: phones ask %s, "
+		    "where wgd answers", s);
+		iface_line(st, why, "client dns tunnel");
+	} else if (h != NULL && h->dns.n > 0) {
+		st = !c->dns_set ? LINE_NEW : !c->dns_auto && !c->dns_tunnel &&
+		    lists_same(&c->dns, &h->dns) ? LINE_HAVE : LINE_OTHER;
+		format_list(s, sizeof(s), &h->dns, 0);
+		iface_line(st, "PEERDNS", "client dns %s", s);
+	}
+	if (h != NULL && h->allowed_ips.n > 0 && !h->allowed_ips_bad) {
+		st = !c->allowed_ips_set ? LINE_NEW :
+		    lists_same(&c->allowed_ips, &h->allowed_ips) ? LINE_HAVE :
+		    LINE_OTHER;
+		format_list(s, sizeof(s), &h->allowed_ips, 1);
+		iface_line(st, "ALLOWEDIPS", "client allowed-ips %s", s);
+	}
+	if (h != NULL && h->keepalive > 0)
+		iface_line(c->keepalive_set ? (c->keepalive == h->keepalive ?
+		    LINE_HAVE : LINE_OTHER) : LINE_NEW, NULL,
+		    "client persistent-keepalive %u", h->keepalive);
+	if (srv->masquerade) {
+		if (ifc->masquerade[0] != '\0')
+			iface_line(LINE_HAVE, NULL, "masquerade on \"%s\"",
+			    ifc->masquerade);
+		else if (default_route_ifname(lan, sizeof(lan)) == 0)
+			iface_line(LINE_NEW, "the container masqueraded: "
+			    "phones reach the Internet and the LAN through "
+			    "this host's default route", "masquerade on \"%s\"",
+			    lan);
+		else
+			printf("# masquerade on \"eth0\"\t# the container "
+			    "masqueraded: name this host's LAN interface\n");
+	}
+}
+
+/*
+ * A peer's line, or block when the container's server conf gave it
+ * more than its address (SERVER_ALLOWEDIPS_PEER_x, a LAN behind it;
+ * PERSISTENTKEEPALIVE_PEERS) or its conf differs from the first
+ * peer's, whose client options the interface takes.
+ */
+static void
+print_peer(const struct import_peer *p, const struct import_hints *h)
+{
+	struct wgd_prefixes	 extra = { NULL, 0 };
+	const char		*c = p->in_conf ? "# " : "";
+	char			 s[1024];
+	size_t			 i, j;
+	int			 block = 0;
+
+	for (i = 0; p->sp != NULL && i < p->sp->allowed_ips.n; i++) {
+		for (j = 0; j < p->addrs.n; j++)
+			if (same_host(&p->sp->allowed_ips.v[i], &p->addrs.v[j]) &&
+			    p->sp->allowed_ips.v[i].plen ==
+			    addr_maxlen(p->addrs.v[j].af))
+				break;
+		if (j == p->addrs.n &&
+		    prefixes_add(&extra, &p->sp->allowed_ips.v[i]) == -1)
+			fatal("%s", __func__);
+	}
+	block = extra.n > 0 || (p->sp != NULL && p->sp->keepalive > 0) ||
+	    (h != NULL && (strcmp(p->hints.endpoint, h->endpoint) != 0 ||
+	    p->hints.port != h->port || !lists_same(&p->hints.dns, &h->dns) ||
+	    !lists_same(&p->hints.allowed_ips, &h->allowed_ips)));
+	printf("%speer \"%s\"%s%s\n", c, p->name, block ? " {" : "",
+	    p->in_conf ? "\t# in the configuration already" : "");
+	if (!block)
+		return;
+	if (extra.n > 0) {
+		format_list(s, sizeof(s), &extra, 1);
+		printf("%s\tallowed-ips %s\t# SERVER_ALLOWEDIPS_PEER_%s\n", c,
+		    s, p->id[4] == '_' ? p->id + 5 : p->id + 4);
+	}
+	if (p->sp != NULL && p->sp->keepalive > 0)
+		printf("%s\tpersistent-keepalive %u\t# "
+		    "PERSISTENTKEEPALIVE_PEERS\n", c, p->sp->keepalive);
+	if (h != NULL && p->hints.endpoint[0] != '\0' &&
+	    (strcmp(p->hints.endpoint, h->endpoint) != 0 ||
+	    p->hints.port != h->port))
+		printf("%s\tclient endpoint \"%s\" port %u\n", c,
+		    p->hints.endpoint, p->hints.port);
+	if (h != NULL && p->hints.dns.n > 0 &&
+	    !lists_same(&p->hints.dns, &h->dns)) {
+		format_list(s, sizeof(s), &p->hints.dns, 0);
+		printf("%s\tclient dns %s\n", c, s);
+	}
+	if (h != NULL && p->hints.allowed_ips.n > 0 &&
+	    !p->hints.allowed_ips_bad &&
+	    !lists_same(&p->hints.allowed_ips, &h->allowed_ips)) {
+		format_list(s, sizeof(s), &p->hints.allowed_ips, 1);
+		printf("%s\tclient allowed-ips %s\n", c, s);
+	}
+	printf("%s}\n", c);
+	prefixes_free(&extra);
+}
+
+/*
+ * What the user pastes into the interface block: the container's
+ * settings (those the configuration has already commented out), notes,
+ * then each imported peer.
  */
 static void
 import_print(const struct import *imp)
@@ -996,29 +1232,14 @@ import_print(const struct import *imp)
 	    sizeof(b1)));
 	if (imp->npeers > 0)
 		h = &imp->peers[0].hints;
-	printf("# Set the interface's client options to the container's "
-	    "SERVERURL,\n# SERVERPORT, PEERDNS and ALLOWEDIPS%s\n",
-	    h != NULL ? "; its confs say:" : ".");
-	if (h != NULL && h->endpoint[0] != '\0')
-		printf("#\tclient endpoint \"%s\" port %u\n", h->endpoint,
-		    h->port);
-	if (h != NULL && h->dns.n > 0)
-		print_list("client dns", &h->dns, 0);
-	if (h != NULL && h->allowed_ips.n > 0 && !h->allowed_ips_bad)
-		print_list("client allowed-ips", &h->allowed_ips, 1);
-	if (h != NULL && h->keepalive > 0)
-		printf("#\tclient persistent-keepalive %u\n", h->keepalive);
-	for (i = 0; h != NULL && i < h->dns.n; i++)
-		for (j = 0; j < ifc->addresses.n; j++)
-			if (same_host(&h->dns.v[i], &ifc->addresses.v[j])) {
-				addr_format(&h->dns.v[i], s, sizeof(s));
-				printf("# Note: DNS %s was the container's own "
-				    "resolver (PEERDNS=auto);\n# wgd runs "
-				    "none: serve DNS on %s, or give the phones "
-				    "new\n# QR codes with another client "
-				    "dns.\n",
-				    s, s);
-			}
+	if (imp->srv.path[0] != '\0')
+		printf("# The container's settings, from %s and the peer "
+		    "confs:\n", printable(imp->srv.path, b1, sizeof(b1)));
+	else
+		printf("# The container's settings, from the peer confs (no "
+		    "wg_confs/wg0.conf:\n# the server side's AllowedIPs and "
+		    "PersistentKeepalive are unknown):\n");
+	print_iface(imp, h);
 	if (imp->server_in_conf)
 		printf("# The server key is the interface's private-key "
 		    "already.\n");
@@ -1053,10 +1274,50 @@ import_print(const struct import *imp)
 			    s);
 		}
 	}
-	for (k = 0; k < imp->npeers; k++) {
-		p = &imp->peers[k];
-		printf("%speer \"%s\"%s\n", p->in_conf ? "# " : "", p->name,
-		    p->in_conf ? "\t(in the configuration already)" : "");
+	for (k = 0; k < imp->npeers; k++)
+		print_peer(&imp->peers[k], h);
+}
+
+/*
+ * The server conf's peers are matched to the peer folders by key.
+ * What wgd.conf cannot say, and peers without a folder, are named on
+ * stderr: nothing the container configured is dropped silently.
+ */
+static void
+import_match_server(struct import *imp)
+{
+	struct import_server_peer	*sp;
+	size_t				 i, k;
+
+	for (i = 0; i < imp->srv.npeers; i++) {
+		sp = &imp->srv.peers[i];
+		for (k = 0; sp->has_pub && k < imp->npeers; k++)
+			if (key_equal(sp->pub, imp->peers[k].pub)) {
+				imp->peers[k].sp = sp;
+				sp->matched = 1;
+			}
+	}
+}
+
+static void
+import_name_dropped(const struct import *imp)
+{
+	const struct import_server_peer	*sp;
+	char				 b[PATH_MAX], b2[128];
+	size_t				 i;
+
+	for (i = 0; i < imp->srv.ndropped; i++)
+		fprintf(stderr, "wgd -i: not carried over: %s\n",
+		    printable(imp->srv.dropped[i], b, sizeof(b)));
+	for (i = 0; i < imp->srv.npeers; i++) {
+		sp = &imp->srv.peers[i];
+		if (sp->matched)
+			continue;
+		fprintf(stderr, "wgd -i: not carried over: %s:%d: [Peer]%s%s: "
+		    "no peer folder has its key\n",
+		    printable(imp->srv.path, b, sizeof(b)), sp->line,
+		    sp->label[0] != '\0' ? " " : "",
+		    printable(sp->label, b2, sizeof(b2)));
 	}
 }
 
@@ -1074,6 +1335,7 @@ import_free(struct import *imp)
 		sodium_memzero(imp->peers, imp->npeers * sizeof(*imp->peers));
 	free(imp->peers);
 	free(imp->used);
+	import_server_free(&imp->srv);
 	sodium_memzero(imp, sizeof(*imp));
 }
 
@@ -1094,13 +1356,15 @@ import_container(const char *dir, const struct wgd_config *conf)
 	memset(&imp, 0, sizeof(imp));
 	imp.dir = dir;
 	imp.conf = conf;
-	if (import_read_server(&imp) == -1 || import_scan(&imp) == -1)
+	if (import_read_server(&imp) == -1 ||
+	    import_server_read(dir, &imp.srv) == -1 || import_scan(&imp) == -1)
 		goto done;
 	for (i = 0; i < imp.npeers; i++)
 		if (import_read_peer(&imp, &imp.peers[i]) == -1)
 			goto done;
 	if (imp.npeers > 1)
 		qsort(imp.peers, imp.npeers, sizeof(*imp.peers), peer_cmp);
+	import_match_server(&imp);
 
 	if ((imp.ifc = TAILQ_FIRST(&conf->ifaces)) == NULL) {
 		if (imp.npeers > 0)
@@ -1121,6 +1385,7 @@ import_container(const char *dir, const struct wgd_config *conf)
 	    import_write(&imp) == -1)
 		goto done;
 	import_print(&imp);
+	import_name_dropped(&imp);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		log_warn("stdout");
 		goto done;

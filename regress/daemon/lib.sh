@@ -64,11 +64,13 @@ wgd_start()
 	parent_pid > /dev/null || atf_fail "no wgd parent process"
 }
 
-# Starts wgd -d in the background, its log in ./log.
+# Starts wgd -d in the background, its log in ./log; WGD_ENV holds
+# VAR=value words for its environment.
 wgd_start_debug()
 {
-	ip netns exec "$(ns)" "$WGD" -d -f "$PWD/wgd.conf" "$@" \
-	    > log 2>&1 &
+	# shellcheck disable=SC2086
+	ip netns exec "$(ns)" env ${WGD_ENV:-} "$WGD" -d -f "$PWD/wgd.conf" \
+	    "$@" > log 2>&1 &
 	i=0
 	while [ ! -S wgd.sock ] && [ $i -lt 50 ]; do
 		sleep 0.1

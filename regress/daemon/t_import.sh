@@ -17,18 +17,42 @@ import_head()
 
 # container DIR PEER...: the /config folder the container makes for
 # PEERS=PEER,...: named peers in peer_NAME/, numbers in peerN/, with
-# addresses from 10.13.13.2 in order (the first bare, the others /32,
-# as different container versions write them), keys owned by the
-# container's uid 1000, some of them 0644.  ENDPOINT sets the Endpoint.
+# addresses from .2 of INTERNAL_SUBNET in order (the first bare, the
+# others /32, as different container versions write them), keys owned
+# by the container's uid 1000, some of them 0644, and the server conf
+# wg_confs/wg0.conf (wg0.conf with OLD=1, before 2023-10) with a [Peer]
+# for each.  The container's variables set what its generator would:
+# SERVERURL, SERVERPORT, PEERDNS, ALLOWEDIPS, INTERNAL_SUBNET,
+# SERVER_ALLOWEDIPS_PEER_name, PERSISTENTKEEPALIVE_PEERS; ENDPOINT
+# overrides the Endpoint.
 container()
 {
 	dir=$1
 	shift
 	umask 077
+	net=${INTERNAL_SUBNET:-10.13.13.0}
+	net=${net%.*}
+	dns=${PEERDNS:-auto}
+	[ "$dns" = auto ] && dns=$net.1
 	mkdir -p "$dir/server" "$dir/templates" "$dir/coredns"
+	if [ -n "${OLD:-}" ]; then
+		srv=$dir/wg0.conf
+	else
+		mkdir -p "$dir/wg_confs"
+		srv=$dir/wg_confs/wg0.conf
+	fi
 	wg genkey > "$dir/server/privatekey-server"
 	wg pubkey < "$dir/server/privatekey-server" > \
 	    "$dir/server/publickey-server"
+	cat > "$srv" <<CONF
+[Interface]
+Address = $net.1
+ListenPort = 51820
+PrivateKey = $(cat "$dir/server/privatekey-server")
+PostUp = iptables -A FORWARD -i %i -j ACCEPT; iptables -A FORWARD -o %i -j ACCEPT; iptables -t nat -A POSTROUTING -o eth+ -j MASQUERADE
+PostDown = iptables -D FORWARD -i %i -j ACCEPT; iptables -D FORWARD -o %i -j ACCEPT; iptables -t nat -D POSTROUTING -o eth+ -j MASQUERADE
+
+CONF
 	n=2
 	for p in "$@"; do
 		case $p in
@@ -39,20 +63,32 @@ container()
 		wg genkey > "$dir/$id/privatekey-$id"
 		wg pubkey < "$dir/$id/privatekey-$id" > "$dir/$id/publickey-$id"
 		wg genpsk > "$dir/$id/presharedkey-$id"
-		if [ $n -eq 2 ]; then a=10.13.13.$n; else a=10.13.13.$n/32; fi
+		if [ $n -eq 2 ]; then a=$net.$n; else a=$net.$n/32; fi
 		cat > "$dir/$id/$id.conf" <<CONF
 [Interface]
 Address = $a
 PrivateKey = $(cat "$dir/$id/privatekey-$id")
 ListenPort = 51820
-DNS = 10.13.13.1
+DNS = $dns
 
 [Peer]
 PublicKey = $(cat "$dir/server/publickey-server")
 PresharedKey = $(cat "$dir/$id/presharedkey-$id")
-Endpoint = ${ENDPOINT:-vpn.example.org:51820}
-AllowedIPs = 0.0.0.0/0, ::/0
+Endpoint = ${ENDPOINT:-${SERVERURL:-vpn.example.org}:${SERVERPORT:-51820}}
+AllowedIPs = ${ALLOWEDIPS:-0.0.0.0/0, ::/0}
 CONF
+		extra=$(eval echo "\${SERVER_ALLOWEDIPS_PEER_$p:-}")
+		cat >> "$srv" <<CONF
+[Peer]
+# $id
+PublicKey = $(cat "$dir/$id/publickey-$id")
+PresharedKey = $(cat "$dir/$id/presharedkey-$id")
+AllowedIPs = $net.$n/32${extra:+,$extra}
+CONF
+		case ",${PERSISTENTKEEPALIVE_PEERS:-}," in
+		,all,|*,$p,*) echo "PersistentKeepalive = 25" >> "$srv" ;;
+		esac
+		echo >> "$srv"
 		chmod 644 "$dir/$id/publickey-$id" "$dir/$id/presharedkey-$id" \
 		    "$dir/$id/$id.conf"
 		n=$((n + 1))
@@ -62,11 +98,22 @@ CONF
 }
 
 # no_psk DIR ID: that peer as an older container made it, without a
-# preshared key.
+# preshared key, in its conf and the server's.
 no_psk()
 {
 	rm "$1/$2/presharedkey-$2"
 	sed -i '/^PresharedKey/d' "$1/$2/$2.conf"
+	for f in "$1/wg_confs/wg0.conf" "$1/wg0.conf"; do
+		[ -f "$f" ] && sed -i "/^# $2\$/{n;n;/^PresharedKey/d;}" "$f"
+	done
+	true
+}
+
+# lan_if: the interface of this host's default route, which wgd -i
+# names for the container's masquerade; empty without one.
+lan_if()
+{
+	ip route show default | sed -n 's/.* dev \([^ ]*\).*/\1/p' | head -n 1
 }
 
 # import_conf [lines inside the interface]: wgd.conf, state in ./state.
@@ -78,7 +125,7 @@ socket "$PWD/wgd.sock"
 state-dir "$PWD/state"
 interface "wgt0" {
 	listen-port 51820
-	address 10.13.13.1/24
+	address ${ADDRESS:-10.13.13.1/24}
 $lines
 }
 CONF
@@ -111,7 +158,7 @@ imported()
 # would; the result must be a good configuration.
 paste_into_conf()
 {
-	sed -i "/^	address 10.13.13.1\/24$/r $1" wgd.conf
+	sed -i "/^	address /r $1" wgd.conf
 	atf_check -s exit:0 -o inline:"configuration OK\n" -e empty \
 	    "$WGD" -n -f wgd.conf
 }
@@ -119,7 +166,7 @@ paste_into_conf()
 atf_test_case named
 named_head()
 {
-	import_head
+	import_head ip
 	atf_set "descr" "peer_laptop and peer_phone: keys, preshared keys and addresses adopted, files 0600 in folders 0700, peer lines printed"
 }
 named_body()
@@ -129,9 +176,21 @@ named_body()
 	atf_check -s exit:0 -o save:out -e empty "$WGD" -i fixture -f wgd.conf
 	head -n 1 out | grep -q '^# .*interface "wgt0"' ||
 	    atf_fail "no comment line first: $(cat out)"
-	grep -q 'client endpoint "vpn.example.org" port 51820' out ||
-	    atf_fail "no client endpoint hint: $(cat out)"
-	grep -v '^#' out > lines
+	grep -q '^client endpoint "vpn.example.org" port 51820' out ||
+	    atf_fail "no client endpoint: $(cat out)"
+	# PEERDNS=auto: the phones asked the container at 10.13.13.1.
+	grep -q '^client dns tunnel' out || atf_fail "no client dns: $(cat out)"
+	grep -q 'client allowed-ips { 0.0.0.0/0, ::/0 }' out ||
+	    atf_fail "no client allowed-ips: $(cat out)"
+	grep -q '^# address 10.13.13.1/24	# so already' out ||
+	    atf_fail "address: $(cat out)"
+	grep -q '^# listen-port 51820	# so already' out ||
+	    atf_fail "listen-port: $(cat out)"
+	if [ -n "$(lan_if)" ]; then
+		grep -q "^masquerade on \"$(lan_if)\"" out ||
+		    atf_fail "no masquerade: $(cat out)"
+	fi
+	grep '^peer' out > lines
 	printf 'peer "laptop"\npeer "phone"\n' | cmp -s - lines ||
 	    atf_fail "peer lines: $(cat lines)"
 
@@ -174,7 +233,7 @@ numbered_body()
 	container fixture 1 2
 	import_conf
 	atf_check -s exit:0 -o save:out -e empty "$WGD" -i fixture -f wgd.conf
-	grep -v '^#' out > lines
+	grep '^peer' out > lines
 	printf 'peer "peer1"\npeer "peer2"\n' | cmp -s - lines ||
 	    atf_fail "peer lines: $(cat lines)"
 	imported fixture peer1 peer1 10.13.13.2
@@ -394,11 +453,76 @@ wgd_serves_them_cleanup()
 	ns_cleanup
 }
 
+atf_test_case server_conf
+server_conf_head()
+{
+	import_head
+	atf_set "descr" "the server conf's per-peer AllowedIPs (SERVER_ALLOWEDIPS_PEER_x) and PersistentKeepalive (PERSISTENTKEEPALIVE_PEERS), a custom INTERNAL_SUBNET, SERVERURL and SERVERPORT are carried into the printed lines; what cannot be carried is named on stderr"
+}
+server_conf_body()
+{
+	INTERNAL_SUBNET=10.99.0.0 SERVERURL=home.example.org SERVERPORT=51620 \
+	    SERVER_ALLOWEDIPS_PEER_pi=192.168.77.0/24 \
+	    PERSISTENTKEEPALIVE_PEERS=pi container fixture phone pi
+	srv=fixture/wg_confs/wg0.conf
+	# What a user added by hand, which wgd.conf cannot say.
+	sed -i 's/^ListenPort = 51820$/&\nMTU = 1380/' $srv
+	sed -i 's/^\(PostUp = .*\)$/\1; iptables -A INPUT -p udp -j ACCEPT/' $srv
+	cat >> $srv <<CONF
+[Peer]
+# peer_gone
+PublicKey = $(wg genkey | wg pubkey)
+AllowedIPs = 10.99.0.9/32
+
+CONF
+	ADDRESS=10.99.0.1/24 import_conf
+	atf_check -s exit:0 -o save:out -e save:err "$WGD" -i fixture -f wgd.conf
+	grep -q '^client endpoint "home.example.org" port 51620' out ||
+	    atf_fail "client endpoint: $(cat out)"
+	grep -q '^# listen-port 51820	# so already' out ||
+	    atf_fail "listen-port: $(cat out)"
+	grep -q '^client dns tunnel' out || atf_fail "client dns: $(cat out)"
+	printf 'peer "phone"\npeer "pi" {\n\tallowed-ips 192.168.77.0/24\t# SERVER_ALLOWEDIPS_PEER_pi\n\tpersistent-keepalive 25\t# PERSISTENTKEEPALIVE_PEERS\n}\n' > want
+	sed -n '/^peer/,$p' out | cmp -s - want ||
+	    atf_fail "peers: $(sed -n '/^peer/,$p' out)"
+	grep -q "not carried over: $srv:4: MTU = 1380" err ||
+	    atf_fail "MTU not named: $(cat err)"
+	grep -q "not carried over: $srv:.*PostUp = iptables -A INPUT -p udp -j ACCEPT" err ||
+	    atf_fail "PostUp not named: $(cat err)"
+	grep -q "not carried over: $srv:.*peer_gone: no peer folder" err ||
+	    atf_fail "peer_gone not named: $(cat err)"
+	[ "$(wc -l < err)" = 3 ] || atf_fail "more named: $(cat err)"
+	imported fixture peer_pi pi 10.99.0.3
+	paste_into_conf out
+	"$WGD" -nv -f wgd.conf > parsed
+	sed -n '/peer "pi"/,/}/p' parsed > pi
+	grep -q 'allowed-ips 192.168.77.0/24' pi || atf_fail "$(cat parsed)"
+	grep -q 'persistent-keepalive 25' pi || atf_fail "$(cat parsed)"
+}
+
+atf_test_case old_layout
+old_layout_head()
+{
+	import_head
+	atf_set "descr" "a container from before 2023-10 kept its server conf in wg0.conf, not wg_confs/wg0.conf"
+}
+old_layout_body()
+{
+	OLD=1 SERVER_ALLOWEDIPS_PEER_laptop=192.168.50.0/24 \
+	    container fixture laptop phone
+	no_psk fixture peer_laptop
+	import_conf
+	atf_check -s exit:0 -o save:out -e empty "$WGD" -i fixture -f wgd.conf
+	grep -q "from fixture/wg0.conf" out || atf_fail "$(cat out)"
+	grep -q '^	allowed-ips 192.168.50.0/24' out || atf_fail "$(cat out)"
+	paste_into_conf out
+}
+
 atf_test_case phone_keeps_working cleanup
 phone_keeps_working_head()
 {
-	import_head wg-quick wireguard-go ip pgrep ping
-	atf_set "descr" "wireguard-go set up from the container's own peer confs, one with a preshared key and one from an older container without, reaches wgd"
+	import_head wg-quick wireguard-go ip pgrep ping dnsmasq dig
+	atf_set "descr" "wireguard-go set up from the container's own peer confs, one with a preshared key and one from an older container without, reaches wgd and resolves a name at the DNS its conf names (PEERDNS=auto)"
 }
 phone_keeps_working_body()
 {
@@ -409,7 +533,14 @@ phone_keeps_working_body()
 	import_conf
 	atf_check -s exit:0 -o save:out -e empty "$WGD" -i fixture -f wgd.conf
 	paste_into_conf out
-	wgd_start_debug
+	# The host's resolver, on its loopback, as Pi-hole often is.
+	ip netns exec "$(ns)" dnsmasq --keep-in-foreground \
+	    --conf-file=/dev/null --no-resolv --no-hosts --user=root \
+	    --pid-file= --listen-address=127.0.0.1 --bind-interfaces \
+	    --address=/nas.home/192.168.1.20 2> dnsmasq.err &
+	echo $! > dnsmasq.pid
+	echo "nameserver 127.0.0.1" > resolv.conf
+	WGD_ENV="WGD_TEST_RESOLV_CONF=$PWD/resolv.conf" wgd_start_debug
 	parent_pid > /dev/null || atf_fail "no parent"
 
 	# The phone's side: a namespace on a veth, as in ../net.
@@ -449,6 +580,11 @@ phone_keeps_working_body()
 		ip netns exec "$phone_ns" ping -c 3 -i 0.3 -w 10 10.13.13.1 \
 		    > ping.out 2>&1 ||
 		    atf_fail "$id: no ping through wgd: $(tail -n 1 ping.out)"
+		dns=$(sed -n 's/^DNS = //p' "$conf")
+		out=$(ip netns exec "$phone_ns" dig +short +time=2 +tries=2 \
+		    @"$dns" nas.home 2>&1)
+		[ "$out" = 192.168.1.20 ] ||
+		    atf_fail "$id: no name through wgd at $dns: $out"
 		kill "$(cat go.pid)"
 		wait "$(cat go.pid)" 2>/dev/null
 		rm -f go.pid
@@ -466,6 +602,7 @@ phone_keeps_working_cleanup()
 		done
 	fi
 	[ -f phone_netns ] && ip netns del "$(cat phone_netns)" 2>/dev/null
+	[ -f dnsmasq.pid ] && kill "$(cat dnsmasq.pid)" 2>/dev/null
 	ns_cleanup
 }
 
@@ -473,6 +610,8 @@ atf_init_test_cases()
 {
 	atf_add_test_case named
 	atf_add_test_case numbered
+	atf_add_test_case server_conf
+	atf_add_test_case old_layout
 	atf_add_test_case no_preshared_key
 	atf_add_test_case other_server_key
 	atf_add_test_case other_peer_keys
