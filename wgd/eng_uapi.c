@@ -269,6 +269,40 @@ txn_too_many_peers(struct eng_iface *ifc)
 	return peers + added > UAPI_PEERS_MAX;
 }
 
+/*
+ * Whether the request gives a peer limited by forward-to a prefix it
+ * does not have.  The nftables guard (the parent's) knows a limited
+ * peer's traffic by the sources wgd.conf gives it: one added here would
+ * go unlimited.  Setting the same prefixes again (wg syncconf) is fine.
+ */
+static int
+txn_widens_limited(struct eng_iface *ifc)
+{
+	struct eng_peer		*p = NULL;
+	const struct uapi_op	*op;
+	char			 s[ADDR_STRLEN];
+	size_t			 i, k;
+
+	for (i = 0; i < txn.n; i++) {
+		op = &txn.ops[i];
+		if (op->kind == UOP_PUBLIC_KEY)
+			p = peer_find_key(ifc, op->u.key);
+		if (op->kind != UOP_ALLOWED_IP || p == NULL || !p->limited)
+			continue;
+		for (k = 0; k < p->allowed_ips.n; k++)
+			if (addr_equal(&p->allowed_ips.v[k], &op->u.pfx))
+				break;
+		if (k < p->allowed_ips.n)
+			continue;
+		addr_format_prefix(&op->u.pfx, s, sizeof(s));
+		log_warnx("%s: peer %s is limited by forward-to: allowed ip "
+		    "%s through the userspace API refused (add it in "
+		    "wgd.conf)", ifc->name, p->name, s);
+		return 1;
+	}
+	return 0;
+}
+
 /* A peer of wgd.conf changed: a reload will say it undid that. */
 static void
 rt_mark(struct eng_peer *p, unsigned int what)
@@ -579,6 +613,11 @@ uapi_set_end(uint32_t id, struct imsg *imsg)
 		log_warnx("%s: a set through the userspace API would make "
 		    "more than %d peers: refused", ifc->name, UAPI_PEERS_MAX);
 		send_done(id, UAPI_EINVAL);
+		txn_clear();
+		return;
+	}
+	if (txn_widens_limited(ifc)) {
+		send_done(id, UAPI_EPERM);
 		txn_clear();
 		return;
 	}

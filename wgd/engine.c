@@ -457,6 +457,7 @@ peer_update(struct eng_peer *p, struct eng_peer *np)
 		    now_ns());
 		peer_timers_update(p);
 	}
+	p->limited = np->limited;
 	/* Disabled: its session ends now; enabled: it may handshake. */
 	if (p->disabled != np->disabled) {
 		p->disabled = np->disabled;
@@ -646,6 +647,7 @@ reconf_peer(struct imsg *imsg)
 	p->endpoint_port = m.endpoint_port;
 	p->keepalive = m.keepalive;
 	p->disabled = m.disabled != 0;
+	p->limited = m.limited != 0;
 	TAILQ_INSERT_TAIL(&ifc->peers, p, entry);
 	sodium_memzero(&m, sizeof(m));
 }

@@ -95,6 +95,7 @@ struct eng_peer {
 	int			 usable;	/* handshakes can use its key */
 	int			 runtime;	/* added through the API */
 	int			 disabled;	/* disable in wgd.conf */
+	int			 limited;	/* forward-to: sources fixed */
 	unsigned int		 rt_changed;	/* RT_ bits: the API's doing */
 	size_t			 holes;		/* allowed_ips gone in a set */
 	struct noise_remote	 noise;

@@ -74,6 +74,7 @@ send_peer(struct wgd *env, const struct wgd_iface_conf *ifc,
 	m.endpoint_port = peer->endpoint_port;
 	m.keepalive = peer->keepalive;
 	m.disabled = peer->disabled != 0;
+	m.limited = peer->forward_to_set != 0;
 	send_engine(env, IMSG_RECONF_PEER, -1, &m, sizeof(m));
 	sodium_memzero(&m, sizeof(m));
 

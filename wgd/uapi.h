@@ -16,6 +16,7 @@
 #include "key.h"
 
 /* The errno values wg(8) expects, as the negative numbers it prints. */
+#define UAPI_EPERM		1
 #define UAPI_EIO		5
 #define UAPI_ENOMEM		12
 #define UAPI_EINVAL		22

@@ -141,6 +141,7 @@ struct msg_peer {
 	uint16_t		 endpoint_port;
 	uint16_t		 keepalive;
 	uint8_t			 disabled;
+	uint8_t			 limited;	/* by forward-to */
 };
 
 struct msg_uapi {

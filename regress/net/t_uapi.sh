@@ -447,6 +447,41 @@ syncconf_noop_cleanup()
 	net_cleanup
 }
 
+atf_test_case limited_peer cleanup
+limited_peer_head()
+{
+	uapi_head nft
+	atf_set "descr" "a peer limited by forward-to gets no new allowed ip through wg(8): the nftables guard knows it by the sources of wgd.conf; the same ones again and other peers are fine"
+}
+limited_peer_body()
+{
+	net_setup
+	wgd_conf '' 'forward-to { 10.77.0.1/32 }'
+	wgd_start
+	pub=$(cat peer.pub)
+	ip netns exec "$A" wg set wgt0 peer "$pub" \
+	    allowed-ips 10.77.0.2/32,fd00:77::2/128,10.50.0.0/24 2> err &&
+	    atf_fail "a new source for a limited peer was taken"
+	grep -q 'Operation not permitted' err || atf_fail "$(cat err)"
+	grep -q 'limited by forward-to: allowed ip 10.50.0.0/24' wgd.log ||
+	    atf_fail "not logged: $(cat wgd.log)"
+	get_lacks 'allowed_ip=10.50.0.0/24'
+	ip netns exec "$A" wg set wgt0 peer "$pub" \
+	    allowed-ips 10.77.0.2/32,fd00:77::2/128 ||
+	    atf_fail "the same allowed ips again"
+	ip netns exec "$A" wg showconf wgt0 > conf
+	ip netns exec "$A" wg syncconf wgt0 conf || atf_fail "wg syncconf"
+	other=$(wg genkey | wg pubkey)
+	ip netns exec "$A" wg set wgt0 peer "$other" allowed-ips 10.50.0.0/24 ||
+	    atf_fail "an unlimited peer"
+	get_has 'allowed_ip=10.50.0.0/24'
+}
+limited_peer_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
 atf_test_case bad_clients cleanup
 bad_clients_head()
 {
@@ -517,5 +552,6 @@ atf_init_test_cases()
 	atf_add_test_case many_allowed_ips
 	atf_add_test_case show_like_wgctl
 	atf_add_test_case syncconf_noop
+	atf_add_test_case limited_peer
 	atf_add_test_case bad_clients
 }
