@@ -12,7 +12,7 @@
 dns_head()
 {
 	atf_set "require.user" "root"
-	atf_set "require.progs" "ip wg wg-quick wireguard-go ping pgrep ss dnsmasq dig /usr/bin/python3"
+	atf_set "require.progs" "ip wg wg-quick wireguard-go ping pgrep ss nft dnsmasq dig /usr/bin/python3"
 }
 
 # dns_conf DNS [peer lines...]: wgd in A, its phone's client dns DNS.
@@ -427,6 +427,47 @@ resolvers_change_cleanup()
 	dns_cleanup
 }
 
+atf_test_case reload cleanup
+reload_head()
+{
+	dns_head
+	atf_set "descr" "a reload to client dns tunnel starts the forwarder and rewrites the phone's file; a reload away from it stops it"
+}
+reload_body()
+{
+	net_setup
+	dnsmasq_start dnsmasq --listen-address=127.0.0.1 --bind-interfaces
+	resolvers 127.0.0.1
+	dns_conf '{ 192.0.2.1 }'
+	dns_wgd_start
+	[ -z "$(dns_pid)" ] || atf_fail "a forwarder with no use"
+	ip netns exec "$A" nft list table inet wgd > /dev/null 2>&1 &&
+	    atf_fail "an nft table with nothing in it"
+	sed -i 's/client dns { 192.0.2.1 }/client dns tunnel/' wgd.conf
+	wgctl reload > reload.out || atf_fail "reload: $(cat reload.out)"
+	[ -n "$(dns_pid)" ] || atf_fail "no forwarder after the reload"
+	grep -qx 'DNS = 10.13.13.1, fd00:13::1' \
+	    state/wgt0/peer_phone/peer_phone.conf ||
+	    atf_fail "$(cat state/wgt0/peer_phone/peer_phone.conf)"
+	phone_up
+	resolves
+	sed -i 's/client dns tunnel/client dns { 192.0.2.1 }/' wgd.conf
+	wgctl reload > reload.out || atf_fail "reload: $(cat reload.out)"
+	i=0
+	while [ -n "$(dns_pid)" ]; do
+		[ $i -lt 30 ] || atf_fail "the forwarder stayed"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ip netns exec "$A" nft list table inet wgd > /dev/null 2>&1 &&
+	    atf_fail "the redirect stayed: $(ip netns exec "$A" nft list ruleset)"
+	kill -0 "$(cat wgd.pid)" || atf_fail "wgd died: $(cat wgd.log)"
+}
+reload_cleanup()
+{
+	dns_cleanup
+}
+
 atf_test_case supervised cleanup
 supervised_head()
 {
@@ -473,5 +514,6 @@ atf_init_test_cases()
 	atf_add_test_case flood
 	atf_add_test_case malformed
 	atf_add_test_case resolvers_change
+	atf_add_test_case reload
 	atf_add_test_case supervised
 }
