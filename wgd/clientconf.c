@@ -79,6 +79,25 @@ clientconf_dns_tunnel(const struct wgd_iface_conf *ifc)
 	return 0;
 }
 
+/* Whether a client configuration of this interface says dns auto. */
+int
+clientconf_dns_auto(const struct wgd_iface_conf *ifc)
+{
+	const struct wgd_peer_conf	*peer;
+	struct wgd_client_conf		 c;
+
+	if (ifc->client.dns_auto)
+		return 1;
+	TAILQ_FOREACH(peer, &ifc->peers, entry) {
+		if (peer->has_pubkey)
+			continue;
+		config_peer_client(ifc, peer, &c);
+		if (c.dns_auto)
+			return 1;
+	}
+	return 0;
+}
+
 static void
 append(char **buf, size_t *len, const char *fmt, ...)
     __attribute__((__format__(printf, 3, 4)));

@@ -149,12 +149,12 @@ config_defaults(struct wgd_config *conf)
 			iface->listen_port = WGD_PORT;
 		if (iface->mtu == 0)
 			iface->mtu = WGD_MTU;
-		if (!iface->client.allowed_ips_set) {
+		if (!iface->client.allowed_ips_set &&
+		    iface->client.allowed_ips.n == 0) {
 			(void)addr_parse_prefix("0.0.0.0/0", &any);
 			(void)prefixes_add(&iface->client.allowed_ips, &any);
 			(void)addr_parse_prefix("::/0", &any);
 			(void)prefixes_add(&iface->client.allowed_ips, &any);
-			iface->client.allowed_ips_set = 1;
 		}
 	}
 }

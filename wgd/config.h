@@ -112,6 +112,7 @@ struct wgd_iface_conf {
 	struct wgd_prefixes	 addresses;
 	unsigned int		 mtu;
 	char			 masquerade[IFNAMSIZ];
+	int			 dns_redirect;	/* run time: port 53 is wgd's */
 	struct wgd_client_conf	 client;
 	struct wgd_peer_confs	 peers;
 	struct conf_where	 where;

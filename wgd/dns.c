@@ -11,8 +11,10 @@
  * Bounded: UDP_INFLIGHT queries in flight, each on its own connected
  * socket (a random port the kernel picks, answers only from the
  * resolver asked); TCP_CLIENTS connections, one query at a time each.
- * Past a bound, the newest query is dropped or the oldest connection
- * closed: the client retries, memory stays flat.
+ * One client gets at most UDP_PER_CLIENT and TCP_PER_CLIENT of them,
+ * so a guest cannot starve the others.  Past a bound, the newest query
+ * is dropped or that client's oldest connection closed: the client
+ * retries, memory stays flat.
  */
 
 #include <sys/types.h>
@@ -40,7 +42,9 @@
 #include "wgd.h"
 
 #define UDP_INFLIGHT		256
+#define UDP_PER_CLIENT		32
 #define TCP_CLIENTS		32
+#define TCP_PER_CLIENT		4
 #define LISTEN_MAX		4	/* UDP and TCP, IPv4 and IPv6 */
 #define TRY_SECONDS		2	/* per resolver asked */
 #define TRIES			3
@@ -52,27 +56,33 @@
 struct udp_query {
 	int			 used;
 	int			 fd;		/* to the resolver, or -1 */
+	int			 armed;		/* ev is set for fd */
 	struct event		 ev;
 	int			 lfd;		/* the socket it came to */
 	struct sockaddr_storage	 from;
 	socklen_t		 fromlen;
-	struct sockaddr_storage	 to;		/* local address, for the reply */
+	struct sockaddr_storage	 to;		/* where it came: the reply's */
 	uint16_t		 client_id;
 	struct dns_question	 q;		/* q.id: ours */
 	uint8_t			*msg;
 	size_t			 len;
+	unsigned int		 first;		/* the resolver asked first */
 	unsigned int		 tries;
 	unsigned int		 bad;
+	struct timeval		 deadline;	/* of this try */
 };
 
 struct tcp_client {
 	TAILQ_ENTRY(tcp_client)	 entry;
+	struct sockaddr_storage	 from;
 	struct bufferevent	*bev;		/* the client */
 	struct bufferevent	*up;		/* the resolver, while asked */
+	int			 eof;		/* the client sent all */
 	uint16_t		 client_id;
 	struct dns_question	 q;
 	uint8_t			*msg;		/* with its length prefix */
 	size_t			 len;
+	unsigned int		 first;
 	unsigned int		 tries;
 };
 TAILQ_HEAD(tcp_clients, tcp_client);
@@ -127,9 +137,27 @@ client_allowed(const struct sockaddr *sa)
 	return 0;
 }
 
-/* The resolver for a query's nth try: the last good one first. */
+/* Whether two sources are the same client (its address; any port). */
+static int
+same_client(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+	    &((const struct sockaddr_in6 *)b)->sin6_addr,
+	    sizeof(struct in6_addr)) == 0;
+}
+
+/*
+ * The resolver for a query's nth try: from the one that answered
+ * last, in turn.  first is taken once per query, so that the answers
+ * of other queries meanwhile do not make it ask one resolver twice.
+ */
 static socklen_t
-server_addr(unsigned int try, struct sockaddr_storage *ss)
+server_addr(unsigned int first, unsigned int try, struct sockaddr_storage *ss)
 {
 	const struct wgd_prefix	*p;
 	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
@@ -137,7 +165,7 @@ server_addr(unsigned int try, struct sockaddr_storage *ss)
 
 	if (dns.nservers == 0)
 		return 0;
-	p = &dns.servers[(dns.next_server + try) % dns.nservers];
+	p = &dns.servers[(first + try) % dns.nservers];
 	memset(ss, 0, sizeof(*ss));
 	if (p->af == AF_INET) {
 		sin->sin_family = AF_INET;
@@ -152,10 +180,10 @@ server_addr(unsigned int try, struct sockaddr_storage *ss)
 }
 
 static void
-server_answered(unsigned int try)
+server_answered(unsigned int first, unsigned int try)
 {
 	if (dns.nservers > 0)
-		dns.next_server = (dns.next_server + try) % dns.nservers;
+		dns.next_server = (first + try) % dns.nservers;
 }
 
 /*
@@ -183,14 +211,22 @@ new_id(void)
 
 /* UDP */
 
+/* Forgets the resolver asked last: its socket and its event. */
+static void
+udp_unask(struct udp_query *u)
+{
+	if (u->armed)
+		event_del(&u->ev);
+	u->armed = 0;
+	if (u->fd != -1)
+		close(u->fd);
+	u->fd = -1;
+}
+
 static void
 udp_free(struct udp_query *u)
 {
-	if (u->fd != -1) {
-		event_del(&u->ev);
-		close(u->fd);
-	}
-	u->fd = -1;
+	udp_unask(u);
 	free(u->msg);
 	u->msg = NULL;
 	u->used = 0;
@@ -252,11 +288,26 @@ udp_give_up(struct udp_query *u)
 	udp_free(u);
 }
 
+/* Waits on for the answer, until the try's deadline. */
+static void
+udp_wait(struct udp_query *u)
+{
+	struct timeval	 now, left;
+
+	evutil_gettimeofday(&now, NULL);
+	if (!timercmp(&now, &u->deadline, <)) {
+		u->tries++;
+		udp_try(u);
+		return;
+	}
+	timersub(&u->deadline, &now, &left);
+	event_add(&u->ev, &left);
+}
+
 static void
 udp_answer(int fd, short event, void *arg)
 {
 	struct udp_query	*u = arg;
-	struct timeval		 tv = { TRY_SECONDS, 0 };
 	ssize_t			 n;
 
 	if (event & EV_TIMEOUT) {
@@ -266,7 +317,7 @@ udp_answer(int fd, short event, void *arg)
 	}
 	if ((n = recv(fd, dns.buf, sizeof(dns.buf), 0)) == -1) {
 		if (errno == EAGAIN || errno == EINTR) {
-			event_add(&u->ev, &tv);
+			udp_wait(u);
 			return;
 		}
 		/* ECONNREFUSED: nothing listens there; ask the next one. */
@@ -279,10 +330,10 @@ udp_answer(int fd, short event, void *arg)
 			u->tries++;
 			udp_try(u);
 		} else
-			event_add(&u->ev, &tv);
+			udp_wait(u);
 		return;
 	}
-	server_answered(u->tries);
+	server_answered(u->first, u->tries);
 	/* Truncated or not, as it is: a UDP client then asks over TCP. */
 	dns_set_id(dns.buf, u->client_id);
 	udp_reply(u, dns.buf, n);
@@ -298,12 +349,8 @@ udp_try(struct udp_query *u)
 	socklen_t		 sslen;
 
 	for (; u->tries < TRIES && u->tries < dns.nservers * 2; u->tries++) {
-		if (u->fd != -1) {
-			event_del(&u->ev);
-			close(u->fd);
-			u->fd = -1;
-		}
-		if ((sslen = server_addr(u->tries, &ss)) == 0)
+		udp_unask(u);
+		if ((sslen = server_addr(u->first, u->tries, &ss)) == 0)
 			break;
 		u->bad = 0;
 		if ((u->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
@@ -312,24 +359,37 @@ udp_try(struct udp_query *u)
 			break;
 		}
 		if (connect(u->fd, (struct sockaddr *)&ss, sslen) == -1 ||
-		    send(u->fd, u->msg, u->len, 0) == -1)
+		    send(u->fd, u->msg, u->len, 0) == -1) {
+			log_debug("dns: resolver %u: %s", u->tries,
+			    strerror(errno));
 			continue;
+		}
 		event_set(&u->ev, u->fd, EV_READ, udp_answer, u);
 		event_add(&u->ev, &tv);
+		u->armed = 1;
+		evutil_gettimeofday(&u->deadline, NULL);
+		u->deadline.tv_sec += TRY_SECONDS;
 		return;
 	}
 	udp_give_up(u);
 }
 
+/* A free slot for a query of from, unless it has its share in flight. */
 static struct udp_query *
-udp_slot(void)
+udp_slot(const struct sockaddr_storage *from)
 {
-	size_t	 i;
+	struct udp_query	*free_slot = NULL;
+	size_t			 i, mine = 0;
 
-	for (i = 0; i < UDP_INFLIGHT; i++)
-		if (!dns.udp[i].used)
-			return &dns.udp[i];
-	return NULL;
+	for (i = 0; i < UDP_INFLIGHT; i++) {
+		if (!dns.udp[i].used) {
+			if (free_slot == NULL)
+				free_slot = &dns.udp[i];
+		} else if (same_client(&dns.udp[i].from, from) &&
+		    ++mine >= UDP_PER_CLIENT)
+			return NULL;
+	}
+	return free_slot;
 }
 
 /* The local address a datagram came to, from its IP_PKTINFO. */
@@ -394,9 +454,9 @@ udp_query(int fd, short event, void *arg)
 			log_debug("dns: a malformed query dropped");
 			continue;
 		}
-		if ((u = udp_slot()) == NULL) {
-			log_debug("dns: %d queries in flight: one dropped",
-			    UDP_INFLIGHT);
+		if ((u = udp_slot(&from)) == NULL) {
+			log_debug("dns: too many queries in flight: one "
+			    "dropped");
 			continue;
 		}
 		if ((u->msg = malloc(n)) == NULL) {
@@ -413,6 +473,7 @@ udp_query(int fd, short event, void *arg)
 		u->q = q;
 		u->q.id = new_id();
 		dns_set_id(u->msg, u->q.id);
+		u->first = dns.next_server;
 		u->tries = 0;
 		u->used = 1;
 		udp_try(u);
@@ -454,10 +515,24 @@ tcp_send(struct tcp_client *t, uint8_t *msg, size_t len)
 		tcp_close(t);
 		return;
 	}
+	/* Sent all it will (a half close): closed once this is out. */
+	if (t->eof)
+		return;
 	bufferevent_enable(t->bev, EV_READ);
 	/* A query that came meanwhile is read from the loop, not here. */
 	if (evbuffer_get_length(bufferevent_get_input(t->bev)) > 0)
 		bufferevent_trigger(t->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/* The answer to a client that half closed is out: now close. */
+static void
+tcp_written(struct bufferevent *bev, void *arg)
+{
+	struct tcp_client	*t = arg;
+
+	(void)bev;
+	if (t->eof && t->up == NULL)
+		tcp_close(t);
 }
 
 static void
@@ -480,7 +555,7 @@ tcp_up_read(struct bufferevent *bev, void *arg)
 		tcp_try(t);
 		return;
 	}
-	server_answered(t->tries);
+	server_answered(t->first, t->tries);
 	tcp_send(t, dns.buf, len);
 }
 
@@ -509,7 +584,7 @@ tcp_try(struct tcp_client *t)
 		t->up = NULL;
 	}
 	for (; t->tries < TRIES && t->tries < dns.nservers * 2; t->tries++) {
-		if ((sslen = server_addr(t->tries, &ss)) == 0)
+		if ((sslen = server_addr(t->first, t->tries, &ss)) == 0)
 			break;
 		if ((t->up = bufferevent_socket_new(dns.base, -1,
 		    BEV_OPT_CLOSE_ON_FREE)) == NULL)
@@ -571,26 +646,39 @@ tcp_read(struct bufferevent *bev, void *arg)
 	memcpy(t->msg, pre, 2);
 	memcpy(t->msg + 2, dns.buf, len);
 	t->len = 2 + len;
+	t->first = dns.next_server;
 	t->tries = 0;
 	/* TCP for a TCP query: the answer may not fit a datagram. */
 	tcp_try(t);
 }
 
+/*
+ * An error, a timeout, or the end of what the client sends: a client
+ * may half close after its query (RFC 7766), so its answer still goes.
+ */
 static void
 tcp_event(struct bufferevent *bev, short what, void *arg)
 {
-	(void)bev;
-	(void)what;
-	tcp_close(arg);
+	struct tcp_client	*t = arg;
+
+	if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING) &&
+	    (t->up != NULL ||
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0)) {
+		t->eof = 1;
+		bufferevent_disable(bev, EV_READ);
+		return;
+	}
+	tcp_close(t);
 }
 
 static void
 tcp_accept(int fd, short event, void *arg)
 {
 	struct sockaddr_storage	 from;
-	struct tcp_client	*t;
+	struct tcp_client	*t, *oldest;
 	struct timeval		 idle = { TCP_IDLE_SECONDS, 0 };
 	socklen_t		 len = sizeof(from);
+	size_t			 mine;
 	int			 s;
 
 	(void)event;
@@ -602,7 +690,15 @@ tcp_accept(int fd, short event, void *arg)
 		close(s);
 		return;
 	}
-	if (dns.ntcp >= TCP_CLIENTS)
+	/* Room from the client's own oldest, or else anyone's oldest. */
+	mine = 0;
+	oldest = NULL;
+	TAILQ_FOREACH(t, &dns.tcp, entry)
+		if (same_client(&t->from, &from) && mine++ == 0)
+			oldest = t;
+	if (mine >= TCP_PER_CLIENT)
+		tcp_close(oldest);
+	else if (dns.ntcp >= TCP_CLIENTS)
 		tcp_close(TAILQ_FIRST(&dns.tcp));
 	if ((t = calloc(1, sizeof(*t))) == NULL ||
 	    (t->bev = bufferevent_socket_new(dns.base, s,
@@ -614,7 +710,8 @@ tcp_accept(int fd, short event, void *arg)
 	}
 	TAILQ_INSERT_TAIL(&dns.tcp, t, entry);
 	dns.ntcp++;
-	bufferevent_setcb(t->bev, tcp_read, NULL, tcp_event, t);
+	t->from = from;
+	bufferevent_setcb(t->bev, tcp_read, tcp_written, tcp_event, t);
 	bufferevent_setwatermark(t->bev, EV_READ, 0, 2 + DNS_QUERY_MAX);
 	bufferevent_set_timeouts(t->bev, &idle, &idle);
 	bufferevent_enable(t->bev, EV_READ);

@@ -3,7 +3,13 @@
  * while a client configuration names the tunnel's own addresses for DNS
  * (`client dns tunnel`, or `auto` on a host whose only resolvers are
  * local): started then, stopped when that ends, at start, at reload and
- * when the host's resolvers change.  The parent binds its sockets on a
+ * when the host's resolvers change.  Once started for `auto`, it stays
+ * while `auto` is configured: phones that scanned the tunnel's address
+ * keep a DNS that answers when the host's resolvers come and go.
+ *
+ * Its port is kept (in memory, and in the state dir across restarts):
+ * conntrack remembers a redirected flow, and a client that asks again
+ * from the same port within its timeout goes to the old port.  The parent binds its sockets on a
  * private port, never on 53, so a Pi-hole or dnsmasq on the host keeps
  * its port 53 whichever starts first; the nft table (masq.c) redirects
  * the tunnel addresses' port 53 to it.  The forwarder is told who may
@@ -27,10 +33,51 @@
 #include "parent.h"
 #include "proc.h"
 #include "resolvconf.h"
+#include "statedir.h"
 #include "wgd.h"
 
 #define DNSFWD_SOCKS		4	/* UDP and TCP, IPv4 and IPv6 */
 #define DNSFWD_BIND_TRIES	16
+#define DNSFWD_PORT_FILE	"dns-port"
+
+/* The port of the last run, or 0. */
+static uint16_t
+port_kept(const struct wgd *env)
+{
+	char		 path[PATH_MAX], buf[16];
+	const char	*errstr;
+	FILE		*fp;
+	uint16_t	 port = 0;
+
+	if (env->dns_port_kept != 0)
+		return env->dns_port_kept;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", env->conf->state_dir,
+	    DNSFWD_PORT_FILE) >= sizeof(path) ||
+	    (fp = fopen(path, "re")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), fp) != NULL) {
+		buf[strcspn(buf, "\n")] = '\0';
+		port = (uint16_t)strtonum(buf, 1024, 65535, &errstr);
+		if (errstr != NULL)
+			port = 0;
+	}
+	fclose(fp);
+	return port;
+}
+
+static void
+port_keep(struct wgd *env, uint16_t port)
+{
+	char	 buf[16];
+	int	 n;
+
+	env->dns_port_kept = port;
+	n = snprintf(buf, sizeof(buf), "%u\n", port);
+	if (statedir_write(env->conf->state_dir, DNSFWD_PORT_FILE, buf, n) ==
+	    -1)
+		log_warnx("dns forwarder: cannot keep its port in %s",
+		    env->conf->state_dir);
+}
 
 static int
 bind_one(int af, int type, uint16_t port)
@@ -75,7 +122,7 @@ fail:
  * left out where the host has none.
  */
 static int
-bind_socks(int fds[DNSFWD_SOCKS], uint16_t *port)
+bind_socks(int fds[DNSFWD_SOCKS], uint16_t *port, uint16_t want)
 {
 	struct sockaddr_in	 sin;
 	socklen_t		 len;
@@ -84,7 +131,11 @@ bind_socks(int fds[DNSFWD_SOCKS], uint16_t *port)
 	for (try = 0; try < DNSFWD_BIND_TRIES; try++) {
 		for (i = 0; i < DNSFWD_SOCKS; i++)
 			fds[i] = -1;
-		if ((fds[0] = bind_one(AF_INET, SOCK_DGRAM, 0)) == -1) {
+		/* The kept port first; taken meanwhile, any. */
+		if (try > 0 || want == 0 ||
+		    (fds[0] = bind_one(AF_INET, SOCK_DGRAM, want)) == -1)
+			fds[0] = bind_one(AF_INET, SOCK_DGRAM, 0);
+		if (fds[0] == -1) {
 			log_warn("dns forwarder: bind");
 			return -1;
 		}
@@ -138,8 +189,10 @@ dnsfwd_start(struct wgd *env)
 	int			 fds[DNSFWD_SOCKS], fd, i;
 	uint16_t		 port;
 
-	if (bind_socks(fds, &port) == -1)
+	if (bind_socks(fds, &port, port_kept(env)) == -1)
 		return -1;
+	if (port != env->dns_port_kept)
+		port_keep(env, port);
 	env->dns_pid = proc_start(PROC_DNS, env->conf->user, env->debug,
 	    env->verbose, &fd);
 	imsgev_init(&env->dnsfwd, fd, dnsfwd_dispatch, env);
@@ -180,14 +233,16 @@ dnsfwd_stop(struct wgd *env)
 void
 dnsfwd_apply(struct wgd *env)
 {
-	const struct wgd_iface_conf	*ifc;
+	struct wgd_iface_conf		*ifc;
 	const struct resolv		*r;
 	struct wgd_prefix		*nets = NULL, *p;
 	size_t				 n = 0, i;
 
 	if (!env->standalone)
 		TAILQ_FOREACH(ifc, &env->conf->ifaces, entry) {
-			if (!clientconf_dns_tunnel(ifc))
+			ifc->dns_redirect = clientconf_dns_tunnel(ifc) ||
+			    (env->dns_pid != 0 && clientconf_dns_auto(ifc));
+			if (!ifc->dns_redirect)
 				continue;
 			if ((p = reallocarray(nets, n + ifc->addresses.n,
 			    sizeof(*nets))) == NULL)

@@ -282,22 +282,31 @@ txn_widens_limited(struct eng_iface *ifc)
 	const struct uapi_op	*op;
 	char			 s[ADDR_STRLEN];
 	size_t			 i, k;
+	int			 gone = 0;	/* a limited peer removed */
 
 	for (i = 0; i < txn.n; i++) {
 		op = &txn.ops[i];
-		if (op->kind == UOP_PUBLIC_KEY)
+		if (op->kind == UOP_PUBLIC_KEY) {
 			p = peer_find_key(ifc, op->u.key);
-		if (op->kind != UOP_ALLOWED_IP || p == NULL || !p->limited)
+			for (k = 0, gone = 0; p == NULL &&
+			    k < ifc->nrt_removed_limited; k++)
+				if (sodium_memcmp(ifc->rt_removed_limited[k],
+				    op->u.key, WG_KEY_LEN) == 0)
+					gone = 1;
+		}
+		if (op->kind != UOP_ALLOWED_IP ||
+		    ((p == NULL || !p->limited) && !gone))
 			continue;
-		for (k = 0; k < p->allowed_ips.n; k++)
+		for (k = 0; p != NULL && k < p->allowed_ips.n; k++)
 			if (addr_equal(&p->allowed_ips.v[k], &op->u.pfx))
 				break;
-		if (k < p->allowed_ips.n)
+		if (p != NULL && k < p->allowed_ips.n)
 			continue;
 		addr_format_prefix(&op->u.pfx, s, sizeof(s));
-		log_warnx("%s: peer %s is limited by forward-to: allowed ip "
+		log_warnx("%s: a peer limited by forward-to (%s): allowed ip "
 		    "%s through the userspace API refused (add it in "
-		    "wgd.conf)", ifc->name, p->name, s);
+		    "wgd.conf)", ifc->name, p != NULL ? p->name :
+		    "removed through wg(8)", s);
 		return 1;
 	}
 	return 0;
@@ -315,6 +324,7 @@ rt_mark(struct eng_peer *p, unsigned int what)
 void
 uapi_peer_del(struct eng_iface *ifc, struct eng_peer *p)
 {
+	uint8_t	(*k)[WG_KEY_LEN];
 	char	**v;
 
 	if (!p->runtime) {
@@ -324,6 +334,14 @@ uapi_peer_del(struct eng_iface *ifc, struct eng_peer *p)
 			fatal("%s", __func__);
 		ifc->rt_removed = v;
 		ifc->nrt_removed++;
+	}
+	/* Added again through the API, it is still limited. */
+	if (p->limited) {
+		if ((k = reallocarray(ifc->rt_removed_limited,
+		    ifc->nrt_removed_limited + 1, sizeof(*k))) == NULL)
+			fatal("%s", __func__);
+		memcpy(k[ifc->nrt_removed_limited++], p->pubkey, WG_KEY_LEN);
+		ifc->rt_removed_limited = k;
 	}
 	iface_unroute_peer(ifc, p);
 	iface_remove_peer(ifc, p);

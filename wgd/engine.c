@@ -106,6 +106,9 @@ rt_removed_free(struct eng_iface *ifc)
 	free(ifc->rt_removed);
 	ifc->rt_removed = NULL;
 	ifc->nrt_removed = 0;
+	free(ifc->rt_removed_limited);
+	ifc->rt_removed_limited = NULL;
+	ifc->nrt_removed_limited = 0;
 }
 
 static void

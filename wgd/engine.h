@@ -133,6 +133,8 @@ struct eng_iface {
 	int			 link_down;	/* TUN writes fail with EIO */
 	char			**rt_removed;	/* wgd.conf's peers it removed */
 	size_t			 nrt_removed;
+	uint8_t			(*rt_removed_limited)[WG_KEY_LEN];
+	size_t			 nrt_removed_limited;	/* of those */
 	uint32_t		 mtu;
 	int			 tun_fd;
 	uint32_t		 tun_offload;	/* TUN_F_ bits */

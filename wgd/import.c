@@ -1036,9 +1036,12 @@ iface_line(enum line_state st, const char *why, const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	if (st == LINE_HAVE)
-		printf("\t# so already\n");
+		printf("\t# so already%s%s\n", why != NULL ? ": " : "",
+		    why != NULL ? why : "");
 	else if (st == LINE_OTHER)
-		printf("\t# the container's; the configuration says otherwise\n");
+		printf("\t# the container's; the configuration "
+		    "says otherwise%s%s\n", why != NULL ? ": " : "",
+		    why != NULL ? why : "");
 	else if (why != NULL)
 		printf("\t# %s\n", why);
 	else
@@ -1094,21 +1097,23 @@ print_iface(const struct import *imp, const struct import_hints *h)
 	}
 
 	port = srv->listen_port != 0 ? srv->listen_port : 51820;
-	snprintf(why, sizeof(why), "the container's own port%s",
-	    h != NULL && h->port != 0 && h->port != port ?
-	    ": the router forwards the client endpoint's port to it" : "");
-	iface_line(ifc->listen_port == port ? LINE_HAVE : LINE_OTHER, why,
-	    "listen-port %u", port);
+	iface_line(ifc->listen_port == port ? LINE_HAVE : LINE_OTHER,
+	    "the container's own port", "listen-port %u", port);
 
 	if (h != NULL && h->endpoint[0] != '\0') {
 		st = !c->endpoint_set ? LINE_NEW :
 		    strcmp(c->endpoint_host, h->endpoint) == 0 &&
 		    (c->endpoint_port != 0 ? c->endpoint_port :
 		    ifc->listen_port) == h->port ? LINE_HAVE : LINE_OTHER;
-		iface_line(st, "SERVERURL and SERVERPORT",
-		    "client endpoint \"%s\" port %u", h->endpoint, h->port);
+		snprintf(why, sizeof(why), "SERVERURL and SERVERPORT: the "
+		    "router forwards UDP port %u to this host's port %u",
+		    h->port, ifc->listen_port);
+		iface_line(st, why, "client endpoint \"%s\" port %u",
+		    h->endpoint, h->port);
 	}
-	if (h != NULL && dns_is_tunnel(&h->dns, &srv->addresses)) {
+	/* Without the server conf, the interface's are the tunnel's. */
+	if (h != NULL && dns_is_tunnel(&h->dns, srv->addresses.n > 0 ?
+	    &srv->addresses : &ifc->addresses)) {
 		st = !c->dns_set ? LINE_NEW : c->dns_tunnel ? LINE_HAVE :
 		    LINE_OTHER;
 		format_list(s, sizeof(s), &h->dns, 0);
@@ -1164,7 +1169,8 @@ print_peer(const struct import_peer *p, const struct import_hints *h)
 
 	for (i = 0; p->sp != NULL && i < p->sp->allowed_ips.n; i++) {
 		for (j = 0; j < p->addrs.n; j++)
-			if (same_host(&p->sp->allowed_ips.v[i], &p->addrs.v[j]) &&
+			if (same_host(&p->sp->allowed_ips.v[i],
+			    &p->addrs.v[j]) &&
 			    p->sp->allowed_ips.v[i].plen ==
 			    addr_maxlen(p->addrs.v[j].af))
 				break;

@@ -40,7 +40,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clientconf.h"
 #include "config.h"
 #include "log.h"
 #include "masq.h"
@@ -210,7 +209,7 @@ static int
 dns_on(const struct wgd_iface_conf *ifc)
 {
 	return masq.dns_port != 0 && masq_name_ok(ifc->name) &&
-	    clientconf_dns_tunnel(ifc);
+	    ifc->dns_redirect;
 }
 
 /*
@@ -225,9 +224,8 @@ static void
 nft_dns(FILE *f, const struct wgd_iface_conf *ifc)
 {
 	const char	*fam;
-	int		 af, k;
-
 	size_t		 i;
+	int		 af, k;
 
 	for (k = 0; k < 2; k++) {
 		af = k == 0 ? AF_INET : AF_INET6;
@@ -242,6 +240,26 @@ nft_dns(FILE *f, const struct wgd_iface_conf *ifc)
 		fprintf(f, " meta l4proto { udp, tcp } th dport 53 counter "
 		    "redirect to :%u\n", masq.dns_port);
 	}
+}
+
+/*
+ * The forwarder's sockets listen on every address: what comes to its
+ * port other than through a tunnel interface (the LAN, with a tunnel
+ * client's address forged: rp_filter is loose on Debian and absent for
+ * IPv6) is dropped before it.
+ */
+static void
+nft_dns_input(FILE *f, const struct wgd_config *conf)
+{
+	const struct wgd_iface_conf	*ifc;
+	int				 n = 0;
+
+	fprintf(f, "\t\tmeta l4proto { udp, tcp } th dport %u iifname != { ",
+	    masq.dns_port);
+	TAILQ_FOREACH(ifc, &conf->ifaces, entry)
+		if (dns_on(ifc))
+			fprintf(f, "%s\"%s\"", n++ > 0 ? ", " : "", ifc->name);
+	fprintf(f, " } counter drop\n");
 }
 
 void
@@ -442,12 +460,14 @@ masq_nft(const struct wgd_config *conf)
 	char				 path[PATH_MAX], *text = NULL;
 	size_t				 len;
 	FILE				*f;
-	int				 want = 0, rv;
+	int				 want = 0, dns_any = 0, rv;
 
 	if (conf != NULL)
-		TAILQ_FOREACH(ifc, &conf->ifaces, entry)
+		TAILQ_FOREACH(ifc, &conf->ifaces, entry) {
 			want |= masq_on(ifc) || dns_on(ifc) ||
 			    (guard_on(ifc) && masq_name_ok(ifc->name));
+			dns_any |= dns_on(ifc);
+		}
 	if (masq_which("nft", path, sizeof(path)) == -1) {
 		masq.nft_ok = !want;
 		if (!want)
@@ -497,6 +517,11 @@ masq_nft(const struct wgd_config *conf)
 		TAILQ_FOREACH(ifc, &conf->ifaces, entry)
 			if (dns_on(ifc))
 				nft_dns(f, ifc);
+		fprintf(f, "\t}\n\tchain dns_input {\n"
+		    "\t\ttype filter hook input priority filter; "
+		    "policy accept;\n");
+		if (dns_any)
+			nft_dns_input(f, conf);
 		fprintf(f, "\t}\n}\n");
 	}
 	if (fclose(f) != 0)
@@ -906,7 +931,7 @@ masq_apply(const struct wgd_config *conf)
 	TAILQ_FOREACH(ifc, &conf->ifaces, entry) {
 		if (dns_on(ifc))
 			want = 1;
-		else if (masq.dns_port != 0 && clientconf_dns_tunnel(ifc)) {
+		else if (masq.dns_port != 0 && ifc->dns_redirect) {
 			log_warnx("interface %s: DNS through the tunnel: only "
 			    "letters, digits, '-', '_' and '.' can go into "
 			    "firewall rules", ifc->name);

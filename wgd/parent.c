@@ -204,6 +204,9 @@ set_verbose(struct wgd *env, int verbose)
 	    imsgev_compose(&env->control, IMSG_LOG_VERBOSE, 0, 0, -1,
 	    &verbose, sizeof(verbose)) == -1)
 		fatal("%s", __func__);
+	if (env->dns_pid != 0 && imsgev_compose(&env->dnsfwd,
+	    IMSG_LOG_VERBOSE, 0, 0, -1, &verbose, sizeof(verbose)) == -1)
+		fatal("%s", __func__);
 	log_info("log level %s", verbose ? "verbose" : "brief");
 }
 

@@ -52,6 +52,7 @@ struct wgd {
 	struct imsgev		 control;
 	struct imsgev		 dnsfwd;
 	uint16_t		 dns_port;
+	uint16_t		 dns_port_kept;	/* to bind again */
 	int			 sockets_made;	/* control sockets to remove */
 	struct port_list	 ports;
 	struct event_base	*base;

@@ -438,6 +438,7 @@ provision_write_clients(const struct wgd_config *conf, const char *why)
 	char				*text;
 	ssize_t				 n = -1;
 	FILE				*fp;
+	int				 changed;
 
 	TAILQ_FOREACH(ifc, &conf->ifaces, entry)
 		TAILQ_FOREACH(peer, &ifc->peers, entry) {
@@ -457,16 +458,18 @@ provision_write_clients(const struct wgd_config *conf, const char *why)
 			if ((size_t)snprintf(png, sizeof(png), "%s/peer_%s.png",
 			    dir, peer->name) >= sizeof(png))
 				png[0] = '\0';
-			if (n < 0 || (size_t)n != strlen(text) ||
-			    memcmp(old, text, n) != 0 ||
-			    access(png, F_OK) == -1) {
+			changed = n >= 0 && ((size_t)n != strlen(text) ||
+			    memcmp(old, text, n) != 0);
+			if (n < 0 || changed || access(png, F_OK) == -1) {
 				/* The PNG first: a failed one is retried. */
 				if (write_png(dir, peer->name, text) == 0 &&
 				    statedir_write(dir, name, text,
 				    strlen(text)) == 0)
 					log_info("peer %s: wrote %s and its QR "
 					    "code", peer->name, path);
-				if (why != NULL && n >= 0)
+				else
+					changed = 0;
+				if (why != NULL && changed)
 					log_warnx("peer %s: %s: its client "
 					    "configuration changed: scan its new "
 					    "QR code (wgctl peer %s qr)",

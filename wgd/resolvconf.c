@@ -7,6 +7,11 @@
  * watches the directories that hold the files and their link targets,
  * and reads both again on any change there to their names.
  *
+ * A file is read a second after the last change to it, when its
+ * writer is done; one that names no resolver at all (resolvconf while
+ * an uplink is down) keeps the last ones, so client configurations do
+ * not flap with the link.
+ *
  * The tests cannot replace /etc/resolv.conf: `ip netns exec` bind-mounts
  * /etc/netns/NS/resolv.conf over it, pinning its inode.  They name other
  * files in WGD_TEST_RESOLV_CONF and WGD_TEST_RESOLVED_CONF.
@@ -34,14 +39,16 @@
 #define RESOLV_CONF		"/etc/resolv.conf"
 #define RESOLV_CONF_RESOLVED	"/run/systemd/resolve/resolv.conf"
 #define RESOLV_WATCH_MAX	4		/* two files, two targets */
+#define RESOLV_SETTLE_MS	1000
 
 static struct {
 	int		 loaded;
 	struct resolv	 cur;
-	int		 fd;			/* inotify, -1 when not watching */
+	int		 fd;			/* inotify, or -1 */
 	char		 names[RESOLV_WATCH_MAX][NAME_MAX + 1];
 	size_t		 nnames;
 	struct event	 ev;
+	struct event	 settle;
 	void		(*changed)(void *);
 	void		*arg;
 } rc = { .fd = -1 };
@@ -108,7 +115,8 @@ read_nameservers(const char *path, struct wgd_prefix *out, size_t max)
 	return n;
 }
 
-static void
+/* 0, or -1 when the file names no resolver at all. */
+static int
 resolv_read(struct resolv *r)
 {
 	struct wgd_prefix	 all[RESOLV_MAX];
@@ -134,14 +142,16 @@ resolv_read(struct resolv *r)
 			fatalx("%s", __func__);
 		r->servers[0].plen = 32;
 		r->nservers = 1;
+		return -1;
 	}
+	return 0;
 }
 
 const struct resolv *
 resolv_current(void)
 {
 	if (!rc.loaded) {
-		resolv_read(&rc.cur);
+		(void)resolv_read(&rc.cur);
 		rc.loaded = 1;
 	}
 	return &rc.cur;
@@ -153,7 +163,11 @@ resolv_reread(void)
 {
 	struct resolv	 r;
 
-	resolv_read(&r);
+	if (resolv_read(&r) == -1 && rc.loaded) {
+		log_debug("%s names no resolver: the last ones are kept",
+		    path_main());
+		return 0;
+	}
 	if (rc.loaded && memcmp(&r, &rc.cur, sizeof(r)) == 0)
 		return 0;
 	rc.cur = r;
@@ -218,6 +232,8 @@ watch_read(int fd, short event, void *arg)
 	char				 buf[4096]
 	    __attribute__((__aligned__(__alignof__(struct inotify_event))));
 	const struct inotify_event	*ie;
+	struct timeval			 settle = { RESOLV_SETTLE_MS / 1000,
+					    (RESOLV_SETTLE_MS % 1000) * 1000 };
 	ssize_t				 n;
 	size_t				 off, i;
 	int				 hit = 0;
@@ -234,8 +250,16 @@ watch_read(int fd, short event, void *arg)
 				if (strcmp(ie->name, rc.names[i]) == 0)
 					hit = 1;
 		}
-	if (!hit)
-		return;
+	if (hit)
+		evtimer_add(&rc.settle, &settle);
+}
+
+static void
+settled(int fd, short event, void *arg)
+{
+	(void)fd;
+	(void)event;
+	(void)arg;
 	/* A link may now lead elsewhere: watch where it leads. */
 	watch_all();
 	if (resolv_reread()) {
@@ -263,4 +287,5 @@ resolv_watch(void (*changed)(void *), void *arg)
 	(void)resolv_reread();
 	event_set(&rc.ev, rc.fd, EV_READ | EV_PERSIST, watch_read, NULL);
 	event_add(&rc.ev, NULL);
+	evtimer_set(&rc.settle, settled, NULL);
 }

@@ -226,13 +226,17 @@ atf_test_case numbered
 numbered_head()
 {
 	import_head
-	atf_set "descr" "PEERS=2: peer1/ and peer2/ become peers \"peer1\" and \"peer2\""
+	atf_set "descr" "PEERS=2: peer1/ and peer2/ become peers \"peer1\" and \"peer2\"; without a server conf, DNS on the tunnel address still gives client dns tunnel"
 }
 numbered_body()
 {
 	container fixture 1 2
+	# Without the server conf, the phones' DNS is still the tunnel's.
+	rm -r fixture/wg_confs
 	import_conf
 	atf_check -s exit:0 -o save:out -e empty "$WGD" -i fixture -f wgd.conf
+	grep -q '^client dns tunnel' out || atf_fail "client dns: $(cat out)"
+	grep -q 'no wg_confs/wg0.conf' out || atf_fail "$(cat out)"
 	grep '^peer' out > lines
 	printf 'peer "peer1"\npeer "peer2"\n' | cmp -s - lines ||
 	    atf_fail "peer lines: $(cat lines)"

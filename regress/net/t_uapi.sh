@@ -463,9 +463,16 @@ limited_peer_body()
 	    allowed-ips 10.77.0.2/32,fd00:77::2/128,10.50.0.0/24 2> err &&
 	    atf_fail "a new source for a limited peer was taken"
 	grep -q 'Operation not permitted' err || atf_fail "$(cat err)"
-	grep -q 'limited by forward-to: allowed ip 10.50.0.0/24' wgd.log ||
+	grep -q 'limited by forward-to (go): allowed ip 10.50.0.0/24' wgd.log ||
 	    atf_fail "not logged: $(cat wgd.log)"
 	get_lacks 'allowed_ip=10.50.0.0/24'
+	# Removed, then added again: still limited until a reload.
+	ip netns exec "$A" wg set wgt0 peer "$pub" remove || atf_fail "remove"
+	ip netns exec "$A" wg set wgt0 peer "$pub" allowed-ips 10.50.0.0/24 \
+	    2> err && atf_fail "a removed limited peer came back unlimited"
+	grep -q 'Operation not permitted' err || atf_fail "$(cat err)"
+	wgctl reload > reload.out || atf_fail "reload: $(cat reload.out)"
+	get_has 'allowed_ip=10.77.0.2/32'
 	ip netns exec "$A" wg set wgt0 peer "$pub" \
 	    allowed-ips 10.77.0.2/32,fd00:77::2/128 ||
 	    atf_fail "the same allowed ips again"
