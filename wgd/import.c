@@ -167,19 +167,6 @@ done:
 	return rv;
 }
 
-static char *
-trim(char *s)
-{
-	char	*e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 /* "host:port" or "[v6]:port", with a host wgd.conf can quote. */
 static int
 parse_endpoint(char *v, struct import_hints *h)
@@ -221,7 +208,7 @@ parse_list(char *v, struct wgd_prefixes *out, int prefixes, int skip_bad)
 	char			*s;
 
 	while ((s = strsep(&v, ",")) != NULL) {
-		s = trim(s);
+		s = import_trim(s);
 		if (*s == '\0')
 			continue;
 		if ((prefixes ? addr_parse_prefix(s, &a) :
@@ -244,7 +231,7 @@ parse_addresses(const char *path, int line, char *v, struct wgd_prefixes *out)
 	char			*s, *slash;
 
 	while ((s = strsep(&v, ",")) != NULL) {
-		s = trim(s);
+		s = import_trim(s);
 		if (*s == '\0')
 			continue;
 		if (addr_parse_prefix(s, &a) == -1) {
@@ -304,7 +291,7 @@ import_read_conf(const char *path, struct import_peer *p,
 		line++;
 		if ((s = strchr(buf, '#')) != NULL)
 			*s = '\0';
-		s = trim(buf);
+		s = import_trim(buf);
 		if (*s == '\0')
 			continue;
 		if (*s == '[') {
@@ -329,8 +316,8 @@ import_read_conf(const char *path, struct import_peer *p,
 			goto done;
 		}
 		*eq = '\0';
-		key = trim(s);
-		val = trim(eq + 1);
+		key = import_trim(s);
+		val = import_trim(eq + 1);
 		if (section == IFACE && strcasecmp(key, "Address") == 0) {
 			if (parse_addresses(path, line, val, &p->addrs) == -1)
 				goto done;

@@ -43,8 +43,9 @@ static const char *const known_cmds[] = {
 	"iptables -t nat -D POSTROUTING -o eth+ -j MASQUERADE",
 };
 
-static char *
-trim(char *s)
+/* s without the white space around it; shared with import.c. */
+char *
+import_trim(char *s)
 {
 	char	*e;
 
@@ -82,7 +83,7 @@ commands(struct import_server *srv, int line, const char *key, char *val)
 	size_t	 i;
 
 	while ((cmd = strsep(&val, ";")) != NULL) {
-		c = trim(cmd);
+		c = import_trim(cmd);
 		if (*c == '\0')
 			continue;
 		for (i = 0; i < sizeof(known_cmds) / sizeof(known_cmds[0]); i++)
@@ -104,7 +105,7 @@ prefix_list(struct import_server *srv, int line, char *val,
 	char			*s;
 
 	while ((s = strsep(&val, ",")) != NULL) {
-		s = trim(s);
+		s = import_trim(s);
 		if (*s == '\0')
 			continue;
 		if (addr_parse_prefix(s, &a) == -1) {
@@ -129,7 +130,7 @@ addresses(struct import_server *srv, int line, char *val)
 	char			*s;
 
 	while ((s = strsep(&val, ",")) != NULL) {
-		s = trim(s);
+		s = import_trim(s);
 		if (*s == '\0')
 			continue;
 		if (strchr(s, '/') == NULL && addr_parse(s, &a) == 0)
@@ -171,17 +172,17 @@ read_file(struct import_server *srv, FILE *fp)
 
 	while (getline(&buf, &cap, fp) != -1) {
 		line++;
-		s = trim(buf);
+		s = import_trim(buf);
 		/* The generator names each peer in a comment: "# peer_x". */
 		if (*s == '#') {
 			if (section == PEER && p->label[0] == '\0')
-				strlcpy(p->label, trim(s + 1),
+				strlcpy(p->label, import_trim(s + 1),
 				    sizeof(p->label));
 			continue;
 		}
 		if ((hash = strchr(s, '#')) != NULL)
 			*hash = '\0';
-		s = trim(s);
+		s = import_trim(s);
 		if (*s == '\0')
 			continue;
 		if (strcasecmp(s, "[Interface]") == 0) {
@@ -200,8 +201,8 @@ read_file(struct import_server *srv, FILE *fp)
 			goto done;
 		}
 		*eq = '\0';
-		key = trim(s);
-		val = trim(eq + 1);
+		key = import_trim(s);
+		val = import_trim(eq + 1);
 		if (section == IFACE) {
 			if (strcasecmp(key, "Address") == 0) {
 				if (addresses(srv, line, val) == -1)

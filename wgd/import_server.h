@@ -30,5 +30,6 @@ struct import_server {
 
 int	import_server_read(const char *, struct import_server *);
 void	import_server_free(struct import_server *);
+char	*import_trim(char *);
 
 #endif /* WGD_IMPORT_SERVER_H */

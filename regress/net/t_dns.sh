@@ -113,6 +113,18 @@ resolves()
 	[ "$out" = 10.1.2.3 ] || atf_fail "dig $* @$server: $out"
 }
 
+# conf_says LINE: the phone's file holds LINE, within 3 seconds.
+conf_says()
+{
+	i=0
+	while ! grep -qx "$1" state/wgt0/peer_phone/peer_phone.conf; do
+		[ $i -lt 30 ] || atf_fail "not \"$1\": $(cat \
+		    state/wgt0/peer_phone/peer_phone.conf)"
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 # dns_pid: the forwarder, a child of wgd (which is a child of ip).
 dns_pid()
 {
@@ -405,12 +417,7 @@ resolvers_change_body()
 	[ -z "$(dns_pid)" ] || atf_fail "a forwarder with no use"
 	# Pi-hole installed: only a local resolver is left.
 	resolvers 127.0.0.1
-	i=0
-	while ! grep -qx 'DNS = 10.13.13.1, fd00:13::1' $conf; do
-		[ $i -lt 30 ] || atf_fail "auto did not follow: $(cat $conf)"
-		sleep 0.1
-		i=$((i + 1))
-	done
+	conf_says 'DNS = 10.13.13.1, fd00:13::1'
 	grep -q 'peer phone: .*scan its new QR code' wgd.log ||
 	    atf_fail "no peer named: $(cat wgd.log)"
 	[ -n "$(dns_pid)" ] || atf_fail "no forwarder"
@@ -430,12 +437,7 @@ resolvers_change_body()
 	# Back to an upstream one: new files name it, and the forwarder
 	# stays for the phones that still have the tunnel's address.
 	resolvers 192.0.2.53
-	i=0
-	while ! grep -qx 'DNS = 192.0.2.53' $conf; do
-		[ $i -lt 30 ] || atf_fail "auto did not follow: $(cat $conf)"
-		sleep 0.1
-		i=$((i + 1))
-	done
+	conf_says 'DNS = 192.0.2.53'
 	[ -n "$(dns_pid)" ] || atf_fail "the forwarder went"
 	# An empty file (an uplink down) keeps the last resolvers.
 	: > resolv.conf.new
@@ -470,23 +472,13 @@ resolved_and_links_body()
 	# The stub's upstreams change: systemd-resolved renames its file.
 	echo "nameserver 192.0.2.54" > resolved.conf.new
 	mv resolved.conf.new resolved.conf
-	i=0
-	while ! grep -qx 'DNS = 192.0.2.54' $conf; do
-		[ $i -lt 30 ] || atf_fail "resolved's file not followed: $(cat $conf)"
-		sleep 0.1
-		i=$((i + 1))
-	done
+	conf_says 'DNS = 192.0.2.54'
 	# Where the link leads changes: a local resolver only.
 	echo "nameserver 127.0.0.1" > run/stub.conf.new
 	echo > resolved.conf.new
 	mv resolved.conf.new resolved.conf
 	mv run/stub.conf.new run/stub.conf
-	i=0
-	while ! grep -qx 'DNS = 10.13.13.1, fd00:13::1' $conf; do
-		[ $i -lt 30 ] || atf_fail "the link's target not followed: $(cat $conf)"
-		sleep 0.1
-		i=$((i + 1))
-	done
+	conf_says 'DNS = 10.13.13.1, fd00:13::1'
 	[ -n "$(dns_pid)" ] || atf_fail "no forwarder"
 }
 resolved_and_links_cleanup()
