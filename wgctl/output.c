@@ -27,6 +27,7 @@ text_iface(struct output_ctx *ctx, const struct ctl_iface *iface)
 
 	if (ctx->nifaces > 0 || ctx->npeers > 0)
 		fputc('\n', ctx->f);
+	ctx->iface = *iface;
 	fprintf(ctx->f, "interface: %s\n", iface->name);
 	key_to_base64(b64, iface->pubkey);
 	fprintf(ctx->f, "  public key: %s\n", b64);
@@ -41,7 +42,7 @@ text_peer(struct output_ctx *ctx, const struct ctl_peer *peer,
     const struct wgd_prefix *aips, size_t naips)
 {
 	char	 b64[WG_KEY_LEN_BASE64], buf[ADDR_STRLEN], every[128];
-	char	 ago[128], rx[32], tx[32];
+	char	 ago[128], rx[32], tx[32], hint[512];
 	size_t	 i;
 
 	if (ctx->nifaces > 0 || ctx->npeers > 0)
@@ -80,9 +81,8 @@ text_peer(struct output_ctx *ctx, const struct ctl_peer *peer,
 		output_duration(every, sizeof(every), peer->keepalive);
 		fprintf(ctx->f, "  persistent keepalive: every %s\n", every);
 	}
-	/* SPEC's hint for a peer that cannot connect, by design. */
-	if (peer->disabled)
-		fputs("  hint: disabled in wgd.conf\n", ctx->f);
+	if (output_hint(hint, sizeof(hint), &ctx->iface, peer, ctx->now))
+		fprintf(ctx->f, "  hint: %s\n", hint);
 	ctx->npeers++;
 }
 

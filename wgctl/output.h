@@ -26,6 +26,7 @@ struct output_ctx {
 	time_t		 now;		/* for the age of a handshake */
 	int		 nifaces;	/* printed so far */
 	int		 npeers;	/* printed for the current interface */
+	struct ctl_iface iface;		/* the current interface */
 };
 
 struct output {
@@ -49,6 +50,13 @@ void	output_duration(char *, size_t, unsigned long long);
  * peer that never had a handshake is the caller's job.
  */
 void	output_ago(char *, size_t, time_t, int64_t);
+
+/*
+ * The hint for a peer that does not connect, from what the engine saw
+ * (hint.c); 0 and "" when there is none.
+ */
+int	output_hint(char *, size_t, const struct ctl_iface *,
+	    const struct ctl_peer *, time_t);
 
 /* "1023 B", "1.21 MiB": as wg show writes an amount of data. */
 void	output_bytes(char *, size_t, uint64_t);

@@ -147,6 +147,7 @@ json_iface(struct output_ctx *ctx, const struct ctl_iface *iface)
 	fputs("{\"name\":", ctx->f);
 	json_string(ctx->f, iface->name);
 	fputs(",\"public_key\":", ctx->f);
+	ctx->iface = *iface;
 	json_key(ctx->f, iface->pubkey);
 	fprintf(ctx->f, ",\"listen_port\":%u,\"drops\":{",
 	    iface->listen_port);
@@ -165,7 +166,7 @@ static void
 json_peer(struct output_ctx *ctx, const struct ctl_peer *peer,
     const struct wgd_prefix *aips, size_t naips)
 {
-	char	 buf[ADDR_STRLEN];
+	char	 buf[ADDR_STRLEN], hint[512];
 	size_t	 i;
 
 	if (ctx->npeers > 0)
@@ -194,10 +195,15 @@ json_peer(struct output_ctx *ctx, const struct ctl_peer *peer,
 	}
 	fprintf(ctx->f, "],\"persistent_keepalive\":%u,"
 	    "\"latest_handshake\":%" PRId64 ",\"transfer_rx\":%" PRIu64 ","
-	    "\"transfer_tx\":%" PRIu64 ",\"runtime\":%s,\"disabled\":%s}",
+	    "\"transfer_tx\":%" PRIu64 ",\"runtime\":%s,\"disabled\":%s",
 	    peer->keepalive, peer->last_handshake, peer->rx_bytes,
 	    peer->tx_bytes, peer->runtime ? "true" : "false",
 	    peer->disabled ? "true" : "false");
+	if (output_hint(hint, sizeof(hint), &ctx->iface, peer, ctx->now)) {
+		fputs(",\"hint\":", ctx->f);
+		json_string(ctx->f, hint);
+	}
+	fputc('}', ctx->f);
 	ctx->npeers++;
 }
 

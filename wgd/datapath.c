@@ -268,6 +268,59 @@ under_load(struct eng_iface *ifc, uint64_t now)
 }
 
 /*
+ * A failed handshake, remembered for wgctl show's hints and logged at
+ * info level within the interface's budget (failmem.c): a flood from
+ * many addresses leaves a few lines a minute.
+ */
+/* A minute with failed handshakes left out of the log is over. */
+static void
+fail_log_end(int fd, short event, void *arg)
+{
+	struct eng_iface	*ifc = arg;
+	uint64_t		 n;
+
+	(void)fd;
+	(void)event;
+	ifc->fail_log_armed = 0;
+	if ((n = fail_log_flush(&ifc->fail_log, now_ns())) > 0)
+		log_info("%s: %llu more failed handshakes in the last minute "
+		    "were not logged", ifc->name, (unsigned long long)n);
+}
+
+static void
+handshake_failed(struct eng_iface *ifc, struct fail_seen *f,
+    const struct sockaddr *src, uint64_t now, const char *peer,
+    const char *why)
+{
+	char		 addr[INET6_ADDRSTRLEN + 16];
+	struct timeval	 tv;
+	uint64_t	 left_out, due;
+	int		 allowed;
+
+	fail_note(f, src, time(NULL));
+	allowed = fail_log_allow(&ifc->fail_log, src, now, &left_out);
+	if (left_out > 0)
+		log_info("%s: %llu more failed handshakes in the last minute "
+		    "were not logged", ifc->name, (unsigned long long)left_out);
+	if (!allowed) {
+		/* Said at the minute's end, even if nothing follows. */
+		if (!ifc->fail_log_armed &&
+		    (due = fail_log_due(&ifc->fail_log, now)) > 0) {
+			due = due / 1000 + 1;		/* in us */
+			tv.tv_sec = due / 1000000;
+			tv.tv_usec = due % 1000000;
+			evtimer_set(&ifc->fail_log_ev, fail_log_end, ifc);
+			evtimer_add(&ifc->fail_log_ev, &tv);
+			ifc->fail_log_armed = 1;
+		}
+		return;
+	}
+	engine_format_addr(&f->from, addr, sizeof(addr));
+	log_info("%s: handshake from %s%s%s failed: %s", ifc->name, addr,
+	    peer != NULL ? " for peer " : "", peer != NULL ? peer : "", why);
+}
+
+/*
  * The checks every handshake message passes before any public-key
  * work: MAC1, and under load MAC2, the per-source rate and what is left
  * of this wake-up's handshakes.  Returns 0 to go on.
@@ -283,6 +336,9 @@ handshake_admit(struct eng_iface *ifc, const void *msg, size_t len,
 
 	if (cookie_checker_validate_mac1(&ifc->cookie, msg, len) == -1) {
 		ifc->drops[DROP_MAC]++;
+		handshake_failed(ifc, &ifc->fails[IFACE_FAIL_MAC1], src, now,
+		    NULL, "made for another server key (the client's conf "
+		    "is not this server's)");
 		return -1;
 	}
 	if (!under_load(ifc, now))
@@ -381,8 +437,17 @@ consume_initiation(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 		ifc->drops[DROP_HANDSHAKE]++;
 		return;
 	}
-	if ((p = peer_find_key(ifc, pending.remote_public)) == NULL ||
-	    !p->usable) {
+	if ((p = peer_find_key(ifc, pending.remote_public)) == NULL) {
+		noise_pending_clear(&pending);
+		ifc->drops[DROP_UNKNOWN_PEER]++;
+		handshake_failed(ifc, &ifc->fails[IFACE_FAIL_UNKNOWN_KEY], src,
+		    now, NULL, "a public key no peer has (a removed peer, or "
+		    "an old conf)");
+		return;
+	}
+	p->rx_any = 1;
+	if (!p->usable) {
+		/* Disabled: wgctl show says so; no log line each retry. */
 		noise_pending_clear(&pending);
 		ifc->drops[DROP_UNKNOWN_PEER]++;
 		return;
@@ -396,8 +461,18 @@ consume_initiation(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 	}
 	if (noise_accept_initiation(&p->noise, &pending) == -1) {
 		ifc->drops[DROP_REPLAYED_HANDSHAKE]++;
+		handshake_failed(ifc, &p->fails[PEER_FAIL_REPLAYED], src, now,
+		    p->name, "replayed, or older than the last one (a second "
+		    "device with the same conf, or a clock gone back)");
 		return;
 	}
+	/* Our last answer got nothing back: it does not reach the peer. */
+	if (p->unconfirmed)
+		handshake_failed(ifc, &p->fails[PEER_FAIL_NO_CONFIRM], src, now,
+		    p->name, "answered before, but nothing came back: the "
+		    "answers do not reach it (a port mapping or firewall on "
+		    "the way back)");
+	p->unconfirmed = 1;
 	p->last_initiation_in = now;
 	peer_set_endpoint(p, src, srclen, local);
 	timers_authenticated_received(&p->timers, now);
@@ -449,6 +524,7 @@ consume_response(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 		return;
 	}
 	p = e->peer;
+	p->rx_any = 1;
 	if (noise_consume_response(&ifc->noise, &p->noise, &msg) == -1) {
 		ifc->drops[DROP_HANDSHAKE]++;
 		return;
@@ -550,6 +626,26 @@ data_prepare(struct eng_iface *ifc, struct udpio_dgram *d, uint64_t now,
 	return 0;
 }
 
+/* An inner source outside the peer's allowed ips: its conf's Address. */
+static void
+source_refused(struct eng_peer *p, int af, const uint8_t *addr)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (af == AF_INET) {
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, addr, sizeof(sin->sin_addr));
+	} else {
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, addr, sizeof(sin6->sin6_addr));
+	}
+	fail_note(&p->fails[PEER_FAIL_SOURCE], (struct sockaddr *)&ss,
+	    time(NULL));
+}
+
 /*
  * A data message after its crypto, in the order received: the replay
  * window, the peer's state, and the inner packet onto the TUN queue if
@@ -568,6 +664,9 @@ data_finish(struct eng_iface *ifc, const struct crypt_job *job,
 
 	if (job->result == -1) {
 		ifc->drops[DROP_DECRYPT]++;
+		kp->idx.peer->rx_any = 1;
+		fail_note(&kp->idx.peer->fails[PEER_FAIL_DECRYPT],
+		    (struct sockaddr *)meta->d->from, time(NULL));
 		return;
 	}
 	/* Dropped by a handshake earlier in this batch. */
@@ -581,6 +680,8 @@ data_finish(struct eng_iface *ifc, const struct crypt_job *job,
 		return;
 	}
 	p = kp->idx.peer;
+	p->rx_any = 1;
+	p->unconfirmed = 0;
 	plen = job->len - WG_AEAD_TAG_SIZE;
 	peer_set_endpoint(p, (struct sockaddr *)meta->d->from,
 	    meta->d->fromlen, &meta->d->local);
@@ -609,6 +710,7 @@ data_finish(struct eng_iface *ifc, const struct crypt_job *job,
 	}
 	if (allowedips_lookup(&ifc->routes, af, addr) != p) {
 		ifc->drops[DROP_SOURCE]++;
+		source_refused(p, af, addr);
 		return;
 	}
 	if (ntunq == VNET_MAX_SEGMENTS)

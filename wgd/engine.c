@@ -133,6 +133,8 @@ iface_free(struct eng_iface *ifc)
 	close_fd(&ifc->udp4_fd);
 	close_fd(&ifc->udp6_fd);
 	rt_removed_free(ifc);
+	if (ifc->fail_log_armed)
+		evtimer_del(&ifc->fail_log_ev);
 	sodium_memzero(ifc, sizeof(*ifc));
 	free(ifc);
 }
@@ -726,21 +728,34 @@ send_ctl_end(uint32_t id, int status)
 }
 
 static void
+ctl_fail(struct ctl_fail *c, const struct fail_seen *f)
+{
+	if (f->when == 0)
+		return;
+	c->when = f->when;
+	c->count = f->count;
+	engine_format_addr(&f->from, c->from, sizeof(c->from));
+}
+
+static void
 show_iface(uint32_t id, const struct eng_iface *ifc)
 {
 	struct ctl_iface	 ci;
+	size_t			 i;
 
 	memset(&ci, 0, sizeof(ci));
 	strlcpy(ci.name, ifc->name, sizeof(ci.name));
 	memcpy(ci.pubkey, ifc->pubkey, WG_KEY_LEN);
 	ci.listen_port = ifc->listen_port;
 	memcpy(ci.drops, ifc->drops, sizeof(ci.drops));
+	for (i = 0; i < IFACE_FAIL_MAX; i++)
+		ctl_fail(&ci.fails[i], &ifc->fails[i]);
 	engine_send_control(id, IMSG_CTL_IFACE, &ci, sizeof(ci));
 }
 
 /* 192.0.2.1:51820 or [2001:db8::1]:51820, as wg show writes them. */
-static void
-format_endpoint(const struct sockaddr_storage *ss, char *buf, size_t len)
+void
+engine_format_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
 	const struct sockaddr_in	*sin = (const struct sockaddr_in *)ss;
 	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)ss;
@@ -770,7 +785,7 @@ static void
 show_peer(uint32_t id, const struct eng_iface *ifc, const struct eng_peer *p)
 {
 	struct ctl_peer	 cp;
-	size_t		 off, n;
+	size_t		 off, n, i;
 
 	memset(&cp, 0, sizeof(cp));
 	strlcpy(cp.iface, ifc->name, sizeof(cp.iface));
@@ -781,7 +796,8 @@ show_peer(uint32_t id, const struct eng_iface *ifc, const struct eng_peer *p)
 	cp.has_pubkey = p->has_pubkey;
 	memcpy(cp.pubkey, p->pubkey, WG_KEY_LEN);
 	if (p->endpoint_len != 0)
-		format_endpoint(&p->endpoint, cp.endpoint, sizeof(cp.endpoint));
+		engine_format_addr(&p->endpoint, cp.endpoint,
+		    sizeof(cp.endpoint));
 	else if (p->endpoint_host[0] != '\0')
 		snprintf(cp.endpoint, sizeof(cp.endpoint),
 		    strchr(p->endpoint_host, ':') != NULL ? "[%s]:%u" :
@@ -790,6 +806,15 @@ show_peer(uint32_t id, const struct eng_iface *ifc, const struct eng_peer *p)
 	cp.last_handshake = p->state.last_handshake;
 	cp.rx_bytes = p->state.rx_bytes;
 	cp.tx_bytes = p->state.tx_bytes;
+	cp.rx_any = p->rx_any;
+	for (i = 0; i < PEER_FAIL_MAX; i++)
+		ctl_fail(&cp.fails[i], &p->fails[i]);
+	/* Failures that name no peer are its own from its endpoint. */
+	for (i = 0; p->endpoint_len != 0 && i < IFACE_FAIL_MAX; i++)
+		if (ifc->fails[i].when != 0 &&
+		    fail_same_host((const struct sockaddr *)&ifc->fails[i].from,
+		    (const struct sockaddr *)&p->endpoint))
+			ctl_fail(&cp.iface_fails[i], &ifc->fails[i]);
 	engine_send_control(id, IMSG_CTL_PEER, &cp, sizeof(cp));
 	for (off = 0; off < p->allowed_ips.n; off += n) {
 		n = p->allowed_ips.n - off;

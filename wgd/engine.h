@@ -22,6 +22,7 @@
 #include "allowedips.h"
 #include "config.h"
 #include "cookie.h"
+#include "failmem.h"
 #include "key.h"
 #include "noise.h"
 #include "ratelimiter.h"
@@ -96,6 +97,9 @@ struct eng_peer {
 	int			 runtime;	/* added through the API */
 	int			 disabled;	/* disable in wgd.conf */
 	int			 limited;	/* forward-to: sources fixed */
+	int			 rx_any;	/* anything came from it */
+	int			 unconfirmed;	/* answered, no data since */
+	struct fail_seen	 fails[PEER_FAIL_MAX];
 	unsigned int		 rt_changed;	/* RT_ bits: the API's doing */
 	size_t			 holes;		/* allowed_ips gone in a set */
 	struct noise_remote	 noise;
@@ -156,11 +160,16 @@ struct eng_iface {
 	unsigned int		 load_count;	/* handshakes in it */
 	uint64_t		 under_load_until;
 	uint64_t		 drops[DROP_MAX];
+	struct fail_seen	 fails[IFACE_FAIL_MAX];
+	struct fail_log		 fail_log;
+	struct event		 fail_log_ev;	/* the minute's end */
+	int			 fail_log_armed;
 };
 TAILQ_HEAD(eng_ifaces, eng_iface);
 
 /* engine.c */
 void	engine_main(int, int) __attribute__((__noreturn__));
+void	engine_format_addr(const struct sockaddr_storage *, char *, size_t);
 uint64_t now_ns(void);
 struct eng_iface *engine_iface(const char *);
 void	engine_send_control(uint32_t, int, const void *, size_t);

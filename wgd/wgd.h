@@ -16,6 +16,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "failmem.h"
 #include "imsg.h"
 #include "key.h"
 
@@ -227,11 +228,19 @@ enum drop_reason {
 	"no_endpoint", "queue_full", "io_error"				\
 }
 
+/* A kind of refused packet: when last, how often, from where. */
+struct ctl_fail {
+	int64_t			 when;		/* epoch s; 0: never */
+	uint64_t		 count;
+	char			 from[INET6_ADDRSTRLEN + 16];
+};
+
 struct ctl_iface {
 	char			 name[IFNAMSIZ];
 	uint8_t			 pubkey[WG_KEY_LEN];
 	uint16_t		 listen_port;
 	uint64_t		 drops[DROP_MAX];
+	struct ctl_fail		 fails[IFACE_FAIL_MAX];
 };
 
 struct ctl_peer {
@@ -246,6 +255,10 @@ struct ctl_peer {
 	int64_t			 last_handshake;	/* epoch s, 0: never */
 	uint64_t		 rx_bytes;
 	uint64_t		 tx_bytes;
+	uint8_t			 rx_any;	/* anything came since start */
+	struct ctl_fail		 fails[PEER_FAIL_MAX];
+	/* The interface's, from this peer's last endpoint. */
+	struct ctl_fail		 iface_fails[IFACE_FAIL_MAX];
 };
 
 /* wgctl peer NAME conf|qr|png: the managed peer's client configuration. */

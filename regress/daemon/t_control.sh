@@ -39,11 +39,13 @@ interface: wgt0
 
 peer: laptop ($laptop)
   allowed ips: 10.13.13.2/32, fd00:13::2/128
+  hint: no packet from this peer since wgd started: is UDP port 51820 forwarded to this host?
 
 peer: office ($OFFICE)
   endpoint: 192.0.2.1:51820
   allowed ips: 10.13.13.50/32, 192.168.50.0/24
   persistent keepalive: every 25 seconds
+  hint: no answer from 192.0.2.1:51820 since wgd started: is the peer up, and its UDP port open to this host?
 OUT
 	atf_check -s exit:0 -o file:expected -e empty wgctl show
 	# Abbreviations, as bgpctl takes them.
@@ -60,6 +62,7 @@ peer: office ($OFFICE)
   endpoint: 192.0.2.1:51820
   allowed ips: 10.13.13.50/32, 192.168.50.0/24
   persistent keepalive: every 25 seconds
+  hint: no answer from 192.0.2.1:51820 since wgd started: is the peer up, and its UDP port open to this host?
 OUT
 	atf_check -s exit:0 -o file:expected -e empty wgctl show peer office
 

@@ -431,9 +431,11 @@ interface: wgt0
 
 peer: laptop ($laptop)
   allowed ips: 10.13.13.2/32
+  hint: no packet from this peer since wgd started: is UDP port 51820 forwarded to this host?
 
 peer: phone ($phone)
   allowed ips: 10.13.13.3/32
+  hint: no packet from this peer since wgd started: is UDP port 51820 forwarded to this host?
 OUT
 	atf_check -s exit:0 -o file:expected -e empty wgctl show
 	# The keys are the container's still; the new confs hold them.

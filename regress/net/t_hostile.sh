@@ -252,6 +252,54 @@ attack_cleanup()
 	net_cleanup
 }
 
+atf_test_case failed_handshakes_logged cleanup
+failed_handshakes_logged_head()
+{
+	attack_common_head
+	atf_set "descr" "failed handshakes are logged at info level with their source and why, one line per source a minute and ten a minute in all: a phone with another server key is named, thirty attacking addresses leave ten lines"
+}
+failed_handshakes_logged_body()
+{
+	[ -x "$HOSTILE" ] || atf_fail "$HOSTILE is not built"
+	net_setup
+	attacker_setup
+	wgd_conf ''
+	wgd_start
+	engine=$(engine_pid) || atf_fail "no engine process"
+	# A phone whose conf has another server key, retrying.
+	go_up "$B" "$GODEV"
+	ip netns exec "$B" wg set "$GODEV" private-key peer.key \
+	    listen-port 51821 peer "$(wg genkey | wg pubkey)" \
+	    allowed-ips 10.77.0.1/32 endpoint 192.168.241.1:51820 \
+	    persistent-keepalive 1 || atf_fail "wg set"
+	ip -n "$B" addr add 10.77.0.2/24 dev "$GODEV"
+	ip -n "$B" link set "$GODEV" up
+	i=0
+	while ! grep -q 'handshake from 192.168.241.2:51821 failed: made for another server key' wgd.log; do
+		[ $i -lt 100 ] || fail_with wgd.log "the phone's failure not logged"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	# Thirty more addresses, each a burst of bad MACs.
+	for n in $(seq 10 39); do
+		ip -n "$C" addr add 192.168.242.$n/24 dev vX
+	done
+	for n in $(seq 10 39); do
+		run_hostile -s 192.168.242.$n -d 1 -r 20 flood 192.168.242.1 51820
+	done
+	grep 'handshake from .* failed' wgd.log > failed
+	[ "$(wc -l < failed)" -eq 10 ] ||
+	    fail_with failed "not ten lines in the minute: $(wc -l < failed)"
+	sed 's/.*from \(.*\):[0-9]* .*/\1/' failed | sort | uniq -d > twice
+	[ ! -s twice ] || fail_with twice "a source logged twice in a minute"
+	running "$engine" || fail_with wgd.log "the engine died"
+}
+failed_handshakes_logged_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
 atf_test_case handshake_under_flood cleanup
 handshake_under_flood_head()
 {
@@ -320,4 +368,5 @@ atf_init_test_cases()
 {
 	atf_add_test_case attack
 	atf_add_test_case handshake_under_flood
+	atf_add_test_case failed_handshakes_logged
 }

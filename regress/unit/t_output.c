@@ -100,6 +100,8 @@ peer(const char *ifname, const char *name, uint8_t keyfirst,
 	}
 	strlcpy(p.endpoint, endpoint, sizeof(p.endpoint));
 	p.keepalive = keepalive;
+	/* Heard from: the layout tests; the hints have their own. */
+	p.rx_any = 1;
 	return p;
 }
 
@@ -575,6 +577,106 @@ ATF_TC_BODY(json_escaping, tc)
 	}
 }
 
+/* hint.c: which hint, from which facts, and none for a healthy peer. */
+ATF_TC_WITHOUT_HEAD(hints);
+ATF_TC_BODY(hints, tc)
+{
+	struct ctl_iface	 i;
+	struct ctl_peer		 p;
+	char			 h[512];
+
+	memset(&i, 0, sizeof(i));
+	i.listen_port = 51820;
+
+	/* Never heard from: the port forward. */
+	p = peer("wg0", "phone", 32, "", 0);
+	p.rx_any = 0;
+	ATF_CHECK(output_hint(h, sizeof(h), &i, &p, NOW));
+	ATF_CHECK_STREQ(h, "no packet from this peer since wgd started: is "
+	    "UDP port 51820 forwarded to this host?");
+
+	/* Handshakes that fail from somewhere: maybe this client's. */
+	i.fails[IFACE_FAIL_UNKNOWN_KEY].when = NOW - 30;
+	strlcpy(i.fails[IFACE_FAIL_UNKNOWN_KEY].from, "198.51.100.7:4500",
+	    sizeof(i.fails[0].from));
+	ATF_CHECK(output_hint(h, sizeof(h), &i, &p, NOW));
+	ATF_CHECK_STREQ(h, "no packet from this peer since wgd started: is "
+	    "UDP port 51820 forwarded to this host? (handshakes from "
+	    "198.51.100.7:4500 fail: a client with a key no peer has)");
+	i.fails[IFACE_FAIL_UNKNOWN_KEY].when = NOW - 3600;
+	ATF_CHECK(output_hint(h, sizeof(h), &i, &p, NOW));
+	ATF_CHECK(strstr(h, "(handshakes") == NULL);
+
+	/* An endpoint not learned is configured: wgd calls, none answers. */
+	strlcpy(p.endpoint, "192.0.2.1:51820", sizeof(p.endpoint));
+	ATF_CHECK(output_hint(h, sizeof(h), &i, &p, NOW));
+	ATF_CHECK_STREQ(h, "no answer from 192.0.2.1:51820 since wgd "
+	    "started: is the peer up, and its UDP port open to this host?");
+	p.endpoint[0] = '\0';
+
+	/* Heard from, connected a while ago, nothing failed: no hint. */
+	p.rx_any = 1;
+	p.last_handshake = NOW - 3600;
+	ATF_CHECK(!output_hint(h, sizeof(h), &i, &p, NOW));
+	ATF_CHECK_STREQ(h, "");
+
+	/* The server key of another conf, from its endpoint. */
+	p.iface_fails[IFACE_FAIL_MAC1].when = NOW - 20;
+	strlcpy(p.iface_fails[IFACE_FAIL_MAC1].from, "198.51.100.7:4500",
+	    sizeof(p.iface_fails[0].from));
+	ATF_CHECK(output_hint(h, sizeof(h), &i, &p, NOW));
+	ATF_CHECK_STREQ(h, "handshakes arrive from 198.51.100.7:4500 but "
+	    "fail: the client's conf has another server key (scan its QR "
+	    "code again)");
+	/* A later failure says more: an old key of its own. */
+	p.iface_fails[IFACE_FAIL_UNKNOWN_KEY] = p.iface_fails[0];
+	p.iface_fails[IFACE_FAIL_UNKNOWN_KEY].when = NOW - 5;
+	ATF_CHECK(output_hint(h, sizeof(h), &i, &p, NOW));
+	ATF_CHECK(strstr(h, "the client has an old key") != NULL);
+	/* A handshake after them: they are old news. */
+	p.last_handshake = NOW - 2;
+	ATF_CHECK(!output_hint(h, sizeof(h), &i, &p, NOW));
+	/* Before them, recent or not: something changed since. */
+	p.last_handshake = NOW - 8;
+	ATF_CHECK(output_hint(h, sizeof(h), &i, &p, NOW));
+	ATF_CHECK(strstr(h, "the client has an old key") != NULL);
+	p.last_handshake = NOW - 1000;
+
+	memset(p.iface_fails, 0, sizeof(p.iface_fails));
+	p.fails[PEER_FAIL_REPLAYED].when = NOW - 30;
+	strlcpy(p.fails[PEER_FAIL_REPLAYED].from, "[2001:db8::7]:1",
+	    sizeof(p.fails[0].from));
+	ATF_CHECK(output_hint(h, sizeof(h), &i, &p, NOW));
+	ATF_CHECK(strstr(h, "from [2001:db8::7]:1 are replayed") != NULL);
+	p.fails[PEER_FAIL_NO_CONFIRM] = p.fails[PEER_FAIL_REPLAYED];
+	p.fails[PEER_FAIL_NO_CONFIRM].when = NOW - 10;
+	ATF_CHECK(output_hint(h, sizeof(h), &i, &p, NOW));
+	ATF_CHECK(strstr(h, "are answered, but nothing comes back") != NULL);
+
+	/* Connected, but sending from an address not its own. */
+	memset(p.fails, 0, sizeof(p.fails));
+	p.last_handshake = NOW - 3;
+	p.fails[PEER_FAIL_SOURCE].when = NOW - 1;
+	strlcpy(p.fails[PEER_FAIL_SOURCE].from, "10.13.13.99:0",
+	    sizeof(p.fails[0].from));
+	ATF_CHECK(output_hint(h, sizeof(h), &i, &p, NOW));
+	ATF_CHECK_STREQ(h, "it sends from 10.13.13.99, which is not one of "
+	    "its allowed ips: its conf has another Address (scan its QR "
+	    "code again)");
+	strlcpy(p.fails[PEER_FAIL_SOURCE].from, "[fd00::99]:0",
+	    sizeof(p.fails[0].from));
+	ATF_CHECK(output_hint(h, sizeof(h), &i, &p, NOW));
+	ATF_CHECK(strstr(h, "it sends from fd00::99, which") != NULL);
+	/* Long ago: forgotten. */
+	p.fails[PEER_FAIL_SOURCE].when = NOW - 600;
+	ATF_CHECK(!output_hint(h, sizeof(h), &i, &p, NOW));
+
+	/* Disabled says so, whatever else. */
+	p.disabled = 1;
+	ATF_CHECK(output_hint(h, sizeof(h), &i, &p, NOW));
+	ATF_CHECK_STREQ(h, "disabled in wgd.conf");
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, text_spec_layout);
@@ -591,5 +693,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, json_empty);
 	ATF_TP_ADD_TC(tp, json_stats);
 	ATF_TP_ADD_TC(tp, json_escaping);
+	ATF_TP_ADD_TC(tp, hints);
 	return atf_no_error();
 }

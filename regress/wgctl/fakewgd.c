@@ -97,6 +97,8 @@ make_peer(const char *ifname, const char *name, uint8_t key,
 	}
 	strlcpy(p.endpoint, endpoint, sizeof(p.endpoint));
 	p.keepalive = keepalive;
+	/* Heard from: these show the layout, the hints have their own. */
+	p.rx_any = 1;
 	return p;
 }
 

@@ -340,7 +340,7 @@ EOF
 	atf_check -s exit:0 -o file:want -e empty wgctl -s sock show
 	serve disabled
 	wgctl -s sock show -j > json || atf_fail "show -j"
-	grep -q '"name":"guest",.*"runtime":false,"disabled":true}' json ||
+	grep -q '"name":"guest",.*"runtime":false,"disabled":true,"hint":"disabled in wgd.conf"}' json ||
 	    atf_fail "$(cat json)"
 }
 
