@@ -114,6 +114,12 @@ output_hint(char *buf, size_t len, const struct ctl_iface *iface,
 	    now - peer->last_handshake < HINT_CONNECTED_SECS;
 	if (connected)
 		return 0;
+	if (peer->unresolved && peer->endpoint_host[0] != '\0') {
+		snprintf(buf, len, "its endpoint name %s does not resolve: is "
+		    "the name right, and does this host's DNS answer?",
+		    peer->endpoint_host);
+		return 1;
+	}
 	if (!peer->rx_any && peer->endpoint[0] != '\0')
 		/* Not learned, so configured: wgd is the one calling. */
 		snprintf(buf, len, "no answer from %s since wgd started: "

@@ -807,6 +807,8 @@ show_peer(uint32_t id, const struct eng_iface *ifc, const struct eng_peer *p)
 	cp.rx_bytes = p->state.rx_bytes;
 	cp.tx_bytes = p->state.tx_bytes;
 	cp.rx_any = p->rx_any;
+	cp.unresolved = p->unresolved;
+	strlcpy(cp.endpoint_host, p->endpoint_host, sizeof(cp.endpoint_host));
 	for (i = 0; i < PEER_FAIL_MAX; i++)
 		ctl_fail(&cp.fails[i], &p->fails[i]);
 	/* Failures that name no peer are its own from its endpoint. */
@@ -879,10 +881,16 @@ peer_endpoint(struct imsg *imsg)
 	    !((m.ss.ss_family == AF_INET &&
 	    m.len == sizeof(struct sockaddr_in)) ||
 	    (m.ss.ss_family == AF_INET6 &&
-	    m.len == sizeof(struct sockaddr_in6))))
+	    m.len == sizeof(struct sockaddr_in6)) ||
+	    (m.ss.ss_family == 0 && m.len == 0)))
 		fatalx("bad IMSG_PEER_ENDPOINT");
 	if ((ifc = iface_find(&env->ifaces, m.iface)) == NULL)
 		return;		/* gone in a reload since */
+	TAILQ_FOREACH(p, &ifc->peers, entry)
+		if (strcmp(p->name, m.peer) == 0)
+			p->unresolved = m.len == 0;
+	if (m.len == 0)
+		return;
 	TAILQ_FOREACH(p, &ifc->peers, entry)
 		/* An endpoint set through wg(8) holds until a reload. */
 		if (strcmp(p->name, m.peer) == 0 && p->usable &&

@@ -98,6 +98,7 @@ struct eng_peer {
 	int			 disabled;	/* disable in wgd.conf */
 	int			 limited;	/* forward-to: sources fixed */
 	int			 rx_any;	/* anything came from it */
+	int			 unresolved;	/* its endpoint name, lately */
 	int			 unconfirmed;	/* answered, no data since */
 	struct fail_seen	 fails[PEER_FAIL_MAX];
 	unsigned int		 rt_changed;	/* RT_ bits: the API's doing */

@@ -68,9 +68,17 @@ resolve_done(int result, struct evutil_addrinfo *res, void *arg)
 	char			 a[INET6_ADDRSTRLEN];
 
 	if (result != 0 || res == NULL) {
-		if (result != EVUTIL_EAI_CANCEL)
-			log_warnx("peer %s: cannot resolve %s: %s", req->peer,
-			    req->host, evutil_gai_strerror(result));
+		if (result == EVUTIL_EAI_CANCEL)
+			goto done;
+		log_warnx("peer %s: cannot resolve %s: %s", req->peer,
+		    req->host, evutil_gai_strerror(result));
+		/* For wgctl show's hint; the last address stays in use. */
+		memset(&m, 0, sizeof(m));
+		strlcpy(m.iface, req->iface, sizeof(m.iface));
+		strlcpy(m.peer, req->peer, sizeof(m.peer));
+		if (imsgev_compose(&env->engine, IMSG_PEER_ENDPOINT, 0, 0, -1,
+		    &m, sizeof(m)) == -1)
+			fatal("%s", __func__);
 		goto done;
 	}
 	if (res->ai_addrlen > sizeof(m.ss))

@@ -166,7 +166,7 @@ struct msg_dns_fd {
 struct msg_endpoint {
 	char			 iface[IFNAMSIZ];
 	char			 peer[WGD_PEER_NAME_MAX + 1];
-	uint32_t		 len;		/* of the address in ss */
+	uint32_t		 len;		/* of ss; 0: does not resolve */
 	struct sockaddr_storage	 ss;
 };
 
@@ -256,6 +256,8 @@ struct ctl_peer {
 	uint64_t		 rx_bytes;
 	uint64_t		 tx_bytes;
 	uint8_t			 rx_any;	/* anything came since start */
+	uint8_t			 unresolved;	/* its endpoint name, now */
+	char			 endpoint_host[WGD_HOST_MAX + 1];
 	struct ctl_fail		 fails[PEER_FAIL_MAX];
 	/* The interface's, from this peer's last endpoint. */
 	struct ctl_fail		 iface_fails[IFACE_FAIL_MAX];

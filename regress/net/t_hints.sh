@@ -10,12 +10,15 @@
 hints_head()
 {
 	atf_set "require.user" "root"
-	atf_set "require.progs" "ip wg wg-quick wireguard-go ping nft readlink"
+	atf_set "require.progs" "ip wg wg-quick wireguard-go ping nft readlink $*"
 }
 
-# hints_conf PEER: wgd in A with the managed peer PEER.
+# hints_conf PEER [lines]: wgd in A with the managed peer PEER.
 hints_conf()
 {
+	peer=$1
+	shift
+	lines=$(printf '%s\n' "$@")
 	cat > wgd.conf <<CONF
 socket "$PWD/wgd.sock"
 state-dir "$PWD/state"
@@ -23,7 +26,8 @@ interface "wgt0" {
 	address 10.13.13.1/24
 	client endpoint "192.168.241.1"
 	client allowed-ips { 10.13.13.0/24 }
-	peer "$1"
+	peer "$peer"
+$lines
 }
 CONF
 }
@@ -186,6 +190,42 @@ no_way_back_cleanup()
 	net_cleanup
 }
 
+atf_test_case unresolved_name cleanup
+unresolved_name_head()
+{
+	hints_head dnsmasq
+	atf_set "descr" "a peer whose endpoint name does not resolve says so (the namespace's resolver is a local dnsmasq that knows no name)"
+}
+unresolved_name_body()
+{
+	net_setup
+	# ip netns exec gives A this resolv.conf: a stub of ours.
+	mkdir -p "/etc/netns/$A"
+	echo "$A" > etc_netns
+	echo "nameserver 127.0.0.1" > "/etc/netns/$A/resolv.conf"
+	ip netns exec "$A" dnsmasq --keep-in-foreground --conf-file=/dev/null \
+	    --no-resolv --no-hosts --user=root --pid-file= \
+	    --listen-address=127.0.0.1 --bind-interfaces 2> dnsmasq.err &
+	echo $! > dnsmasq.pid
+	hints_conf phone '	peer "office" {' \
+	    "		public-key \"$(wg genkey | wg pubkey)\"" \
+	    '		allowed-ips 10.13.13.50/32' \
+	    '		endpoint "nosuch.test" port 51820' '	}'
+	wgd_start
+	i=0
+	while ! wgctl show peer office | grep -qF "  hint: its endpoint name nosuch.test does not resolve: is the name right, and does this host's DNS answer?"; do
+		[ $i -lt 100 ] || atf_fail "no hint: $(wgctl show peer office)"
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+unresolved_name_cleanup()
+{
+	[ -f dnsmasq.pid ] && kill "$(cat dnsmasq.pid)" 2>/dev/null
+	[ -f etc_netns ] && rm -rf "/etc/netns/$(cat etc_netns)"
+	net_cleanup
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case blocked_port
@@ -193,4 +233,5 @@ atf_init_test_cases()
 	atf_add_test_case removed_peer_conf
 	atf_add_test_case wrong_address
 	atf_add_test_case no_way_back
+	atf_add_test_case unresolved_name
 }

@@ -614,6 +614,15 @@ ATF_TC_BODY(hints, tc)
 	    "started: is the peer up, and its UDP port open to this host?");
 	p.endpoint[0] = '\0';
 
+	/* A name that does not resolve. */
+	p.unresolved = 1;
+	strlcpy(p.endpoint_host, "office.example.org",
+	    sizeof(p.endpoint_host));
+	ATF_CHECK(output_hint(h, sizeof(h), &i, &p, NOW));
+	ATF_CHECK_STREQ(h, "its endpoint name office.example.org does not "
+	    "resolve: is the name right, and does this host's DNS answer?");
+	p.unresolved = 0;
+
 	/* Heard from, connected a while ago, nothing failed: no hint. */
 	p.rx_any = 1;
 	p.last_handshake = NOW - 3600;
