@@ -125,6 +125,12 @@ output_hint(char *buf, size_t len, const struct ctl_iface *iface,
 		snprintf(buf, len, "no answer from %s since wgd started: "
 		    "is the peer up, and its UDP port open to this host?",
 		    peer->endpoint);
+	else if (!peer->rx_any && peer->client_endpoint[0] != '\0')
+		snprintf(buf, len, "no packet from this peer since wgd "
+		    "started: its conf sends to %s; is that this host, with "
+		    "the port forwarded to UDP port %u here?%s",
+		    peer->client_endpoint, iface->listen_port,
+		    unnamed(iface, now, note, sizeof(note)));
 	else if (!peer->rx_any)
 		snprintf(buf, len, "no packet from this peer since wgd "
 		    "started: is UDP port %u forwarded to this host?%s",

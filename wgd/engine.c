@@ -463,6 +463,8 @@ peer_update(struct eng_peer *p, struct eng_peer *np)
 		peer_timers_update(p);
 	}
 	p->limited = np->limited;
+	strlcpy(p->client_endpoint, np->client_endpoint,
+	    sizeof(p->client_endpoint));
 	/* Disabled: its session ends now; enabled: it may handshake. */
 	if (p->disabled != np->disabled) {
 		p->disabled = np->disabled;
@@ -635,7 +637,8 @@ reconf_peer(struct imsg *imsg)
 
 	if (imsg_get_data(imsg, &m, sizeof(m)) == -1 ||
 	    !STR_TERMINATED(m.iface) || !STR_TERMINATED(m.name) ||
-	    !STR_TERMINATED(m.endpoint_host))
+	    !STR_TERMINATED(m.endpoint_host) ||
+	    !STR_TERMINATED(m.client_endpoint))
 		fatalx("bad IMSG_RECONF_PEER");
 	ifc = reconf_last_iface("IMSG_RECONF_PEER");
 	if (strcmp(ifc->name, m.iface) != 0)
@@ -649,6 +652,8 @@ reconf_peer(struct imsg *imsg)
 	p->has_psk = m.has_psk != 0;
 	memcpy(p->psk, m.psk, WG_KEY_LEN);
 	strlcpy(p->endpoint_host, m.endpoint_host, sizeof(p->endpoint_host));
+	strlcpy(p->client_endpoint, m.client_endpoint,
+	    sizeof(p->client_endpoint));
 	p->endpoint_port = m.endpoint_port;
 	p->keepalive = m.keepalive;
 	p->disabled = m.disabled != 0;
@@ -809,6 +814,8 @@ show_peer(uint32_t id, const struct eng_iface *ifc, const struct eng_peer *p)
 	cp.rx_any = p->rx_any;
 	cp.unresolved = p->unresolved;
 	strlcpy(cp.endpoint_host, p->endpoint_host, sizeof(cp.endpoint_host));
+	strlcpy(cp.client_endpoint, p->client_endpoint,
+	    sizeof(cp.client_endpoint));
 	for (i = 0; i < PEER_FAIL_MAX; i++)
 		ctl_fail(&cp.fails[i], &p->fails[i]);
 	/* Failures that name no peer are its own from its endpoint. */

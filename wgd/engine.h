@@ -99,6 +99,7 @@ struct eng_peer {
 	int			 limited;	/* forward-to: sources fixed */
 	int			 rx_any;	/* anything came from it */
 	int			 unresolved;	/* its endpoint name, lately */
+	char			 client_endpoint[WGD_HOST_MAX + 9];
 	int			 unconfirmed;	/* answered, no data since */
 	struct fail_seen	 fails[PEER_FAIL_MAX];
 	unsigned int		 rt_changed;	/* RT_ bits: the API's doing */

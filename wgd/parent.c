@@ -53,8 +53,9 @@ static void
 send_peer(struct wgd *env, const struct wgd_iface_conf *ifc,
     const struct wgd_peer_conf *peer)
 {
-	struct msg_peer	 m;
-	size_t		 off, n;
+	struct msg_peer		 m;
+	struct wgd_client_conf	 client;
+	size_t			 off, n;
 
 	memset(&m, 0, sizeof(m));
 	strlcpy(m.iface, ifc->name, sizeof(m.iface));
@@ -75,6 +76,15 @@ send_peer(struct wgd *env, const struct wgd_iface_conf *ifc,
 	m.keepalive = peer->keepalive;
 	m.disabled = peer->disabled != 0;
 	m.limited = peer->forward_to_set != 0;
+	if (!peer->has_pubkey) {
+		config_peer_client(ifc, peer, &client);
+		if (client.endpoint_host[0] != '\0')
+			snprintf(m.client_endpoint, sizeof(m.client_endpoint),
+			    strchr(client.endpoint_host, ':') != NULL ?
+			    "[%s]:%u" : "%s:%u", client.endpoint_host,
+			    client.endpoint_port != 0 ? client.endpoint_port :
+			    ifc->listen_port);
+	}
 	send_engine(env, IMSG_RECONF_PEER, -1, &m, sizeof(m));
 	sodium_memzero(&m, sizeof(m));
 

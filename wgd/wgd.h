@@ -143,6 +143,8 @@ struct msg_peer {
 	uint16_t		 keepalive;
 	uint8_t			 disabled;
 	uint8_t			 limited;	/* by forward-to */
+	/* A managed peer's: where its client conf sends it, for hints. */
+	char			 client_endpoint[WGD_HOST_MAX + 9];
 };
 
 struct msg_uapi {
@@ -258,6 +260,7 @@ struct ctl_peer {
 	uint8_t			 rx_any;	/* anything came since start */
 	uint8_t			 unresolved;	/* its endpoint name, now */
 	char			 endpoint_host[WGD_HOST_MAX + 1];
+	char			 client_endpoint[WGD_HOST_MAX + 9];
 	struct ctl_fail		 fails[PEER_FAIL_MAX];
 	/* The interface's, from this peer's last endpoint. */
 	struct ctl_fail		 iface_fails[IFACE_FAIL_MAX];

@@ -431,11 +431,11 @@ interface: wgt0
 
 peer: laptop ($laptop)
   allowed ips: 10.13.13.2/32
-  hint: no packet from this peer since wgd started: is UDP port 51820 forwarded to this host?
+  hint: no packet from this peer since wgd started: its conf sends to vpn.example.org:51820; is that this host, with the port forwarded to UDP port 51820 here?
 
 peer: phone ($phone)
   allowed ips: 10.13.13.3/32
-  hint: no packet from this peer since wgd started: is UDP port 51820 forwarded to this host?
+  hint: no packet from this peer since wgd started: its conf sends to vpn.example.org:51820; is that this host, with the port forwarded to UDP port 51820 here?
 OUT
 	atf_check -s exit:0 -o file:expected -e empty wgctl show
 	# The keys are the container's still; the new confs hold them.

@@ -84,7 +84,7 @@ blocked_port_body()
 	ip netns exec "$A" nft add rule inet block in udp dport 51820 drop
 	phone_up state/wgt0/peer_phone/peer_phone.conf
 	pings 3
-	hint_is "no packet from this peer since wgd started: is UDP port 51820 forwarded to this host?"
+	hint_is "no packet from this peer since wgd started: its conf sends to 192.168.241.1:51820; is that this host, with the port forwarded to UDP port 51820 here?"
 }
 blocked_port_cleanup()
 {
@@ -134,7 +134,7 @@ removed_peer_conf_body()
 	wgctl reload > reload.out || atf_fail "reload: $(cat reload.out)"
 	phone_up old.conf
 	pings 3
-	hint_is "no packet from this peer since wgd started: is UDP port 51820 forwarded to this host? (handshakes from 192.168.241.2:"
+	hint_is "no packet from this peer since wgd started: its conf sends to 192.168.241.1:51820; is that this host, with the port forwarded to UDP port 51820 here? (handshakes from 192.168.241.2:"
 	wgctl show | grep -q "fail: a client with a key no peer has)" ||
 	    atf_fail "$(wgctl show)"
 }

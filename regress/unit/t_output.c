@@ -607,6 +607,16 @@ ATF_TC_BODY(hints, tc)
 	ATF_CHECK(output_hint(h, sizeof(h), &i, &p, NOW));
 	ATF_CHECK(strstr(h, "(handshakes") == NULL);
 
+	/* A managed peer: its conf's Endpoint is named. */
+	strlcpy(p.client_endpoint, "home.example.org:51620",
+	    sizeof(p.client_endpoint));
+	ATF_CHECK(output_hint(h, sizeof(h), &i, &p, NOW));
+	ATF_CHECK(strncmp(h, "no packet from this peer since wgd started: "
+	    "its conf sends to home.example.org:51620; is that this host, "
+	    "with the port forwarded to UDP port 51820 here? (handshakes",
+	    150) == 0);
+	p.client_endpoint[0] = '\0';
+
 	/* An endpoint not learned is configured: wgd calls, none answers. */
 	strlcpy(p.endpoint, "192.0.2.1:51820", sizeof(p.endpoint));
 	ATF_CHECK(output_hint(h, sizeof(h), &i, &p, NOW));
