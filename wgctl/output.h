@@ -27,6 +27,7 @@ struct output_ctx {
 	int		 nifaces;	/* printed so far */
 	int		 npeers;	/* printed for the current interface */
 	struct ctl_iface iface;		/* the current interface */
+	void		*data;		/* the backend's own */
 };
 
 struct output {
@@ -39,6 +40,7 @@ struct output {
 
 extern const struct output	output_text;
 extern const struct output	output_json;
+extern const struct output	output_metrics;
 
 /* "1 hour, 2 minutes, 5 seconds", as wg show writes a duration. */
 void	output_duration(char *, size_t, unsigned long long);

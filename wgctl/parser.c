@@ -53,6 +53,7 @@ static const struct token t_main[] = {
 static const struct token t_show[] = {
 	{ NOTOKEN,	"",		NONE,		NULL },
 	{ KEYWORD,	"interface",	SHOW_ONE_IFACE,	t_ifname },
+	{ KEYWORD,	"metrics",	SHOW_METRICS,	t_end },
 	{ KEYWORD,	"peer",		SHOW_ONE_PEER,	t_peername },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };

@@ -97,10 +97,11 @@ ctl_request(struct imsgbuf *ibuf, const struct parse_result *res)
 
 	switch (res->action) {
 	case SHOW:
+	case SHOW_METRICS:
 	case SHOW_ONE_IFACE:
 	case SHOW_ONE_PEER:
 		memset(&show, 0, sizeof(show));
-		if (res->action == SHOW)
+		if (res->action == SHOW || res->action == SHOW_METRICS)
 			show.what = SHOW_ALL;
 		else
 			show.what = res->action == SHOW_ONE_IFACE ?
@@ -569,6 +570,9 @@ main(int argc, char *argv[])
 	case SHOW_ONE_PEER:
 		status = ctl_replies(&ibuf,
 		    res->json ? &output_json : &output_text, NULL);
+		break;
+	case SHOW_METRICS:
+		status = ctl_replies(&ibuf, &output_metrics, NULL);
 		break;
 	case PEER_CONF:
 	case PEER_QR:

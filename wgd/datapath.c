@@ -336,6 +336,7 @@ handshake_admit(struct eng_iface *ifc, const void *msg, size_t len,
 
 	if (cookie_checker_validate_mac1(&ifc->cookie, msg, len) == -1) {
 		ifc->drops[DROP_MAC]++;
+		ifc->handshakes_failed++;
 		handshake_failed(ifc, &ifc->fails[IFACE_FAIL_MAC1], src, now,
 		    NULL, "made for another server key (the client's conf "
 		    "is not this server's)");
@@ -435,11 +436,13 @@ consume_initiation(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 		return;
 	if (noise_consume_initiation(&ifc->noise, &msg, &pending) == -1) {
 		ifc->drops[DROP_HANDSHAKE]++;
+		ifc->handshakes_failed++;
 		return;
 	}
 	if ((p = peer_find_key(ifc, pending.remote_public)) == NULL) {
 		noise_pending_clear(&pending);
 		ifc->drops[DROP_UNKNOWN_PEER]++;
+		ifc->handshakes_failed++;
 		handshake_failed(ifc, &ifc->fails[IFACE_FAIL_UNKNOWN_KEY], src,
 		    now, NULL, "a public key no peer has (a removed peer, or "
 		    "an old conf)");
@@ -450,6 +453,7 @@ consume_initiation(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 		/* Disabled: wgctl show says so; no log line each retry. */
 		noise_pending_clear(&pending);
 		ifc->drops[DROP_UNKNOWN_PEER]++;
+		ifc->handshakes_failed++;
 		return;
 	}
 	/* No more than INITIATIONS_PER_SECOND from one peer. */
@@ -461,6 +465,7 @@ consume_initiation(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 	}
 	if (noise_accept_initiation(&p->noise, &pending) == -1) {
 		ifc->drops[DROP_REPLAYED_HANDSHAKE]++;
+		ifc->handshakes_failed++;
 		handshake_failed(ifc, &p->fails[PEER_FAIL_REPLAYED], src, now,
 		    p->name, "replayed, or older than the last one (a second "
 		    "device with the same conf, or a clock gone back)");
@@ -474,6 +479,7 @@ consume_initiation(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 		    "the way back)");
 	p->unconfirmed = 1;
 	p->last_initiation_in = now;
+	ifc->handshakes_received++;
 	peer_set_endpoint(p, src, srclen, local);
 	timers_authenticated_received(&p->timers, now);
 
@@ -527,8 +533,10 @@ consume_response(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 	p->rx_any = 1;
 	if (noise_consume_response(&ifc->noise, &p->noise, &msg) == -1) {
 		ifc->drops[DROP_HANDSHAKE]++;
+		ifc->handshakes_failed++;
 		return;
 	}
+	ifc->handshakes_received++;
 	if ((kp = keypair_new(p)) == NULL)
 		return;
 	peer_set_endpoint(p, src, srclen, local);

@@ -755,6 +755,9 @@ show_iface(uint32_t id, const struct eng_iface *ifc)
 	memcpy(ci.drops, ifc->drops, sizeof(ci.drops));
 	for (i = 0; i < IFACE_FAIL_MAX; i++)
 		ctl_fail(&ci.fails[i], &ifc->fails[i]);
+	ci.handshakes_sent = ifc->handshakes_sent;
+	ci.handshakes_received = ifc->handshakes_received;
+	ci.handshakes_failed = ifc->handshakes_failed;
 	engine_send_control(id, IMSG_CTL_IFACE, &ci, sizeof(ci));
 }
 

@@ -164,6 +164,9 @@ struct eng_iface {
 	uint64_t		 drops[DROP_MAX];
 	struct fail_seen	 fails[IFACE_FAIL_MAX];
 	struct fail_log		 fail_log;
+	uint64_t		 handshakes_sent;
+	uint64_t		 handshakes_received;
+	uint64_t		 handshakes_failed;
 	struct event		 fail_log_ev;	/* the minute's end */
 	int			 fail_log_armed;
 };

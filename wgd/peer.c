@@ -501,6 +501,7 @@ peer_send_initiation(struct eng_peer *p, int retry)
 	sodium_memzero(eph, sizeof(eph));
 	cookie_maker_mac(&p->cookie, &msg, sizeof(msg), now);
 	log_debug("peer %s: sending handshake initiation", p->name);
+	p->iface->handshakes_sent++;
 	(void)peer_send_buf(p, &msg, sizeof(msg));
 	timers_authenticated_sent(&p->timers, now);
 	timers_initiation_sent(&p->timers, now, jitter_ms());

@@ -243,6 +243,9 @@ struct ctl_iface {
 	uint16_t		 listen_port;
 	uint64_t		 drops[DROP_MAX];
 	struct ctl_fail		 fails[IFACE_FAIL_MAX];
+	uint64_t		 handshakes_sent;	/* initiations */
+	uint64_t		 handshakes_received;	/* accepted */
+	uint64_t		 handshakes_failed;	/* refused */
 };
 
 struct ctl_peer {

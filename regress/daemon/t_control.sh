@@ -271,6 +271,11 @@ restricted_body()
 	start
 	"$WGCTL" -s "$PWD/wgd.rsock" show > rshow || atf_fail "show refused"
 	wgctl show | cmp -s - rshow || atf_fail "restricted show differs"
+	# For an unprivileged collector: metrics through the restricted one.
+	"$WGCTL" -s "$PWD/wgd.rsock" show metrics > metrics ||
+	    atf_fail "show metrics refused"
+	grep -q '^wgd_peer_connected{interface="wgt0",peer="office"} 0$' \
+	    metrics || atf_fail "$(cat metrics)"
 	for cmd in reload "log verbose"; do
 		# shellcheck disable=SC2086
 		atf_check -s exit:1 -o empty -e save:err \

@@ -111,6 +111,14 @@ wrong_server_key_body()
 	hint_is "handshakes arrive from 192.168.241.2:"
 	wgctl show | grep -q "but fail: the client's conf has another server key (scan its QR code again)" ||
 	    atf_fail "$(wgctl show)"
+	# The same in the counters: accepted once, then refused.
+	wgctl show metrics > metrics
+	grep -q '^wgd_handshakes_received_total{interface="wgt0"} [1-9]' \
+	    metrics || atf_fail "$(cat metrics)"
+	grep -q '^wgd_handshakes_failed_total{interface="wgt0"} [1-9]' \
+	    metrics || atf_fail "$(cat metrics)"
+	grep -q '^wgd_peer_connected{interface="wgt0",peer="phone"} 1$' \
+	    metrics || atf_fail "$(cat metrics)"
 }
 wrong_server_key_cleanup()
 {

@@ -140,7 +140,7 @@ gen|ambiguous argument "gen"
 p|ambiguous argument "p": valid are
 p laptop conf|ambiguous argument "p"
 ''|unknown argument ""
-show frob|unknown argument "frob": valid are interface, peer
+show frob|unknown argument "frob": valid are interface, metrics, peer
 show wg0|unknown argument "wg0"
 show peer|missing argument: a peer name
 show peer -j|missing argument: a peer name
@@ -342,6 +342,39 @@ EOF
 	wgctl -s sock show -j > json || atf_fail "show -j"
 	grep -q '"name":"guest",.*"runtime":false,"disabled":true,"hint":"disabled in wgd.conf"}' json ||
 	    atf_fail "$(cat json)"
+}
+
+atf_test_case show_metrics
+show_metrics_head()
+{
+	atf_set "require.progs" "/usr/bin/python3"
+	atf_set "descr" "show metrics: every counter of show -j in the Prometheus text format 0.0.4, read by Debian's python3-prometheus-client with every family typed"
+}
+show_metrics_body()
+{
+	use_build
+	serve show-stats
+	atf_check -s exit:0 -o save:metrics -e empty wgctl -s sock show metrics
+	# 0.0.4: the TYPE line names the _total sample; no EOF, no time.
+	grep -qx '# TYPE wgd_drops_total counter' metrics ||
+	    atf_fail "$(cat metrics)"
+	grep -q '^# EOF' metrics && atf_fail "an OpenMetrics EOF"
+	awk '!/^#/ && NF != 2 { exit 1 }' metrics ||
+	    atf_fail "a sample with a timestamp: $(cat metrics)"
+	/usr/bin/python3 "$(atf_get_srcdir)/metrics.py" < metrics > parsed ||
+	    atf_fail "does not parse: $(cat metrics)"
+	for l in 'wgd_drops_total{interface="wg0",reason="short"} 1000.0' \
+	    'wgd_drops_total{interface="wg0",reason="io_error"} 1.8446744073709552e+19' \
+	    'wgd_drops_total{interface="wg1",reason="short"} 0.0' \
+	    'wgd_peer_receive_bytes_total{interface="wg0",peer="laptop"} 1268777.0' \
+	    'wgd_peer_transmit_bytes_total{interface="wg0",peer="laptop"} 3565158.0' \
+	    'wgd_peer_connected{interface="wg0",peer="laptop"} 0.0' \
+	    'wgd_peer_latest_handshake_seconds{interface="wg0",peer="office"} 0.0' \
+	    'wgd_handshakes_sent_total{interface="wg1"} 0.0'; do
+		grep -qxF "$l" parsed || atf_fail "no $l: $(cat parsed)"
+	done
+	[ "$(grep -c '^wgd_drops_total' parsed)" = 36 ] ||
+	    atf_fail "not every drop reason of both interfaces"
 }
 
 atf_test_case show_stats_text
@@ -818,6 +851,7 @@ atf_init_test_cases()
 	atf_add_test_case show_json
 	atf_add_test_case show_runtime
 	atf_add_test_case show_disabled
+	atf_add_test_case show_metrics
 	atf_add_test_case show_stats_text
 	atf_add_test_case show_stats_json
 	atf_add_test_case show_json_valid
