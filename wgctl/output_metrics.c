@@ -129,11 +129,57 @@ iface_counter(FILE *f, const struct metrics *m, const char *name,
 	}
 }
 
+/* The value of a peer's sample, as printed. */
+typedef void (*peer_value)(FILE *, const struct ctl_peer *, time_t);
+
+static void
+peer_rx(FILE *f, const struct ctl_peer *p, time_t now)
+{
+	(void)now;
+	fprintf(f, "%" PRIu64, p->rx_bytes);
+}
+
+static void
+peer_tx(FILE *f, const struct ctl_peer *p, time_t now)
+{
+	(void)now;
+	fprintf(f, "%" PRIu64, p->tx_bytes);
+}
+
+static void
+peer_handshake(FILE *f, const struct ctl_peer *p, time_t now)
+{
+	(void)now;
+	fprintf(f, "%" PRId64, p->last_handshake);
+}
+
+static void
+peer_connected(FILE *f, const struct ctl_peer *p, time_t now)
+{
+	fprintf(f, "%d", p->last_handshake != 0 &&
+	    now - p->last_handshake < METRICS_CONNECTED_SECS);
+}
+
+static void
+peer_family(struct output_ctx *ctx, const struct metrics *m,
+    const char *name, const char *type, const char *help, peer_value value)
+{
+	size_t	 i;
+
+	family(ctx->f, name, type, help);
+	for (i = 0; i < m->npeers; i++) {
+		fputs(name, ctx->f);
+		peer_labels(ctx->f, &m->peers[i]);
+		fputc(' ', ctx->f);
+		value(ctx->f, &m->peers[i], ctx->now);
+		fputc('\n', ctx->f);
+	}
+}
+
 static void
 metrics_tail(struct output_ctx *ctx)
 {
 	struct metrics		*m = metrics(ctx);
-	const struct ctl_peer	*p;
 	FILE			*f = ctx->f;
 	size_t			 i, k;
 
@@ -158,36 +204,16 @@ metrics_tail(struct output_ctx *ctx)
 	    "disabled peer, a replay, or one that did not verify.",
 	    offsetof(struct ctl_iface, handshakes_failed));
 
-	family(f, "wgd_peer_receive_bytes_total", "counter",
-	    "Bytes received from the peer.");
-	for (i = 0; i < m->npeers; i++) {
-		fputs("wgd_peer_receive_bytes_total", f);
-		peer_labels(f, &m->peers[i]);
-		fprintf(f, " %" PRIu64 "\n", m->peers[i].rx_bytes);
-	}
-	family(f, "wgd_peer_transmit_bytes_total", "counter",
-	    "Bytes sent to the peer.");
-	for (i = 0; i < m->npeers; i++) {
-		fputs("wgd_peer_transmit_bytes_total", f);
-		peer_labels(f, &m->peers[i]);
-		fprintf(f, " %" PRIu64 "\n", m->peers[i].tx_bytes);
-	}
-	family(f, "wgd_peer_latest_handshake_seconds", "gauge",
-	    "Unix time of the latest completed handshake; 0: none yet.");
-	for (i = 0; i < m->npeers; i++) {
-		fputs("wgd_peer_latest_handshake_seconds", f);
-		peer_labels(f, &m->peers[i]);
-		fprintf(f, " %" PRId64 "\n", m->peers[i].last_handshake);
-	}
-	family(f, "wgd_peer_connected", "gauge",
-	    "1 when the latest handshake is less than 3 minutes old.");
-	for (i = 0; i < m->npeers; i++) {
-		p = &m->peers[i];
-		fputs("wgd_peer_connected", f);
-		peer_labels(f, p);
-		fprintf(f, " %d\n", p->last_handshake != 0 &&
-		    ctx->now - p->last_handshake < METRICS_CONNECTED_SECS);
-	}
+	peer_family(ctx, m, "wgd_peer_receive_bytes_total", "counter",
+	    "Bytes received from the peer.", peer_rx);
+	peer_family(ctx, m, "wgd_peer_transmit_bytes_total", "counter",
+	    "Bytes sent to the peer.", peer_tx);
+	peer_family(ctx, m, "wgd_peer_latest_handshake_seconds", "gauge",
+	    "Unix time of the latest completed handshake; 0: none yet.",
+	    peer_handshake);
+	peer_family(ctx, m, "wgd_peer_connected", "gauge",
+	    "1 when the latest handshake is less than 3 minutes old.",
+	    peer_connected);
 	free(m->ifaces);
 	free(m->peers);
 	free(m);
