@@ -267,11 +267,6 @@ under_load(struct eng_iface *ifc, uint64_t now)
 	return now < ifc->under_load_until;
 }
 
-/*
- * A failed handshake, remembered for wgctl show's hints and logged at
- * info level within the interface's budget (failmem.c): a flood from
- * many addresses leaves a few lines a minute.
- */
 /* A minute with failed handshakes left out of the log is over. */
 static void
 fail_log_end(int fd, short event, void *arg)
@@ -287,6 +282,11 @@ fail_log_end(int fd, short event, void *arg)
 		    "were not logged", ifc->name, (unsigned long long)n);
 }
 
+/*
+ * A failed handshake, remembered for wgctl show's hints and logged at
+ * info level within the interface's budget (failmem.c): a flood from
+ * many addresses leaves a few lines a minute.
+ */
 static void
 handshake_failed(struct eng_iface *ifc, struct fail_seen *f,
     const struct sockaddr *src, uint64_t now, const char *peer,
