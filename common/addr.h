@@ -35,4 +35,7 @@ int	addr_contains(const struct wgd_prefix *, const struct wgd_prefix *);
 int	addr_equal(const struct wgd_prefix *, const struct wgd_prefix *);
 int	addr_cmp(const struct wgd_prefix *, const struct wgd_prefix *);
 
+struct sockaddr;
+int	addr_same_host(const struct sockaddr *, const struct sockaddr *);
+
 #endif /* WGD_ADDR_H */

@@ -137,20 +137,6 @@ client_allowed(const struct sockaddr *sa)
 	return 0;
 }
 
-/* Whether two sources are the same client (its address; any port). */
-static int
-same_client(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return 0;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-	    &((const struct sockaddr_in6 *)b)->sin6_addr,
-	    sizeof(struct in6_addr)) == 0;
-}
-
 /*
  * The resolver for a query's nth try: from the one that answered
  * last, in turn.  first is taken once per query, so that the answers
@@ -385,8 +371,9 @@ udp_slot(const struct sockaddr_storage *from)
 		if (!dns.udp[i].used) {
 			if (free_slot == NULL)
 				free_slot = &dns.udp[i];
-		} else if (same_client(&dns.udp[i].from, from) &&
-		    ++mine >= UDP_PER_CLIENT)
+		} else if (addr_same_host(
+		    (const struct sockaddr *)&dns.udp[i].from,
+		    (const struct sockaddr *)from) && ++mine >= UDP_PER_CLIENT)
 			return NULL;
 	}
 	return free_slot;
@@ -694,7 +681,8 @@ tcp_accept(int fd, short event, void *arg)
 	mine = 0;
 	oldest = NULL;
 	TAILQ_FOREACH(t, &dns.tcp, entry)
-		if (same_client(&t->from, &from) && mine++ == 0)
+		if (addr_same_host((const struct sockaddr *)&t->from,
+		    (const struct sockaddr *)&from) && mine++ == 0)
 			oldest = t;
 	if (mine >= TCP_PER_CLIENT)
 		tcp_close(oldest);

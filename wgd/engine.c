@@ -824,7 +824,7 @@ show_peer(uint32_t id, const struct eng_iface *ifc, const struct eng_peer *p)
 	/* Failures that name no peer are its own from its endpoint. */
 	for (i = 0; p->endpoint_len != 0 && i < IFACE_FAIL_MAX; i++)
 		if (ifc->fails[i].when != 0 &&
-		    fail_same_host((const struct sockaddr *)&ifc->fails[i].from,
+		    addr_same_host((const struct sockaddr *)&ifc->fails[i].from,
 		    (const struct sockaddr *)&p->endpoint))
 			ctl_fail(&cp.iface_fails[i], &ifc->fails[i]);
 	engine_send_control(id, IMSG_CTL_PEER, &cp, sizeof(cp));

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "addr.h"
 #include "failmem.h"
 
 #define NSEC_PER_MINUTE	(60ULL * 1000 * 1000 * 1000)
@@ -23,22 +24,6 @@ fail_note(struct fail_seen *f, const struct sockaddr *from, int64_t when)
 	len = from->sa_family == AF_INET ? sizeof(struct sockaddr_in) :
 	    from->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : 0;
 	memcpy(&f->from, from, len);
-}
-
-/* The same address, whatever the port. */
-int
-fail_same_host(const struct sockaddr *a, const struct sockaddr *b)
-{
-	if (a->sa_family != b->sa_family)
-		return 0;
-	if (a->sa_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	if (a->sa_family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		    &((const struct sockaddr_in6 *)b)->sin6_addr,
-		    sizeof(struct in6_addr)) == 0;
-	return 0;
 }
 
 /*
@@ -88,7 +73,7 @@ fail_log_allow(struct fail_log *l, const struct sockaddr *src, uint64_t now,
 	}
 	for (i = 0; i < FAIL_LOG_SOURCES; i++) {
 		if (l->srcs[i].logged != 0 &&
-		    fail_same_host((const struct sockaddr *)&l->srcs[i].src,
+		    addr_same_host((const struct sockaddr *)&l->srcs[i].src,
 		    src)) {
 			slot = i;
 			break;

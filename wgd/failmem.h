@@ -51,7 +51,6 @@ struct fail_log {
 };
 
 void	fail_note(struct fail_seen *, const struct sockaddr *, int64_t);
-int	fail_same_host(const struct sockaddr *, const struct sockaddr *);
 int	fail_log_allow(struct fail_log *, const struct sockaddr *, uint64_t,
 	    uint64_t *);
 uint64_t fail_log_flush(struct fail_log *, uint64_t);

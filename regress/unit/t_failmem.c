@@ -12,6 +12,7 @@
 
 #include <atf-c.h>
 
+#include "addr.h"
 #include "failmem.h"
 
 #define SEC	(1000ULL * 1000 * 1000)
@@ -114,12 +115,12 @@ ATF_TC_BODY(note, tc)
 	ATF_CHECK_EQ(f.when, 1240);
 	ATF_CHECK_EQ(f.count, 2);
 	ATF_CHECK(memcmp(&f.from, &a, sizeof(a)) == 0);
-	ATF_CHECK(fail_same_host((struct sockaddr *)&a, (struct sockaddr *)&b));
-	ATF_CHECK(!fail_same_host((struct sockaddr *)&a,
+	ATF_CHECK(addr_same_host((struct sockaddr *)&a, (struct sockaddr *)&b));
+	ATF_CHECK(!addr_same_host((struct sockaddr *)&a,
 	    (struct sockaddr *)&c));
 	memset(&s6, 0, sizeof(s6));
 	s6.sin6_family = AF_INET6;
-	ATF_CHECK(!fail_same_host((struct sockaddr *)&a,
+	ATF_CHECK(!addr_same_host((struct sockaddr *)&a,
 	    (struct sockaddr *)&s6));
 	fail_note(&f, (struct sockaddr *)&s6, 1300);
 	ATF_CHECK(memcmp(&f.from, &s6, sizeof(s6)) == 0);
