@@ -113,6 +113,18 @@ resolves()
 	[ "$out" = 10.1.2.3 ] || atf_fail "dig $* @$server: $out"
 }
 
+# tunnel_up [dnsmasq options]: a dnsmasq on the server's loopback as its
+# only resolver, wgd with client dns tunnel, the phone connected.
+tunnel_up()
+{
+	net_setup
+	dnsmasq_start dnsmasq --listen-address=127.0.0.1 --bind-interfaces "$@"
+	resolvers 127.0.0.1
+	dns_conf tunnel
+	dns_wgd_start
+	phone_up
+}
+
 # conf_says LINE: the phone's file holds LINE, within 3 seconds.
 conf_says()
 {
@@ -260,14 +272,9 @@ lan_refused_head()
 }
 lan_refused_body()
 {
-	net_setup
-	dnsmasq_start dnsmasq --listen-address=127.0.0.1 --bind-interfaces
-	resolvers 127.0.0.1
-	dns_conf tunnel
-	dns_wgd_start
+	tunnel_up
 	port=$(fwd_port)
 	[ -n "$port" ] || atf_fail "no port in the log: $(cat wgd.log)"
-	phone_up
 	resolves
 	for q in "-p $port @192.168.241.1" "-p $port @fd00:241::1" \
 	    "+tcp -p $port @192.168.241.1"; do
@@ -307,12 +314,7 @@ truncated_head()
 }
 truncated_body()
 {
-	net_setup
-	dnsmasq_start dnsmasq --listen-address=127.0.0.1 --bind-interfaces
-	resolvers 127.0.0.1
-	dns_conf tunnel
-	dns_wgd_start
-	phone_up
+	tunnel_up
 	ip netns exec "$B" dig +noedns +ignore +time=2 +tries=2 TXT \
 	    @10.13.13.1 big.test > udp.out 2>&1
 	grep -q 'flags:.* tc' udp.out || atf_fail "no TC: $(cat udp.out)"
@@ -339,13 +341,7 @@ flood_head()
 }
 flood_body()
 {
-	net_setup
-	dnsmasq_start dnsmasq --listen-address=127.0.0.1 --bind-interfaces \
-	    --dns-forward-max=10000 --cache-size=0
-	resolvers 127.0.0.1
-	dns_conf tunnel
-	dns_wgd_start
-	phone_up
+	tunnel_up --dns-forward-max=10000 --cache-size=0
 	resolves
 	pid=$(dns_pid)
 	ip netns exec "$B" /usr/bin/python3 "$(atf_get_srcdir)/dnsq.py" \
@@ -376,12 +372,7 @@ malformed_head()
 }
 malformed_body()
 {
-	net_setup
-	dnsmasq_start dnsmasq --listen-address=127.0.0.1 --bind-interfaces
-	resolvers 127.0.0.1
-	dns_conf tunnel
-	dns_wgd_start
-	phone_up
+	tunnel_up
 	resolves
 	pid=$(dns_pid)
 	out=$(ip netns exec "$B" /usr/bin/python3 "$(atf_get_srcdir)/dnsq.py" \
