@@ -19,22 +19,18 @@
  *   tunnel's traffic is accepted there by rules carrying the comment
  *   "wgd", which is how they are found again and removed, those only.
  *
- * nft and iptables are Debian's programs, found in fixed directories and
- * run with a fixed environment, their arguments an argv, never through a
- * shell.  The parent waits for each: a few milliseconds at start, reload
- * and shutdown.
+ * nft and iptables are Debian's programs, run by run_prog (run.c).  The
+ * parent waits for each: a few milliseconds at start, reload and
+ * shutdown.
  */
 
 #include <sys/types.h>
-#include <sys/mman.h>
 #include <sys/queue.h>
-#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,13 +39,13 @@
 #include "config.h"
 #include "log.h"
 #include "masq.h"
+#include "run.h"
 
 #define MASQ_TABLE	"wgd"			/* table inet wgd */
 #define MASQ_COMMENT	"wgd"			/* on our DOCKER-USER rules */
 #define MASQ_CHAIN	"DOCKER-USER"
-#define MASQ_ARGS_MAX	32
+#define MASQ_ARGS_MAX	RUN_ARGS_MAX
 #define MASQ_SPEC_MAX	24			/* a rule, after the chain */
-#define MASQ_OUT_MAX	(1024 * 1024)		/* output kept from a program */
 #define SYSCTL_VAL_MAX	32
 #define SYSCTL_IPV4_FWD	"/proc/sys/net/ipv4/ip_forward"
 #define SYSCTL_IPV6_FWD	"/proc/sys/net/ipv6/conf/all/forwarding"
@@ -76,16 +72,6 @@ static struct {
 	uint16_t		 dns_port;	/* the DNS forwarder's */
 } masq = { TAILQ_HEAD_INITIALIZER(masq.sysctls), 0, 0, 0 };
 
-static const char *const masq_dirs[] = {
-	"/usr/sbin", "/sbin", "/usr/bin", "/bin"
-};
-static char *const masq_envp[] = {
-	"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL
-};
-
-static int	masq_which(const char *, char *, size_t);
-static int	masq_run(const char *, const char *const [], const char *,
-		    int, char **);
 static int	masq_cmd(const char *, const char *const [], const char *);
 static int	masq_nft(const struct wgd_config *);
 static int	masq_docker(const char *, const struct wgd_config *);
@@ -276,158 +262,6 @@ masq_on(const struct wgd_iface_conf *ifc)
 	    masq_name_ok(ifc->masquerade);
 }
 
-static int
-masq_which(const char *name, char *path, size_t len)
-{
-	size_t	 i;
-
-	for (i = 0; i < sizeof(masq_dirs) / sizeof(masq_dirs[0]); i++) {
-		snprintf(path, len, "%s/%s", masq_dirs[i], name);
-		if (access(path, X_OK) == 0)
-			return 0;
-	}
-	return -1;
-}
-
-/* Moves fd out of 0-2, where the child's own standard fds go. */
-static int
-masq_child_fd(int fd)
-{
-	return fd == -1 ? -1 : fcntl(fd, F_DUPFD, 3);
-}
-
-static void __attribute__((__noreturn__))
-masq_child(const char *path, const char *argv[], int in, int out, int quiet)
-{
-	sigset_t	 set;
-	int		 null;
-
-	sigemptyset(&set);
-	sigprocmask(SIG_SETMASK, &set, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	if ((null = open("/dev/null", O_RDWR)) == -1 ||
-	    (null = masq_child_fd(null)) == -1 ||
-	    (in != -1 && (in = masq_child_fd(in)) == -1) ||
-	    (out = masq_child_fd(out)) == -1)
-		_exit(127);
-	if (dup2(in != -1 ? in : null, 0) == -1 || dup2(out, 1) == -1 ||
-	    dup2(quiet ? null : out, 2) == -1)
-		_exit(127);
-	closefrom(3);
-	execve(path, (char *const *)argv, masq_envp);
-	_exit(127);
-}
-
-/*
- * Runs prog (a bare name, looked up in masq_dirs) with args (NULL
- * ended), input on its standard input (NULL: /dev/null), and waits for
- * it.  Its standard output, and its standard error unless quiet, come
- * back in *outp, NUL-terminated, for the caller to free.  Returns the
- * exit status, or -1 (logged) when it did not run or was killed.
- */
-static int
-masq_run(const char *prog, const char *const args[], const char *input,
-    int quiet, char **outp)
-{
-	const char	*argv[MASQ_ARGS_MAX + 2];
-	char		 path[PATH_MAX], chunk[4096], *buf = NULL, *nbuf;
-	size_t		 i, len = 0, cap = 0, inlen;
-	ssize_t		 n;
-	pid_t		 pid;
-	int		 in = -1, p[2] = { -1, -1 }, status, rv = -1;
-
-	*outp = NULL;
-	if (masq_which(prog, path, sizeof(path)) == -1) {
-		log_warnx("%s: not found in /usr/sbin, /sbin, /usr/bin, /bin",
-		    prog);
-		return -1;
-	}
-	argv[0] = prog;
-	for (i = 0; args[i] != NULL; i++) {
-		if (i == MASQ_ARGS_MAX)
-			fatalx("%s: too many arguments", __func__);
-		argv[i + 1] = args[i];
-	}
-	argv[i + 1] = NULL;
-
-	/* A memory file is all read before the program ends: no deadlock. */
-	if (input != NULL) {
-		if ((in = memfd_create("wgd-masq", MFD_CLOEXEC)) == -1) {
-			log_warn("memfd_create");
-			goto done;
-		}
-		for (inlen = strlen(input); inlen > 0; inlen -= (size_t)n) {
-			if ((n = write(in, input, inlen)) == -1) {
-				log_warn("%s: write", __func__);
-				goto done;
-			}
-			input += n;
-		}
-		if (lseek(in, 0, SEEK_SET) == -1) {
-			log_warn("%s: lseek", __func__);
-			goto done;
-		}
-	}
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		log_warn("pipe2");
-		goto done;
-	}
-	if ((pid = fork()) == -1) {
-		log_warn("fork");
-		goto done;
-	}
-	if (pid == 0)
-		masq_child(path, argv, in, p[1], quiet);
-	close(p[1]);
-	p[1] = -1;
-
-	for (;;) {
-		if ((n = read(p[0], chunk, sizeof(chunk))) == -1) {
-			if (errno == EINTR)
-				continue;
-			log_warn("%s: read", prog);
-			break;
-		}
-		if (n == 0)
-			break;
-		if (len + (size_t)n + 1 > cap && cap < MASQ_OUT_MAX) {
-			cap = cap == 0 ? sizeof(chunk) * 2 : cap * 2;
-			if ((nbuf = realloc(buf, cap)) == NULL)
-				fatal("%s", __func__);
-			buf = nbuf;
-		}
-		if (len + (size_t)n + 1 <= cap) {
-			memcpy(buf + len, chunk, (size_t)n);
-			len += (size_t)n;
-		}
-	}
-	while (waitpid(pid, &status, 0) == -1) {
-		if (errno != EINTR) {
-			log_warn("%s: waitpid", prog);
-			goto done;
-		}
-	}
-	if (WIFEXITED(status)) {
-		rv = WEXITSTATUS(status);
-		if (rv == 127)
-			log_warnx("%s: cannot run it", path);
-	} else
-		log_warnx("%s: killed by signal %d", prog, WTERMSIG(status));
-
-done:
-	if (in != -1)
-		close(in);
-	if (p[0] != -1)
-		close(p[0]);
-	if (p[1] != -1)
-		close(p[1]);
-	if (buf == NULL && (buf = strdup("")) == NULL)
-		fatal("%s", __func__);
-	buf[len] = '\0';
-	*outp = buf;
-	return rv;
-}
-
 /* Runs prog as masq_run; a failure is logged with what prog said. */
 static int
 masq_cmd(const char *prog, const char *const args[], const char *input)
@@ -435,7 +269,7 @@ masq_cmd(const char *prog, const char *const args[], const char *input)
 	char	*out, *line, *last;
 	int	 status;
 
-	status = masq_run(prog, args, input, 0, &out);
+	status = run_prog(prog, args, input, 0, &out);
 	if (status > 0) {
 		for (line = strtok_r(out, "\n", &last); line != NULL;
 		    line = strtok_r(NULL, "\n", &last))
@@ -468,7 +302,7 @@ masq_nft(const struct wgd_config *conf)
 			    (guard_on(ifc) && masq_name_ok(ifc->name));
 			dns_any |= dns_on(ifc);
 		}
-	if (masq_which("nft", path, sizeof(path)) == -1) {
+	if (run_which("nft", path, sizeof(path)) == -1) {
 		masq.nft_ok = !want;
 		if (!want)
 			return 0;
@@ -622,11 +456,11 @@ docker_run(const char *tool, const char *op, const char *const spec[],
 		args[i++] = spec[j];
 	args[i] = NULL;
 	if (quiet) {
-		status = masq_run(tool, args, NULL, 1, &out);
+		status = run_prog(tool, args, NULL, 1, &out);
 		free(out);
 		return status;
 	}
-	status = masq_run(tool, args, NULL, 0, &out);
+	status = run_prog(tool, args, NULL, 0, &out);
 	if (status > 0) {
 		for (line = strtok_r(out, "\n", &last); line != NULL;
 		    line = strtok_r(NULL, "\n", &last))
@@ -655,9 +489,9 @@ masq_docker(const char *tool, const struct wgd_config *conf)
 	size_t				 n;
 	int				 i, rv = 0, mine, bad;
 
-	if (masq_which(tool, path, sizeof(path)) == -1)
+	if (run_which(tool, path, sizeof(path)) == -1)
 		return 0;
-	if (masq_run(tool, list, NULL, 1, &out) != 0) {
+	if (run_prog(tool, list, NULL, 1, &out) != 0) {
 		free(out);
 		return 0;
 	}
@@ -914,7 +748,7 @@ masq_guard_possible(const struct wgd_config *conf)
 			rv = -1;
 		}
 	}
-	if (want && masq_which("nft", path, sizeof(path)) == -1) {
+	if (want && run_which("nft", path, sizeof(path)) == -1) {
 		log_warnx("forward-to cannot be enforced without nft (Debian "
 		    "package nftables)");
 		rv = -1;
