@@ -34,6 +34,10 @@ run_which(const char *name, char *path, size_t len)
 {
 	size_t	 i;
 
+	if (strchr(name, '/') != NULL) {
+		strlcpy(path, name, len);
+		return access(path, X_OK);
+	}
 	for (i = 0; i < sizeof(run_dirs) / sizeof(run_dirs[0]); i++) {
 		snprintf(path, len, "%s/%s", run_dirs[i], name);
 		if (access(path, X_OK) == 0)

@@ -9,7 +9,10 @@
 
 #define RUN_ARGS_MAX	32
 
-/* Finds a bare name in /usr/sbin, /sbin, /usr/bin, /bin: 0 or -1. */
+/*
+ * Finds a bare name in /usr/sbin, /sbin, /usr/bin, /bin, or takes a
+ * name with a '/' as a path: 0 or -1.
+ */
 int	run_which(const char *, char *, size_t);
 
 /*

@@ -41,6 +41,13 @@ struct output {
 extern const struct output	output_text;
 extern const struct output	output_json;
 extern const struct output	output_metrics;
+extern const struct output	output_doctor;
+
+/*
+ * wgctl doctor when no wgd answers on the socket: the checks that need
+ * none, on the file (doctor.c).  Returns the exit status.
+ */
+int	doctor_offline(const char *, const char *, const char *);
 
 /* "1 hour, 2 minutes, 5 seconds", as wg show writes a duration. */
 void	output_duration(char *, size_t, unsigned long long);

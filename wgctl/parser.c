@@ -34,12 +34,16 @@ static const struct token t_log[];
 static const struct token t_peer[];
 static const struct token t_peer_cmd[];
 static const struct token t_file[];
+static const struct token t_doctor[];
+static const struct token t_doctor_file[];
+static const struct token t_doctor_ifname[];
 
 static const struct token t_end[] = {
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 
 static const struct token t_main[] = {
+	{ KEYWORD,	"doctor",	DOCTOR,		t_doctor },
 	{ KEYWORD,	"genkey",	GENKEY,		t_end },
 	{ KEYWORD,	"genpsk",	GENPSK,		t_end },
 	{ KEYWORD,	"log",		NONE,		t_log },
@@ -89,6 +93,25 @@ static const struct token t_peer_cmd[] = {
 
 static const struct token t_file[] = {
 	{ FILENAME,	"",		NONE,		t_end },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+/* "doctor [-f FILE] [interface]": FILE is read when wgd is not running. */
+static const struct token t_doctor[] = {
+	{ NOTOKEN,	"",		NONE,		NULL },
+	{ KEYWORD,	"-f",		NONE,		t_doctor_file },
+	{ IFNAME,	"",		NONE,		t_end },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_doctor_file[] = {
+	{ FILENAME,	"",		NONE,		t_doctor_ifname },
+	{ ENDTOKEN,	"",		NONE,		NULL }
+};
+
+static const struct token t_doctor_ifname[] = {
+	{ NOTOKEN,	"",		NONE,		NULL },
+	{ IFNAME,	"",		NONE,		t_end },
 	{ ENDTOKEN,	"",		NONE,		NULL }
 };
 

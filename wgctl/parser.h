@@ -20,13 +20,15 @@ enum actions {
 	LOG_BRIEF,
 	PEER_CONF,
 	PEER_QR,
-	PEER_PNG
+	PEER_PNG,
+	DOCTOR,
+	DOCTOR_PEERS		/* its second request: a show */
 };
 
 struct parse_result {
 	enum actions	 action;
 	const char	*name;		/* SHOW_ONE_*, PEER_*: argv, checked */
-	const char	*file;		/* PEER_PNG: argv, not "" */
+	const char	*file;		/* PEER_PNG, DOCTOR -f: argv, not "" */
 	int		 json;		/* -j was among the words */
 };
 

@@ -45,6 +45,7 @@ struct reply {
 	int			 nerrors;	/* IMSG_CTL_ERROR lines */
 	int			 status;	/* from IMSG_CTL_END */
 	int			 want_conf;	/* a peer request */
+	int			 lines_say_why;	/* FAIL lines explain a 1 */
 	char			*conf;		/* its IMSG_CTL_CONF, to wipe */
 };
 
@@ -68,22 +69,37 @@ closed(void)
 	errx(1, "wgd closed the connection");
 }
 
+/* Returns the connected socket, or -1 with errno set. */
 static int
-ctl_connect(const char *path)
+ctl_try_connect(const char *path)
 {
 	struct sockaddr_un	 sun;
-	int			 fd;
+	int			 fd, saved;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
 	    sizeof(sun.sun_path)) {
 		errno = ENAMETOOLONG;
-		err(1, "connect %s", path);
+		return -1;
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		err(1, "socket");
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+static int
+ctl_connect(const char *path)
+{
+	int	 fd;
+
+	if ((fd = ctl_try_connect(path)) == -1)
 		err(1, "connect %s", path);
 	return fd;
 }
@@ -93,6 +109,7 @@ ctl_request(struct imsgbuf *ibuf, const struct parse_result *res)
 {
 	struct ctl_show		 show;
 	struct ctl_peer_req	 req;
+	struct ctl_doctor	 doc;
 	int			 verbose, rv = -1;
 
 	switch (res->action) {
@@ -100,12 +117,14 @@ ctl_request(struct imsgbuf *ibuf, const struct parse_result *res)
 	case SHOW_METRICS:
 	case SHOW_ONE_IFACE:
 	case SHOW_ONE_PEER:
+	case DOCTOR_PEERS:
 		memset(&show, 0, sizeof(show));
-		if (res->action == SHOW || res->action == SHOW_METRICS)
+		if (res->action == SHOW || res->action == SHOW_METRICS ||
+		    (res->action == DOCTOR_PEERS && res->name == NULL))
 			show.what = SHOW_ALL;
 		else
-			show.what = res->action == SHOW_ONE_IFACE ?
-			    SHOW_IFACE : SHOW_PEER;
+			show.what = res->action == SHOW_ONE_PEER ?
+			    SHOW_PEER : SHOW_IFACE;
 		if (res->name != NULL)
 			strlcpy(show.name, res->name, sizeof(show.name));
 		rv = imsg_compose(ibuf, IMSG_CTL_SHOW, 0, 0, -1, &show,
@@ -128,6 +147,13 @@ ctl_request(struct imsgbuf *ibuf, const struct parse_result *res)
 		strlcpy(req.name, res->name, sizeof(req.name));
 		rv = imsg_compose(ibuf, IMSG_CTL_PEER_CONF, 0, 0, -1, &req,
 		    sizeof(req));
+		break;
+	case DOCTOR:
+		memset(&doc, 0, sizeof(doc));
+		if (res->name != NULL)
+			strlcpy(doc.name, res->name, sizeof(doc.name));
+		rv = imsg_compose(ibuf, IMSG_CTL_DOCTOR, 0, 0, -1, &doc,
+		    sizeof(doc));
 		break;
 	default:
 		errx(1, "%s: not a daemon command", __func__);
@@ -281,7 +307,7 @@ reply_end(struct reply *r, const struct imsg *imsg)
 			r->out->tail(&r->ctx);
 	}
 	/* SPEC: an error is explained on stderr, even if wgd did not. */
-	if (r->status != 0 && r->nerrors == 0)
+	if (r->status != 0 && r->nerrors == 0 && !r->lines_say_why)
 		warnx("wgd reported a failure without a reason");
 }
 
@@ -331,9 +357,13 @@ reply_dispatch(struct reply *r, const struct imsg *imsg)
  * conf is NULL but for a peer request: then it returns the peer's client
  * configuration there when wgd's status is 0, a NUL-terminated string
  * the caller wipes and frees; NULL otherwise.
+ *
+ * nerrors is NULL but for a doctor, whose FAIL lines say why it exits
+ * 1: then it returns there how many errors wgd sent besides.
  */
 static int
-ctl_replies(struct imsgbuf *ibuf, const struct output *out, char **conf)
+ctl_replies(struct imsgbuf *ibuf, const struct output *out, char **conf,
+    int *nerrors)
 {
 	struct reply	 r;
 	struct imsg	 imsg;
@@ -345,6 +375,7 @@ ctl_replies(struct imsgbuf *ibuf, const struct output *out, char **conf)
 	memset(&r, 0, sizeof(r));
 	r.out = out;
 	r.want_conf = conf != NULL;
+	r.lines_say_why = nerrors != NULL;
 	if ((r.ctx.f = open_memstream(&buf, &buflen)) == NULL)
 		err(1, "open_memstream");
 	while (!done) {
@@ -382,6 +413,8 @@ ctl_replies(struct imsgbuf *ibuf, const struct output *out, char **conf)
 	}
 	if (conf != NULL)
 		*conf = r.conf;
+	if (nerrors != NULL)
+		*nerrors = r.nerrors;
 	return r.status;
 }
 
@@ -512,6 +545,36 @@ peer_output(const struct parse_result *res, const char *conf)
 	}
 }
 
+/*
+ * wgctl doctor: wgd's checks of the system, then the peers as show
+ * sees them; the checks that need no daemon when none answers.
+ */
+static int
+doctor(struct parse_result *res, const char *sockpath)
+{
+	struct imsgbuf	 ibuf;
+	int		 fd, status, nerrors;
+
+	if ((fd = ctl_try_connect(sockpath)) == -1) {
+		if (errno != ENOENT && errno != ECONNREFUSED)
+			err(1, "connect %s", sockpath);
+		return doctor_offline(sockpath, res->file != NULL ? res->file :
+		    WGD_CONF, res->name);
+	}
+	imsg_init(&ibuf, fd);
+	ctl_request(&ibuf, res);
+	status = ctl_replies(&ibuf, NULL, NULL, &nerrors);
+	if (nerrors == 0) {
+		res->action = DOCTOR_PEERS;
+		ctl_request(&ibuf, res);
+		if (ctl_replies(&ibuf, &output_doctor, NULL, NULL) != 0)
+			status = 1;
+	}
+	imsg_clear(&ibuf);
+	close(fd);
+	return status;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -561,6 +624,9 @@ main(int argc, char *argv[])
 	if (res->action == PEER_CONF || res->action == PEER_QR)
 		stdout_wipeable();
 
+	if (res->action == DOCTOR)
+		return doctor(res, sockpath);
+
 	fd = ctl_connect(sockpath);
 	imsg_init(&ibuf, fd);
 	ctl_request(&ibuf, res);
@@ -569,15 +635,15 @@ main(int argc, char *argv[])
 	case SHOW_ONE_IFACE:
 	case SHOW_ONE_PEER:
 		status = ctl_replies(&ibuf,
-		    res->json ? &output_json : &output_text, NULL);
+		    res->json ? &output_json : &output_text, NULL, NULL);
 		break;
 	case SHOW_METRICS:
-		status = ctl_replies(&ibuf, &output_metrics, NULL);
+		status = ctl_replies(&ibuf, &output_metrics, NULL, NULL);
 		break;
 	case PEER_CONF:
 	case PEER_QR:
 	case PEER_PNG:
-		status = ctl_replies(&ibuf, NULL, &conf);
+		status = ctl_replies(&ibuf, NULL, &conf, NULL);
 		if (status == 0) {
 			status = peer_output(res, conf);
 			explicit_bzero(conf, strlen(conf));
@@ -585,7 +651,7 @@ main(int argc, char *argv[])
 		}
 		break;
 	default:
-		status = ctl_replies(&ibuf, NULL, NULL);
+		status = ctl_replies(&ibuf, NULL, NULL, NULL);
 		break;
 	}
 	imsg_clear(&ibuf);

@@ -210,6 +210,7 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 {
 	struct ctl_show		 req;
 	struct ctl_peer_req	 preq;
+	struct ctl_doctor	 dreq;
 	int			 verbose;
 	size_t			 len = imsg_get_len(imsg);
 
@@ -282,6 +283,21 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 		    -1, &preq, sizeof(preq)) == -1)
 			fatal("%s", __func__);
 		explicit_bzero(&preq, sizeof(preq));
+		return 0;
+	case IMSG_CTL_DOCTOR:
+		if (imsg_get_data(imsg, &dreq, sizeof(dreq)) == -1 ||
+		    !STR_TERMINATED(dreq.name)) {
+			log_warnx("control: client %u: malformed doctor "
+			    "request", c->id);
+			return -1;
+		}
+		if (c->restricted)
+			return reply_error(c, "doctor is not allowed on the "
+			    "restricted socket");
+		c->busy = 1;
+		if (imsgev_compose(&env->parent, IMSG_CTL_DOCTOR, c->id, 0,
+		    -1, &dreq, sizeof(dreq)) == -1)
+			fatal("%s", __func__);
 		return 0;
 	default:
 		log_warnx("control: client %u: unknown request type %u",

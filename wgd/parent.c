@@ -287,6 +287,9 @@ parent_dispatch(int fd, short event, void *arg)
 		case IMSG_CTL_PEER_CONF:
 			peer_conf_reply(env, &imsg);
 			break;
+		case IMSG_CTL_DOCTOR:
+			doctor_start(env, &imsg);
+			break;
 		case IMSG_CTL_LOG_VERBOSE:
 			if (imsg_get_data(&imsg, &verbose, sizeof(verbose)) ==
 			    -1 || verbose < 0 || verbose > 4)

@@ -59,6 +59,10 @@ struct wgd {
 	struct evdns_base	*dns;
 	struct event		 resolve_ev;
 	struct resolved_list	 resolved;
+	pid_t			 doctor_pid;	/* 0: no doctor runs */
+	uint32_t		 doctor_client;	/* whom its lines go to */
+	struct imsgev		 doctor;
+	struct event		 doctor_timer;
 	void			(*ready)(void);	/* until the engine has it */
 };
 
@@ -110,6 +114,10 @@ void	uapi_sockets_remove(void);
 const char *uapi_socket_path(const char *);
 void	uapi_watch_socket(struct wgd *, const char *, void (*)(struct wgd *));
 void	uapi_bind(struct wgd *, struct imsg *);
+
+/* doctor_proc.c: wgctl doctor's checks, in a process of their own */
+void	doctor_start(struct wgd *, struct imsg *);
+void	doctor_main(int) __attribute__((__noreturn__));
 
 /* parent.c */
 int	control_socket(const char *, mode_t);

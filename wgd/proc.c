@@ -30,6 +30,7 @@ static const char *const proc_names[] = {
 	[PROC_ENGINE] = "engine",
 	[PROC_CONTROL] = "control",
 	[PROC_DNS] = "dns",
+	[PROC_DOCTOR] = "doctor",
 };
 
 const char *
@@ -47,6 +48,8 @@ proc_from_name(const char *name, enum wgd_proc *p)
 		*p = PROC_CONTROL;
 	else if (strcmp(name, "dns") == 0)
 		*p = PROC_DNS;
+	else if (strcmp(name, "doctor") == 0)
+		*p = PROC_DOCTOR;
 	else
 		return -1;
 	return 0;

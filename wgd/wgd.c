@@ -139,6 +139,9 @@ child_main(enum wgd_proc p, const char *user, int debug, int verbose)
 		fatalx("cannot initialise libsodium");
 	if (p == PROC_ENGINE && aead_init() == -1)
 		fatalx("cannot initialise libcrypto");
+	/* It stays root, to list the firewall; it never reads a key. */
+	if (p == PROC_DOCTOR)
+		doctor_main(WGD_CHILD_FD);
 	proc_drop(p, user, WGD_CHROOT);
 	if (p == PROC_ENGINE)
 		engine_main(WGD_CHILD_FD, verbose);

@@ -31,7 +31,8 @@ enum wgd_proc {
 	PROC_PARENT,
 	PROC_ENGINE,
 	PROC_CONTROL,
-	PROC_DNS
+	PROC_DNS,
+	PROC_DOCTOR
 };
 
 enum imsg_type {
@@ -61,6 +62,7 @@ enum imsg_type {
 	IMSG_CTL_RELOAD,
 	IMSG_CTL_LOG_VERBOSE,		/* int */
 	IMSG_CTL_PEER_CONF,		/* struct ctl_peer_req; main socket */
+	IMSG_CTL_DOCTOR,		/* struct ctl_doctor; main socket */
 
 	/* replies, back the same way (peerid: client id) */
 	IMSG_CTL_IFACE,			/* struct ctl_iface */
@@ -100,7 +102,33 @@ enum imsg_type {
 	IMSG_DNS_CLIENTS,		/* struct wgd_prefix[]: who may ask */
 	IMSG_DNS_SERVERS,		/* struct wgd_prefix[]: whom to ask */
 
+	/* parent -> doctor: what to check */
+	IMSG_DOCTOR_IFACE,		/* struct msg_doctor_iface */
+	IMSG_DOCTOR_ADDRS,		/* struct wgd_prefix[], last iface */
+	IMSG_DOCTOR_DNS,		/* struct wgd_prefix[], last iface */
+	IMSG_DOCTOR_RUN,		/* struct msg_doctor_run */
+
+	/* doctor -> parent */
+	IMSG_DOCTOR_LINE,		/* text for wgctl, NUL-terminated */
+	IMSG_DOCTOR_END,		/* struct ctl_end */
+
 	IMSG_MAX
+};
+
+/* An interface to check, as doctor.h's struct doctor_iface, less lists. */
+struct msg_doctor_iface {
+	char			 name[IFNAMSIZ];
+	uint16_t		 listen_port;
+	char			 masquerade[IFNAMSIZ];
+	char			 endpoint_host[WGD_HOST_MAX + 1];
+	uint16_t		 endpoint_port;
+	uint8_t			 dns_tunnel;
+	uint8_t			 dns_auto;
+	uint16_t		 dns_port;
+};
+
+struct msg_doctor_run {
+	int32_t			 wgd_pids[2];	/* parent, engine */
 };
 
 struct msg_ifname {
@@ -272,6 +300,11 @@ struct ctl_peer {
 /* wgctl peer NAME conf|qr|png: the managed peer's client configuration. */
 struct ctl_peer_req {
 	char			 name[WGD_PEER_NAME_MAX + 1];
+};
+
+/* wgctl doctor [interface]: "" for every interface. */
+struct ctl_doctor {
+	char			 name[IFNAMSIZ];
 };
 
 struct ctl_end {

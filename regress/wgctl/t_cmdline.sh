@@ -135,7 +135,7 @@ bad_words_body()
 		grep -q -- "$want" err ||
 		    atf_fail "wgctl $words: want '$want', got: $(cat err)"
 	done <<EOF
-frobnicate|unknown argument "frobnicate": valid are genkey, genpsk, log, peer, pubkey, reload, show
+frobnicate|unknown argument "frobnicate": valid are doctor, genkey, genpsk, log, peer, pubkey, reload, show
 gen|ambiguous argument "gen"
 p|ambiguous argument "p": valid are
 p laptop conf|ambiguous argument "p"

@@ -1,0 +1,352 @@
+#! /usr/bin/env atf-sh
+#
+# wgctl doctor, one broken setup per case, each built in the test's
+# namespaces: the line that names the trouble, its fix, the exit status.
+# Names resolve through a dnsmasq of the test's own (/etc/netns/NS/
+# resolv.conf), never the Internet.
+
+. "$(atf_get_srcdir)/lib.sh"
+
+doctor_head()
+{
+	atf_set "require.user" "root"
+	atf_set "require.progs" "ip wg nft dnsmasq $*"
+}
+
+# dns_stub [NAME=ADDR...]: A's resolver is a dnsmasq that knows those.
+dns_stub()
+{
+	mkdir -p "/etc/netns/$A"
+	echo "$A" > etc_netns
+	echo "nameserver 127.0.0.1" > "/etc/netns/$A/resolv.conf"
+	args=
+	for a in "$@"; do
+		args="$args --address=/${a%%=*}/${a#*=}"
+	done
+	# shellcheck disable=SC2086
+	ip netns exec "$A" dnsmasq --keep-in-foreground --conf-file=/dev/null \
+	    --no-resolv --no-hosts --user=root --pid-file= \
+	    --listen-address=127.0.0.1 --bind-interfaces --local=/test/ $args \
+	    2> dnsmasq.err &
+	echo $! > dnsmasq.pid
+	i=0
+	while ! ip netns exec "$A" dig +time=1 +tries=1 @127.0.0.1 up.test \
+	    > /dev/null 2>&1; do
+		[ $i -lt 50 ] || atf_fail "dnsmasq: $(cat dnsmasq.err)"
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# doctor_conf [interface lines...]: wgd in A with the managed peer phone.
+doctor_conf()
+{
+	lines=$(printf '%s\n' "$@")
+	cat > wgd.conf <<CONF
+socket "$PWD/wgd.sock"
+state-dir "$PWD/state"
+interface "wgt0" {
+	listen-port 51820
+	address 10.13.13.1/24
+	client allowed-ips { 10.13.13.0/24 }
+	peer "phone"
+$lines
+}
+CONF
+}
+
+# doctor [args]: wgctl doctor in A into out, its status into status.
+doctor()
+{
+	ip netns exec "$A" env WGD_TEST_WGD="$WGD" "$WGCTL" \
+	    -s "$PWD/wgd.sock" doctor "$@" > out 2> err
+	echo $? > status
+}
+
+# has LINE: out has that line, whole.
+has()
+{
+	grep -qxF "$1" out ||
+	    atf_fail "no line \"$1\" in: $(cat out err)"
+}
+
+# status_is N
+status_is()
+{
+	[ "$(cat status)" = "$1" ] ||
+	    atf_fail "exit status $(cat status), not $1: $(cat out err)"
+}
+
+doctor_cleanup()
+{
+	[ -f dnsmasq.pid ] && kill "$(cat dnsmasq.pid)" 2>/dev/null
+	[ -f holder.pid ] && kill "$(cat holder.pid)" 2>/dev/null
+	[ -f etc_netns ] && rm -rf "/etc/netns/$(cat etc_netns)"
+	net_cleanup
+}
+
+atf_test_case stopped_port_taken cleanup
+stopped_port_taken_head()
+{
+	doctor_head /usr/bin/python3
+	atf_set "descr" "wgd stopped and another process on its UDP port: doctor says wgd is not running, checks the file through wgd -nv and names the process"
+}
+stopped_port_taken_body()
+{
+	net_setup
+	doctor_conf 'client endpoint "203.0.113.7"'
+	ip netns exec "$A" /usr/bin/python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 51820))
+time.sleep(60)' &
+	echo $! > holder.pid
+	sleep 0.5
+	doctor -f "$PWD/wgd.conf"
+	status_is 1
+	has "FAIL: wgd is not running: no control socket at $PWD/wgd.sock"
+	has "ok: the configuration $PWD/wgd.conf parses"
+	grep -qx "FAIL: wgt0: UDP port 51820 is taken by python3 (pid [0-9]*)" \
+	    out || atf_fail "$(cat out)"
+	grep -qx "  fix: stop it .*listen-port N in wgd.conf.*" out ||
+	    atf_fail "$(cat out)"
+	kill "$(cat holder.pid)"
+	sleep 0.3
+	doctor -f "$PWD/wgd.conf"
+	has "ok: wgt0: UDP port 51820 is free for wgd"
+}
+stopped_port_taken_cleanup()
+{
+	doctor_cleanup
+}
+
+atf_test_case bad_config cleanup
+bad_config_head()
+{
+	doctor_head
+	atf_set "descr" "wgd stopped, and the file does not parse: wgd's own errors, as FAIL lines"
+}
+bad_config_body()
+{
+	net_setup
+	doctor_conf 'listen-port 99999'
+	doctor -f "$PWD/wgd.conf"
+	status_is 1
+	grep -q "^FAIL: the configuration: $PWD/wgd.conf:[0-9]*: " out ||
+	    atf_fail "$(cat out err)"
+	has "  fix: correct $PWD/wgd.conf, then check it with wgd -n -f $PWD/wgd.conf"
+}
+bad_config_cleanup()
+{
+	doctor_cleanup
+}
+
+atf_test_case forwarding_off cleanup
+forwarding_off_head()
+{
+	doctor_head sysctl
+	atf_set "descr" "masquerade on, and forwarding turned off under wgd: FAIL, and wgctl reload, the fix it names, fixes it"
+}
+forwarding_off_body()
+{
+	net_setup
+	doctor_conf 'client endpoint "203.0.113.7"' 'masquerade on "vA"'
+	wgd_start
+	doctor
+	has "ok: wgt0: forwarding on, masquerading out of vA"
+	ip netns exec "$A" sysctl -qw net.ipv4.ip_forward=0
+	doctor
+	status_is 1
+	has "FAIL: wgt0: IPv4 forwarding is off: peers reach this host only"
+	has "  fix: wgctl reload (wgd turns it on again); find what turned it off in /etc/sysctl.d"
+	wgctl reload > /dev/null || atf_fail "reload"
+	doctor
+	has "ok: wgt0: forwarding on, masquerading out of vA"
+	status_is 0
+}
+forwarding_off_cleanup()
+{
+	doctor_cleanup
+}
+
+atf_test_case masquerade_table_gone cleanup
+masquerade_table_gone_head()
+{
+	doctor_head
+	atf_set "descr" "masquerade on, and wgd's nftables table deleted under it (a firewall script's flush ruleset): FAIL naming the table"
+}
+masquerade_table_gone_body()
+{
+	net_setup
+	doctor_conf 'client endpoint "203.0.113.7"' 'masquerade on "vA"'
+	wgd_start
+	ip netns exec "$A" nft flush ruleset
+	doctor
+	status_is 1
+	has "FAIL: wgt0: the nftables table \"inet wgd\" that masquerades the tunnel is missing"
+}
+masquerade_table_gone_cleanup()
+{
+	doctor_cleanup
+}
+
+atf_test_case subnet_overlap cleanup
+subnet_overlap_head()
+{
+	doctor_head
+	atf_set "descr" "a tunnel subnet inside a LAN route of the host: FAIL naming both and the device"
+}
+subnet_overlap_body()
+{
+	net_setup
+	doctor_conf 'client endpoint "203.0.113.7"'
+	ip -n "$A" route add 10.13.0.0/16 via 192.168.241.2
+	wgd_start
+	doctor
+	status_is 1
+	has "FAIL: wgt0: the tunnel subnet 10.13.13.0/24 overlaps the route 10.13.0.0/16 on vA"
+	has "  fix: address with a subnet no LAN here uses, e.g. address 10.13.13.1/24"
+	# Without the daemon, from the file, the same.
+	kill "$(cat wgd.pid)"
+	sleep 1
+	doctor -f "$PWD/wgd.conf"
+	has "FAIL: wgt0: the tunnel subnet 10.13.13.0/24 overlaps the route 10.13.0.0/16 on vA"
+}
+subnet_overlap_cleanup()
+{
+	doctor_cleanup
+}
+
+atf_test_case endpoint_unresolved cleanup
+endpoint_unresolved_head()
+{
+	doctor_head dig /usr/bin/python3
+	atf_set "descr" "a client endpoint name that does not resolve: FAIL, within a few seconds also when the resolver does not answer"
+}
+endpoint_unresolved_body()
+{
+	net_setup
+	dns_stub vpn.home.test=203.0.113.7
+	doctor_conf 'client endpoint "nosuch.home.test"'
+	wgd_start
+	doctor
+	status_is 1
+	has "FAIL: wgt0: client endpoint nosuch.home.test does not resolve: Name or service not known"
+	has "  fix: check the name in client endpoint, and that your dynamic DNS updates it (getent hosts nosuch.home.test)"
+	# A resolver that never answers costs a few seconds, no more.
+	kill "$(cat dnsmasq.pid)"
+	rm dnsmasq.pid
+	ip netns exec "$A" /usr/bin/python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+time.sleep(60)' &
+	echo $! > holder.pid
+	start=$(date +%s)
+	doctor
+	took=$(($(date +%s) - start))
+	[ "$took" -le 8 ] || atf_fail "doctor took $took s"
+	has "FAIL: wgt0: client endpoint nosuch.home.test does not resolve: no answer within a few seconds"
+}
+endpoint_unresolved_cleanup()
+{
+	doctor_cleanup
+}
+
+atf_test_case endpoint_is_this_host cleanup
+endpoint_is_this_host_head()
+{
+	doctor_head dig
+	atf_set "descr" "a client endpoint that resolves to the host itself: warn, the endpoint is this host; a public one: ok with its address"
+}
+endpoint_is_this_host_body()
+{
+	net_setup
+	dns_stub vpn.home.test=192.168.241.1 public.home.test=203.0.113.7
+	doctor_conf 'client endpoint "vpn.home.test"'
+	wgd_start
+	doctor
+	has "warn: wgt0: the endpoint is this host: client endpoint vpn.home.test resolves to 192.168.241.1"
+	sed -i 's/vpn.home.test/public.home.test/' wgd.conf
+	wgctl reload > /dev/null || atf_fail "reload"
+	doctor
+	has "ok: wgt0: client endpoint public.home.test resolves to 203.0.113.7"
+}
+endpoint_is_this_host_cleanup()
+{
+	doctor_cleanup
+}
+
+atf_test_case peers cleanup
+peers_head()
+{
+	doctor_head wireguard-go wg-quick readlink ping
+	atf_set "descr" "per peer: a connected phone is ok with its handshake, one never heard from is a warning with its hint"
+}
+peers_body()
+{
+	net_setup
+	doctor_conf 'client endpoint "203.0.113.7"' 'peer "laptop"'
+	wgd_start
+	go_up "$B" "$GODEV"
+	wg-quick strip "$(readlink -f state/wgt0/peer_phone/peer_phone.conf)" |
+	    sed 's/^Endpoint = .*/Endpoint = 192.168.241.1:51820/' \
+	    > phone.conf || atf_fail "strip"
+	ip netns exec "$B" wg setconf "$GODEV" phone.conf || atf_fail "setconf"
+	ip -n "$B" addr add 10.13.13.2/24 dev "$GODEV"
+	ip -n "$B" link set "$GODEV" up
+	ping_ok "$B" 10.13.13.1
+	doctor
+	grep -qx "ok: wgt0: peer phone: connected, latest handshake: .*" \
+	    out || atf_fail "$(cat out)"
+	has "warn: wgt0: peer laptop: no handshake since wgd started"
+	has "  fix: no packet from this peer since wgd started: its conf sends to 203.0.113.7:51820; is that this host, with the port forwarded to UDP port 51820 here?"
+	status_is 0
+	# One interface by name; another is refused.
+	doctor wgt0
+	has "warn: wgt0: peer laptop: no handshake since wgd started"
+	doctor nosuch0
+	status_is 1
+	grep -qx "wgctl: no interface named \"nosuch0\"" err ||
+	    atf_fail "$(cat out err)"
+	[ ! -s out ] || atf_fail "$(cat out)"
+}
+peers_cleanup()
+{
+	doctor_cleanup
+}
+
+atf_test_case restricted cleanup
+restricted_head()
+{
+	doctor_head
+	atf_set "descr" "doctor runs through the main socket only"
+}
+restricted_body()
+{
+	net_setup
+	doctor_conf 'client endpoint "203.0.113.7"'
+	sed -i "1a socket \"$PWD/ro.sock\" restricted" wgd.conf
+	wgd_start
+	ip netns exec "$A" "$WGCTL" -s "$PWD/ro.sock" doctor > out 2> err &&
+	    atf_fail "doctor on the restricted socket"
+	grep -qx "wgctl: doctor is not allowed on the restricted socket" err ||
+	    atf_fail "$(cat err)"
+}
+restricted_cleanup()
+{
+	doctor_cleanup
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case stopped_port_taken
+	atf_add_test_case bad_config
+	atf_add_test_case forwarding_off
+	atf_add_test_case masquerade_table_gone
+	atf_add_test_case subnet_overlap
+	atf_add_test_case endpoint_unresolved
+	atf_add_test_case endpoint_is_this_host
+	atf_add_test_case peers
+	atf_add_test_case restricted
+}

@@ -1,0 +1,548 @@
+/*
+ * The system checks of wgctl doctor, one interface at a time.  Each
+ * reads what the kernel shows in /proc, or asks a program that lists it
+ * (nft), and is bounded in time: a name that does not resolve costs
+ * DOCTOR_RESOLVE_SECS at most.  Nothing here changes the system.
+ */
+
+#include <sys/types.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "doctor.h"
+#include "run.h"
+
+#define DOCTOR_RESOLVE_SECS	3
+#define DOCTOR_ADDRS_SHOWN	4
+#define DOCTOR_SOCKS_MAX	16
+#define SYSCTL_IPV4_FWD		"/proc/sys/net/ipv4/ip_forward"
+#define SYSCTL_IPV6_FWD		"/proc/sys/net/ipv6/conf/all/forwarding"
+
+void
+doctor_report(struct doctor *d, enum doctor_level level, const char *fix,
+    const char *fmt, ...)
+{
+	static const char *const names[] = { "ok", "warn", "FAIL" };
+	char		 line[DOCTOR_LINE_MAX];
+	va_list		 ap;
+	int		 n;
+
+	n = snprintf(line, sizeof(line), "%s: ", names[level]);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	d->line(d->arg, line);
+	if (level != DOCTOR_OK && fix != NULL) {
+		snprintf(line, sizeof(line), "  fix: %s", fix);
+		d->line(d->arg, line);
+	}
+	if (level == DOCTOR_FAIL)
+		d->nfail++;
+}
+
+void
+doctor_iface_free(struct doctor_iface *di)
+{
+	prefixes_free(&di->addresses);
+	prefixes_free(&di->dns);
+}
+
+/* A process's name from /proc/PID/comm, "?" when it is gone. */
+static void
+proc_comm(pid_t pid, char *buf, size_t len)
+{
+	char	 path[64];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	strlcpy(buf, "?", len);
+	if ((f = fopen(path, "re")) == NULL)
+		return;
+	if (fgets(buf, (int)len, f) == NULL)
+		strlcpy(buf, "?", len);
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/* The process holding socket inode, found through /proc/PID/fd; 0: none. */
+static pid_t
+sock_owner(unsigned long inode)
+{
+	DIR		*proc, *fds;
+	struct dirent	*p, *fd;
+	char		 path[PATH_MAX], link[64], want[64];
+	ssize_t		 n;
+	pid_t		 pid = 0;
+
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	if ((proc = opendir("/proc")) == NULL)
+		return 0;
+	while (pid == 0 && (p = readdir(proc)) != NULL) {
+		if (!isdigit((unsigned char)p->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", p->d_name);
+		if ((fds = opendir(path)) == NULL)
+			continue;
+		while ((fd = readdir(fds)) != NULL) {
+			if (snprintf(path, sizeof(path), "/proc/%s/fd/%s",
+			    p->d_name, fd->d_name) >= (int)sizeof(path))
+				continue;
+			if ((n = readlink(path, link, sizeof(link) - 1)) <= 0)
+				continue;
+			link[n] = '\0';
+			if (strcmp(link, want) == 0) {
+				pid = (pid_t)strtol(p->d_name, NULL, 10);
+				break;
+			}
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return pid;
+}
+
+/*
+ * The inodes of the UDP sockets bound to port, from /proc/net/udp and
+ * udp6 (this network namespace's); returns how many, at most max.
+ */
+static size_t
+udp_port_inodes(uint16_t port, unsigned long *inodes, size_t max)
+{
+	static const char *const files[] = { "/proc/net/udp", "/proc/net/udp6" };
+	char		 line[512], laddr[64];
+	unsigned int	 lport;
+	unsigned long	 inode;
+	size_t		 i, n = 0;
+	FILE		*f;
+
+	for (i = 0; i < 2; i++) {
+		if ((f = fopen(files[i], "re")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f) != NULL && n < max) {
+			/* sl local rem st tx:rx tr:when retr uid timeout inode */
+			if (sscanf(line, " %*u: %63[0-9A-Fa-f]:%x %*s %*s %*s "
+			    "%*s %*s %*s %*s %lu", laddr, &lport, &inode) != 3)
+				continue;
+			if (lport == port && inode != 0)
+				inodes[n++] = inode;
+		}
+		fclose(f);
+	}
+	return n;
+}
+
+static int
+is_wgd(const struct doctor *d, pid_t pid)
+{
+	return d->running && pid != 0 &&
+	    (pid == d->wgd_pids[0] || pid == d->wgd_pids[1]);
+}
+
+/*
+ * Who else holds the listen port.  With wgd stopped, anyone is in its
+ * way; with wgd running, a second socket on the port (bound to one
+ * address, or by SO_REUSEPORT) takes some of its packets.
+ */
+static void
+check_port(struct doctor *d, const struct doctor_iface *di)
+{
+	unsigned long	 inodes[DOCTOR_SOCKS_MAX];
+	char		 comm[32], fix[256];
+	size_t		 n, i;
+	pid_t		 pid;
+	int		 ours = 0, others = 0;
+
+	n = udp_port_inodes(di->listen_port, inodes, DOCTOR_SOCKS_MAX);
+	for (i = 0; i < n; i++) {
+		pid = sock_owner(inodes[i]);
+		if (is_wgd(d, pid)) {
+			ours++;
+			continue;
+		}
+		others++;
+		if (pid != 0)
+			proc_comm(pid, comm, sizeof(comm));
+		snprintf(fix, sizeof(fix), "stop it (an old WireGuard "
+		    "container: docker stop NAME), or choose another port: "
+		    "listen-port N in wgd.conf and the router's forward");
+		if (pid != 0)
+			doctor_report(d, DOCTOR_FAIL, fix, "%s: UDP port %u is "
+			    "%s by %s (pid %d)", di->name, di->listen_port,
+			    d->running ? "also bound" : "taken", comm,
+			    (int)pid);
+		else
+			doctor_report(d, DOCTOR_FAIL, fix, "%s: UDP port %u is "
+			    "%s by a socket of no process in sight",
+			    di->name, di->listen_port,
+			    d->running ? "also bound" : "taken");
+	}
+	if (d->running && ours == 0)
+		doctor_report(d, DOCTOR_FAIL, "wgctl reload, or restart wgd",
+		    "%s: wgd holds no socket on UDP port %u", di->name,
+		    di->listen_port);
+	else if (others == 0)
+		doctor_report(d, DOCTOR_OK, NULL, "%s: UDP port %u is %s",
+		    di->name, di->listen_port, d->running ? "wgd's alone" :
+		    "free for wgd");
+}
+
+/* The running interface exists and is up. */
+static void
+check_up(struct doctor *d, const struct doctor_iface *di)
+{
+	struct ifreq	 ifr;
+	int		 s;
+
+	memset(&ifr, 0, sizeof(ifr));
+	strlcpy(ifr.ifr_name, di->name, sizeof(ifr.ifr_name));
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    ioctl(s, SIOCGIFFLAGS, &ifr) == -1) {
+		doctor_report(d, DOCTOR_FAIL, "restart wgd",
+		    "%s: no such network interface: %s", di->name,
+		    strerror(errno));
+	} else if (!(ifr.ifr_flags & IFF_UP)) {
+		doctor_report(d, DOCTOR_FAIL, "ip link set dev NAME up, or "
+		    "restart wgd", "%s: the interface is down", di->name);
+	} else
+		doctor_report(d, DOCTOR_OK, NULL, "%s: up", di->name);
+	if (s != -1)
+		close(s);
+}
+
+static int
+sysctl_is_one(const char *path)
+{
+	char	 buf[16];
+	FILE	*f;
+	int	 on;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	on = fgets(buf, sizeof(buf), f) != NULL && strtol(buf, NULL, 10) == 1;
+	fclose(f);
+	return on;
+}
+
+static int
+has_af(const struct wgd_prefixes *l, int af)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].af == af)
+			return 1;
+	return 0;
+}
+
+/*
+ * masquerade on "IF": the LAN interface exists, and with wgd running,
+ * forwarding is on and wgd's nftables table masquerades.  Stopped, wgd
+ * sets both up when it starts.
+ */
+static void
+check_masquerade(struct doctor *d, const struct doctor_iface *di)
+{
+	static const char *const list[] = { "list", "table", "inet", "wgd",
+	    NULL };
+	char		*out = NULL;
+	int		 ok = 1, on;
+
+	if (di->masquerade[0] == '\0')
+		return;
+	if (if_nametoindex(di->masquerade) == 0) {
+		doctor_report(d, DOCTOR_FAIL, "masquerade on \"IF\" in "
+		    "wgd.conf, with IF the interface of the default route "
+		    "(ip route show default)", "%s: masquerade on \"%s\": no "
+		    "such interface", di->name, di->masquerade);
+		ok = 0;
+	}
+	if (!d->running) {
+		if (ok)
+			doctor_report(d, DOCTOR_OK, NULL, "%s: masquerade out "
+			    "of %s (wgd turns forwarding on when it starts)",
+			    di->name, di->masquerade);
+		return;
+	}
+	if ((on = sysctl_is_one(SYSCTL_IPV4_FWD)) != 1 &&
+	    has_af(&di->addresses, AF_INET)) {
+		doctor_report(d, DOCTOR_FAIL, "wgctl reload (wgd turns it on "
+		    "again); find what turned it off in /etc/sysctl.d",
+		    "%s: IPv4 forwarding is off: peers reach this host only",
+		    di->name);
+		ok = 0;
+	}
+	if ((on = sysctl_is_one(SYSCTL_IPV6_FWD)) != 1 &&
+	    has_af(&di->addresses, AF_INET6)) {
+		doctor_report(d, DOCTOR_FAIL, "wgctl reload (wgd turns it on "
+		    "again); find what turned it off in /etc/sysctl.d",
+		    "%s: IPv6 forwarding is off: peers reach this host only",
+		    di->name);
+		ok = 0;
+	}
+	if (run_prog("nft", list, NULL, 1, &out) != 0 ||
+	    strstr(out, "masquerade") == NULL) {
+		doctor_report(d, DOCTOR_FAIL, "wgctl reload; if that does not "
+		    "bring it back, see wgd's log", "%s: the nftables table "
+		    "\"inet wgd\" that masquerades the tunnel is missing",
+		    di->name);
+		ok = 0;
+	}
+	free(out);
+	if (ok)
+		doctor_report(d, DOCTOR_OK, NULL, "%s: forwarding on, "
+		    "masquerading out of %s", di->name, di->masquerade);
+}
+
+/*
+ * Resolves host within DOCTOR_RESOLVE_SECS.  Returns 0 with the list
+ * in *res, or an EAI_ error: EAI_INPROGRESS when time ran out.  A
+ * lookup still running then keeps its request, leaked on purpose: the
+ * resolver's thread may still write to it.
+ */
+static int
+resolve_bounded(const char *host, struct addrinfo **res)
+{
+	struct gaicb		*req;
+	struct addrinfo		*hints;
+	struct timespec		 now, end, ts;
+	const struct gaicb	*list[1];
+	int			 rv;
+
+	*res = NULL;
+	if ((req = calloc(1, sizeof(*req))) == NULL ||
+	    (hints = calloc(1, sizeof(*hints))) == NULL) {
+		free(req);
+		return EAI_MEMORY;
+	}
+	hints->ai_socktype = SOCK_DGRAM;
+	req->ar_name = host;
+	req->ar_request = hints;
+	list[0] = req;
+	if ((rv = getaddrinfo_a(GAI_NOWAIT, (struct gaicb **)list, 1,
+	    NULL)) != 0) {
+		free(req);
+		free(hints);
+		return rv;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += DOCTOR_RESOLVE_SECS;
+	while (gai_error(req) == EAI_INPROGRESS) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (timespeccmp(&now, &end, >=)) {
+			(void)gai_cancel(req);
+			return EAI_INPROGRESS;
+		}
+		timespecsub(&end, &now, &ts);
+		(void)gai_suspend(list, 1, &ts);
+	}
+	if ((rv = gai_error(req)) == 0)
+		*res = req->ar_result;
+	free(req);
+	free(hints);
+	return rv;
+}
+
+/* Whether sa is an address of one of this host's interfaces. */
+static int
+is_local(const struct sockaddr *sa)
+{
+	struct ifaddrs	*ifa, *i;
+	int		 found = 0;
+
+	if (getifaddrs(&ifa) == -1)
+		return 0;
+	for (i = ifa; i != NULL && !found; i = i->ifa_next)
+		if (i->ifa_addr != NULL && addr_same_host(i->ifa_addr, sa))
+			found = 1;
+	freeifaddrs(ifa);
+	return found;
+}
+
+/* The client endpoint: a name resolves, and not to this host. */
+static void
+check_endpoint(struct doctor *d, const struct doctor_iface *di)
+{
+	struct addrinfo	*res, *ai;
+	char		 list[256], a[INET6_ADDRSTRLEN], fix[DOCTOR_LINE_MAX];
+	size_t		 n = 0;
+	int		 rv, local = 0;
+
+	if (di->endpoint_host[0] == '\0') {
+		doctor_report(d, DOCTOR_WARN, "client endpoint \"NAME\" in "
+		    "wgd.conf, with the name of your router's public address "
+		    "(a dynamic DNS name)", "%s: no client endpoint: client "
+		    "configurations have no Endpoint line", di->name);
+		return;
+	}
+	if ((rv = resolve_bounded(di->endpoint_host, &res)) != 0) {
+		snprintf(fix, sizeof(fix), "check the name in client "
+		    "endpoint, and that your dynamic DNS updates it (getent "
+		    "hosts %s)", di->endpoint_host);
+		doctor_report(d, DOCTOR_FAIL, fix, "%s: client endpoint %s "
+		    "does not resolve: %s", di->name, di->endpoint_host,
+		    rv == EAI_INPROGRESS ? "no answer within a few seconds" :
+		    gai_strerror(rv));
+		return;
+	}
+	list[0] = '\0';
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)
+			    ai->ai_addr)->sin_addr, a, sizeof(a));
+		else if (ai->ai_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)
+			    ai->ai_addr)->sin6_addr, a, sizeof(a));
+		else
+			continue;
+		if (strstr(list, a) != NULL)
+			continue;
+		if (is_local(ai->ai_addr))
+			local = 1;
+		if (n++ < DOCTOR_ADDRS_SHOWN) {
+			if (list[0] != '\0')
+				strlcat(list, ", ", sizeof(list));
+			strlcat(list, a, sizeof(list));
+		}
+	}
+	freeaddrinfo(res);
+	if (local)
+		doctor_report(d, DOCTOR_WARN, "client endpoint \"NAME\" with "
+		    "the name of your router's public address, unless this "
+		    "host has that address itself", "%s: the endpoint is this "
+		    "host: client endpoint %s resolves to %s", di->name,
+		    di->endpoint_host, list);
+	else
+		doctor_report(d, DOCTOR_OK, NULL, "%s: client endpoint %s "
+		    "resolves to %s", di->name, di->endpoint_host, list);
+}
+
+/* One route of the main table, from /proc/net/route or ipv6_route. */
+struct route {
+	char			 dev[IFNAMSIZ];
+	struct wgd_prefix	 dst;
+};
+
+static int
+route_next_v4(FILE *f, struct route *r)
+{
+	char		 line[512], dev[IFNAMSIZ + 1];
+	unsigned long	 dst, mask;
+
+	while (fgets(line, sizeof(line), f) != NULL) {
+		/* Iface Destination Gateway Flags RefCnt Use Metric Mask */
+		if (sscanf(line, "%16s %lx %*x %*x %*d %*d %*d %lx", dev, &dst,
+		    &mask) != 3)
+			continue;
+		memset(r, 0, sizeof(*r));
+		strlcpy(r->dev, dev, sizeof(r->dev));
+		r->dst.af = AF_INET;
+		/* The kernel prints the address as it is in memory. */
+		r->dst.addr.v4.s_addr = (uint32_t)dst;
+		r->dst.plen = (uint8_t)__builtin_popcountl(mask);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+route_next_v6(FILE *f, struct route *r)
+{
+	char		 line[512], dst[33], dev[IFNAMSIZ + 1];
+	unsigned int	 plen, i, byte;
+
+	while (fgets(line, sizeof(line), f) != NULL) {
+		/* dst plen src srcplen nexthop metric refcnt use flags dev */
+		if (sscanf(line, "%32[0-9a-f] %x %*s %*x %*s %*x %*x %*x %*x "
+		    "%16s", dst, &plen, dev) != 3 || strlen(dst) != 32 ||
+		    plen > 128)
+			continue;
+		memset(r, 0, sizeof(*r));
+		strlcpy(r->dev, dev, sizeof(r->dev));
+		r->dst.af = AF_INET6;
+		r->dst.plen = (uint8_t)plen;
+		for (i = 0; i < 16; i++) {
+			sscanf(dst + 2 * i, "%2x", &byte);
+			r->dst.addr.bytes[i] = (uint8_t)byte;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * A tunnel subnet that overlaps a route of this host through another
+ * interface (a LAN, Docker's bridge): replies to one side go to the
+ * other.  The default route overlaps everything and is left out.
+ */
+static void
+check_overlap(struct doctor *d, const struct doctor_iface *di)
+{
+	struct wgd_prefix	 net;
+	struct route		 r;
+	char			 a[ADDR_STRLEN], b[ADDR_STRLEN];
+	size_t			 i;
+	FILE			*f;
+	int			 bad = 0, v6;
+
+	for (i = 0; i < di->addresses.n; i++) {
+		net = di->addresses.v[i];
+		addr_mask(&net);
+		v6 = net.af == AF_INET6;
+		if ((f = fopen(v6 ? "/proc/net/ipv6_route" : "/proc/net/route",
+		    "re")) == NULL)
+			continue;
+		while (v6 ? route_next_v6(f, &r) : route_next_v4(f, &r)) {
+			if (r.dst.plen == 0 || strcmp(r.dev, di->name) == 0 ||
+			    strcmp(r.dev, "lo") == 0 ||
+			    (v6 && r.dst.addr.bytes[0] == 0xfe &&
+			    (r.dst.addr.bytes[1] & 0xc0) == 0x80))
+				continue;
+			if (!addr_contains(&net, &r.dst) &&
+			    !addr_contains(&r.dst, &net))
+				continue;
+			addr_format_prefix(&net, a, sizeof(a));
+			addr_format_prefix(&r.dst, b, sizeof(b));
+			doctor_report(d, DOCTOR_FAIL, v6 ? "address with a "
+			    "ULA prefix no LAN here uses, e.g. address "
+			    "fd13:13:13::1/64" : "address with a subnet no LAN "
+			    "here uses, e.g. address 10.13.13.1/24",
+			    "%s: the tunnel subnet %s overlaps the route %s "
+			    "on %s", di->name, a, b, r.dev);
+			bad = 1;
+		}
+		fclose(f);
+	}
+	if (!bad && di->addresses.n > 0)
+		doctor_report(d, DOCTOR_OK, NULL, "%s: the tunnel subnet "
+		    "overlaps no other route", di->name);
+}
+
+void
+doctor_check_iface(struct doctor *d, const struct doctor_iface *di)
+{
+	if (d->running)
+		check_up(d, di);
+	check_port(d, di);
+	check_masquerade(d, di);
+	check_endpoint(d, di);
+	check_overlap(d, di);
+}

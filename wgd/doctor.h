@@ -1,0 +1,61 @@
+/*
+ * wgctl doctor's checks of the system (SPEC "wgctl doctor"): what stands
+ * between a phone and the home network.  The same checks run in two
+ * places: in the doctor process the parent starts for a running wgd
+ * (doctor_proc.c), and in wgctl itself, from what wgd -nv prints of a
+ * file, when no wgd runs.  The checks of peers are wgctl's (doctor.c
+ * there): they read what wgctl show reads.
+ */
+
+#ifndef WGD_DOCTOR_H
+#define WGD_DOCTOR_H
+
+#include <sys/types.h>
+
+#include <net/if.h>
+#include <stdint.h>
+
+#include "config.h"
+
+/* A line of output, "FAIL: ..." or "  fix: ...", without the newline. */
+#define DOCTOR_LINE_MAX		512
+
+enum doctor_level {
+	DOCTOR_OK,
+	DOCTOR_WARN,
+	DOCTOR_FAIL
+};
+
+/* What the checks need to know of one interface. */
+struct doctor_iface {
+	char			 name[IFNAMSIZ];
+	uint16_t		 listen_port;	/* bound, or the file's */
+	struct wgd_prefixes	 addresses;
+	char			 masquerade[IFNAMSIZ];	/* "": none */
+	char			 endpoint_host[WGD_HOST_MAX + 1];
+	uint16_t		 endpoint_port;	/* 0: the listen port */
+	int			 dns_tunnel;
+	int			 dns_auto;
+	struct wgd_prefixes	 dns;		/* client dns servers */
+	uint16_t		 dns_port;	/* the forwarder's; 0: none */
+};
+
+struct doctor {
+	/* wgd runs: its sockets, table and forwarder are checked too. */
+	int			 running;
+	pid_t			 wgd_pids[2];	/* parent, engine: not others */
+	int			 nfail;
+	void			(*line)(void *, const char *);
+	void			*arg;
+};
+
+void	doctor_report(struct doctor *, enum doctor_level, const char *,
+	    const char *, ...)
+	    __attribute__((__format__(printf, 4, 5)));
+
+/* Every check of one interface, in SPEC's order. */
+void	doctor_check_iface(struct doctor *, const struct doctor_iface *);
+
+void	doctor_iface_free(struct doctor_iface *);
+
+#endif /* WGD_DOCTOR_H */

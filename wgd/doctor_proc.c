@@ -1,0 +1,304 @@
+/*
+ * wgctl doctor against a running wgd.  The system checks take seconds
+ * (a name that does not resolve, programs that list the firewall), and
+ * the parent must not wait that long, so a process of their own runs
+ * them: "wgd: doctor", re-executed like the other children, but kept
+ * root (nft and iptables list rules only for root, and it looks at every
+ * process's sockets).  It gets what it checks as imsgs, never the keys,
+ * sends its lines back one by one and exits.  The parent passes them on
+ * to wgctl; one doctor runs at a time.
+ */
+
+#include <sys/types.h>
+#include <sys/prctl.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "doctor.h"
+#include "log.h"
+#include "parent.h"
+#include "proc.h"
+#include "wgd.h"
+
+/* Longer than every bounded check together. */
+#define DOCTOR_TIMEOUT_SECS	60
+
+static void	doctor_dispatch(int, short, void *);
+static void	doctor_timeout(int, short, void *);
+
+static void
+doctor_done(struct wgd *env, int status, const char *error)
+{
+	if (error != NULL)
+		parent_reply(env, env->doctor_client, 1, error);
+	parent_reply_end(env, env->doctor_client, status);
+	evtimer_del(&env->doctor_timer);
+	imsgev_del(&env->doctor);
+	imsg_clear(&env->doctor.ibuf);
+	close(env->doctor.ibuf.fd);
+	/* SIGCHLD reaps it. */
+	if (error != NULL)
+		kill(env->doctor_pid, SIGKILL);
+	env->doctor_pid = 0;
+}
+
+static void
+doctor_send_iface(struct wgd *env, const struct wgd_iface_conf *ifc)
+{
+	struct msg_doctor_iface	 m;
+	const struct wgd_client_conf *c = &ifc->client;
+
+	memset(&m, 0, sizeof(m));
+	strlcpy(m.name, ifc->name, sizeof(m.name));
+	m.listen_port = ifc->listen_port;
+	strlcpy(m.masquerade, ifc->masquerade, sizeof(m.masquerade));
+	if (c->endpoint_set) {
+		strlcpy(m.endpoint_host, c->endpoint_host,
+		    sizeof(m.endpoint_host));
+		m.endpoint_port = c->endpoint_port;
+	}
+	m.dns_tunnel = c->dns_tunnel != 0;
+	m.dns_auto = c->dns_auto != 0;
+	m.dns_port = ifc->dns_redirect ? env->dns_port : 0;
+	if (imsgev_compose(&env->doctor, IMSG_DOCTOR_IFACE, 0, 0, -1, &m,
+	    sizeof(m)) == -1 ||
+	    imsgev_compose(&env->doctor, IMSG_DOCTOR_ADDRS, 0, 0, -1,
+	    ifc->addresses.v, ifc->addresses.n * sizeof(*ifc->addresses.v)) ==
+	    -1 ||
+	    imsgev_compose(&env->doctor, IMSG_DOCTOR_DNS, 0, 0, -1,
+	    c->dns.v, c->dns.n * sizeof(*c->dns.v)) == -1)
+		fatal("%s", __func__);
+}
+
+/* IMSG_CTL_DOCTOR from control: start a doctor for client id. */
+void
+doctor_start(struct wgd *env, struct imsg *imsg)
+{
+	struct ctl_doctor		 req;
+	struct msg_doctor_run		 run;
+	struct timeval			 tv = { DOCTOR_TIMEOUT_SECS, 0 };
+	const struct wgd_iface_conf	*ifc;
+	char				 msg[64];
+	uint32_t			 id = imsg->hdr.peerid;
+	int				 fd, found = 0;
+
+	if (imsg_get_data(imsg, &req, sizeof(req)) == -1 ||
+	    !STR_TERMINATED(req.name))
+		fatalx("bad IMSG_CTL_DOCTOR from control");
+	if (env->doctor_pid != 0) {
+		parent_reply(env, id, 1, "a doctor is running already: try "
+		    "again in a minute");
+		parent_reply_end(env, id, 1);
+		return;
+	}
+	TAILQ_FOREACH(ifc, &env->conf->ifaces, entry)
+		if (req.name[0] == '\0' || strcmp(req.name, ifc->name) == 0)
+			found = 1;
+	if (!found) {
+		snprintf(msg, sizeof(msg), "no interface named \"%s\"",
+		    req.name);
+		parent_reply(env, id, 1, msg);
+		parent_reply_end(env, id, 1);
+		return;
+	}
+
+	env->doctor_pid = proc_start(PROC_DOCTOR, env->conf->user,
+	    env->debug, env->verbose, &fd);
+	env->doctor_client = id;
+	imsgev_init(&env->doctor, fd, doctor_dispatch, env);
+	TAILQ_FOREACH(ifc, &env->conf->ifaces, entry)
+		if (req.name[0] == '\0' || strcmp(req.name, ifc->name) == 0)
+			doctor_send_iface(env, ifc);
+	memset(&run, 0, sizeof(run));
+	run.wgd_pids[0] = getpid();
+	run.wgd_pids[1] = env->engine_pid;
+	if (imsgev_compose(&env->doctor, IMSG_DOCTOR_RUN, 0, 0, -1, &run,
+	    sizeof(run)) == -1)
+		fatal("%s", __func__);
+	evtimer_set(&env->doctor_timer, doctor_timeout, env);
+	evtimer_add(&env->doctor_timer, &tv);
+}
+
+static void
+doctor_timeout(int fd, short event, void *arg)
+{
+	struct wgd	*env = arg;
+
+	(void)fd;
+	(void)event;
+	log_warnx("doctor process took longer than %d seconds: killed",
+	    DOCTOR_TIMEOUT_SECS);
+	doctor_done(env, 1, "the checks did not end in time");
+}
+
+/* Its lines go to wgctl as they come; a line it should not send ends it. */
+static void
+doctor_dispatch(int fd, short event, void *arg)
+{
+	struct imsgev	*iev = arg;
+	struct wgd	*env = iev->data;
+	struct imsg	 imsg;
+	struct ctl_end	 end;
+	size_t		 len;
+	ssize_t		 n;
+
+	(void)fd;
+	if (imsgev_io(iev, event) == -1) {
+		doctor_done(env, 1, "the doctor process died");
+		return;
+	}
+	while ((n = imsg_get(&iev->ibuf, &imsg)) > 0) {
+		len = imsg_get_len(&imsg);
+		switch (imsg.hdr.type) {
+		case IMSG_DOCTOR_LINE:
+			if (len == 0 || len > DOCTOR_LINE_MAX ||
+			    memchr(imsg.data, '\0', len) !=
+			    (char *)imsg.data + len - 1)
+				goto bad;
+			parent_reply(env, env->doctor_client, 0, imsg.data);
+			break;
+		case IMSG_DOCTOR_END:
+			if (imsg_get_data(&imsg, &end, sizeof(end)) == -1 ||
+			    (end.status != 0 && end.status != 1))
+				goto bad;
+			imsg_free(&imsg);
+			doctor_done(env, end.status, NULL);
+			return;
+		default:
+			goto bad;
+		}
+		imsg_free(&imsg);
+	}
+	if (n == -1)
+		fatal("imsg_get from the doctor");
+	imsgev_add(iev);
+	return;
+bad:
+	imsg_free(&imsg);
+	log_warnx("bad message %u from the doctor process", imsg.hdr.type);
+	doctor_done(env, 1, "the doctor process failed");
+}
+
+/* The doctor process: a blocking loop, no events. */
+
+static void
+doctor_line(void *arg, const char *line)
+{
+	struct imsgbuf	*ibuf = arg;
+
+	if (imsg_compose(ibuf, IMSG_DOCTOR_LINE, 0, 0, -1, line,
+	    strlen(line) + 1) == -1 || imsg_flush(ibuf) == -1)
+		fatal("%s", __func__);
+}
+
+static void
+doctor_prefixes(struct imsg *imsg, struct wgd_prefixes *l)
+{
+	const struct wgd_prefix	*p = imsg->data;
+	size_t			 len = imsg_get_len(imsg), i;
+
+	if (len % sizeof(*p) != 0)
+		fatalx("bad prefixes from the parent");
+	for (i = 0; i < len / sizeof(*p); i++) {
+		if ((p[i].af != AF_INET && p[i].af != AF_INET6) ||
+		    p[i].plen > addr_maxlen(p[i].af))
+			fatalx("bad prefixes from the parent");
+		if (prefixes_add(l, &p[i]) == -1)
+			fatal("%s", __func__);
+	}
+}
+
+static void
+doctor_iface_from(struct doctor_iface *di, struct imsg *imsg)
+{
+	struct msg_doctor_iface	 m;
+
+	if (imsg_get_data(imsg, &m, sizeof(m)) == -1 ||
+	    !STR_TERMINATED(m.name) || !STR_TERMINATED(m.masquerade) ||
+	    !STR_TERMINATED(m.endpoint_host))
+		fatalx("bad IMSG_DOCTOR_IFACE");
+	memset(di, 0, sizeof(*di));
+	memcpy(di->name, m.name, sizeof(di->name));
+	di->listen_port = m.listen_port;
+	memcpy(di->masquerade, m.masquerade, sizeof(di->masquerade));
+	memcpy(di->endpoint_host, m.endpoint_host, sizeof(di->endpoint_host));
+	di->endpoint_port = m.endpoint_port;
+	di->dns_tunnel = m.dns_tunnel;
+	di->dns_auto = m.dns_auto;
+	di->dns_port = m.dns_port;
+}
+
+void
+doctor_main(int fd)
+{
+	struct imsgbuf		 ibuf;
+	struct imsg		 imsg;
+	struct doctor		 d;
+	struct doctor_iface	*ifaces = NULL, *di = NULL;
+	struct msg_doctor_run	 run;
+	struct ctl_end		 end;
+	size_t			 n = 0, i;
+	ssize_t			 r;
+	int			 go = 0;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("prctl no_new_privs");
+	imsg_init(&ibuf, fd);
+	memset(&d, 0, sizeof(d));
+	while (!go) {
+		if ((r = imsg_get(&ibuf, &imsg)) == -1)
+			fatal("imsg_get");
+		if (r == 0) {
+			if ((r = imsg_read(&ibuf)) == -1 && errno != EAGAIN)
+				fatal("imsg_read");
+			if (r == 0)
+				exit(0);
+			continue;
+		}
+		switch (imsg.hdr.type) {
+		case IMSG_DOCTOR_IFACE:
+			if ((ifaces = reallocarray(ifaces, n + 1,
+			    sizeof(*ifaces))) == NULL)
+				fatal(NULL);
+			di = &ifaces[n++];
+			doctor_iface_from(di, &imsg);
+			break;
+		case IMSG_DOCTOR_ADDRS:
+		case IMSG_DOCTOR_DNS:
+			if (di == NULL)
+				fatalx("prefixes before an interface");
+			doctor_prefixes(&imsg, imsg.hdr.type ==
+			    IMSG_DOCTOR_ADDRS ? &di->addresses : &di->dns);
+			break;
+		case IMSG_DOCTOR_RUN:
+			if (imsg_get_data(&imsg, &run, sizeof(run)) == -1)
+				fatalx("bad IMSG_DOCTOR_RUN");
+			d.wgd_pids[0] = run.wgd_pids[0];
+			d.wgd_pids[1] = run.wgd_pids[1];
+			go = 1;
+			break;
+		default:
+			fatalx("unexpected imsg %u", imsg.hdr.type);
+		}
+		imsg_free(&imsg);
+	}
+
+	d.running = 1;
+	d.line = doctor_line;
+	d.arg = &ibuf;
+	for (i = 0; i < n; i++) {
+		doctor_check_iface(&d, &ifaces[i]);
+		doctor_iface_free(&ifaces[i]);
+	}
+	free(ifaces);
+	memset(&end, 0, sizeof(end));
+	end.status = d.nfail > 0;
+	if (imsg_compose(&ibuf, IMSG_DOCTOR_END, 0, 0, -1, &end,
+	    sizeof(end)) == -1 || imsg_flush(&ibuf) == -1)
+		fatal("%s", __func__);
+	exit(0);
+}
