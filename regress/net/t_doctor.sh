@@ -70,6 +70,17 @@ has()
 	    atf_fail "no line \"$1\" in: $(cat out err)"
 }
 
+# wait_file FILE: up to 5 s for a helper to make it.
+wait_file()
+{
+	i=0
+	while [ ! -f "$1" ]; do
+		[ $i -lt 50 ] || atf_fail "no $1"
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 # status_is N
 status_is()
 {
@@ -99,9 +110,10 @@ stopped_port_taken_body()
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("0.0.0.0", 51820))
+open("bound", "w").close()
 time.sleep(60)' &
 	echo $! > holder.pid
-	sleep 0.5
+	wait_file bound
 	doctor -f "$PWD/wgd.conf"
 	status_is 1
 	has "FAIL: wgd is not running: no control socket at $PWD/wgd.sock"
@@ -240,8 +252,10 @@ endpoint_unresolved_body()
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 53))
+open("bound", "w").close()
 time.sleep(60)' &
 	echo $! > holder.pid
+	wait_file bound
 	start=$(date +%s)
 	doctor
 	took=$(($(date +%s) - start))
@@ -316,6 +330,123 @@ peers_cleanup()
 	doctor_cleanup
 }
 
+atf_test_case old_container_dnat cleanup
+old_container_dnat_head()
+{
+	doctor_head iptables iptables-legacy
+	atf_set "descr" "the old container still receiving the port: Docker's DNAT of the UDP port to another address, through iptables-nft and through iptables-legacy"
+}
+old_container_dnat_body()
+{
+	net_setup
+	doctor_conf 'client endpoint "203.0.113.7"'
+	ip -n "$A" route add default via 192.168.241.2
+	wgd_start
+	doctor
+	has "ok: wgt0: the firewall lets UDP port 51820 in"
+	has "ok: wgt0: the firewall forwards what peers send on to vA"
+	for ipt in iptables iptables-legacy; do
+		ip netns exec "$A" $ipt -t nat -N DOCKER
+		ip netns exec "$A" $ipt -t nat -A PREROUTING -m addrtype \
+		    --dst-type LOCAL -j DOCKER
+		ip netns exec "$A" $ipt -t nat -A DOCKER ! -i docker0 -p udp \
+		    -m udp --dport 51820 -j DNAT --to-destination 172.17.0.2:51820
+		doctor
+		status_is 1
+		if [ $ipt = iptables ]; then
+			where="nftables table ip nat chain DOCKER"
+		else
+			where="iptables-legacy table nat chain DOCKER"
+		fi
+		has "FAIL: wgt0: a DNAT rule sends UDP port 51820 to 172.17.0.2:51820 ($where): another program gets wgd's packets"
+		has "  fix: an old WireGuard container? docker ps -a, then docker rm -f NAME; or delete that rule"
+		ip netns exec "$A" $ipt -t nat -F
+		ip netns exec "$A" $ipt -t nat -X
+	done
+}
+old_container_dnat_cleanup()
+{
+	doctor_cleanup
+}
+
+atf_test_case input_drop cleanup
+input_drop_head()
+{
+	doctor_head iptables iptables-legacy
+	atf_set "descr" "an INPUT policy that drops the port (iptables-nft), then a legacy rule that drops it: FAIL with the accept rule to add"
+}
+input_drop_body()
+{
+	net_setup
+	doctor_conf 'client endpoint "203.0.113.7"'
+	ip -n "$A" route add default via 192.168.241.2
+	wgd_start
+	ip netns exec "$A" iptables -A INPUT -i lo -j ACCEPT
+	ip netns exec "$A" iptables -A INPUT -p tcp --dport 22 -j ACCEPT
+	ip netns exec "$A" iptables -P INPUT DROP
+	doctor
+	status_is 1
+	has "FAIL: wgt0: the firewall drops UDP port 51820 coming in (nftables table ip filter chain INPUT, its policy)"
+	has "  fix: iptables -I INPUT -p udp --dport 51820 -j ACCEPT"
+	ip netns exec "$A" iptables -I INPUT -p udp --dport 51820 -j ACCEPT
+	doctor
+	has "ok: wgt0: the firewall lets UDP port 51820 in"
+	ip netns exec "$A" iptables-legacy -A INPUT -p udp -m udp \
+	    --dport 51820 -j DROP
+	doctor
+	has "FAIL: wgt0: the firewall drops UDP port 51820 coming in (iptables-legacy table filter chain INPUT)"
+	has "  fix: iptables-legacy -I INPUT -p udp --dport 51820 -j ACCEPT"
+	ip netns exec "$A" iptables-legacy -F INPUT
+	# A native table of nft's, with a match doctor does not read.
+	ip netns exec "$A" nft add table inet fw
+	ip netns exec "$A" nft add chain inet fw in \
+	    '{ type filter hook input priority 0; policy drop; }'
+	ip netns exec "$A" nft add rule inet fw in ip saddr 203.0.113.0/24 accept
+	doctor
+	has "warn: wgt0: cannot tell whether the firewall lets UDP port 51820 in: a rule in nftables table inet fw chain in matches on more than doctor reads"
+	has "  fix: check that this chain lets UDP port 51820 in, or add: nft insert rule inet fw in udp dport 51820 accept"
+}
+input_drop_cleanup()
+{
+	doctor_cleanup
+}
+
+atf_test_case forward_drop cleanup
+forward_drop_head()
+{
+	doctor_head iptables
+	atf_set "descr" "Docker's FORWARD policy DROP without masquerade: FAIL naming masquerade as the fix; with it, wgd's DOCKER-USER rule makes it ok"
+}
+forward_drop_body()
+{
+	net_setup
+	doctor_conf 'client endpoint "203.0.113.7"'
+	ip -n "$A" route add default via 192.168.241.2
+	ip netns exec "$A" iptables -N DOCKER-USER
+	ip netns exec "$A" iptables -A DOCKER-USER -j RETURN
+	ip netns exec "$A" iptables -A FORWARD -j DOCKER-USER
+	ip netns exec "$A" iptables -P FORWARD DROP
+	wgd_start
+	doctor
+	status_is 1
+	has "FAIL: wgt0: the firewall drops what peers send on to vA (nftables table ip filter chain FORWARD, its policy)"
+	has "  fix: masquerade on \"vA\" in wgd.conf (wgd then accepts the tunnel in Docker's DOCKER-USER chain); or: iptables -I FORWARD -i wgt0 -j ACCEPT"
+	# Stopped, with masquerade: wgd will take care of it.
+	sed -i 's/^	peer "phone"$/	masquerade on "vA"\n&/' wgd.conf
+	kill "$(cat wgd.pid)"
+	sleep 1
+	doctor -f "$PWD/wgd.conf"
+	has "ok: wgt0: wgd accepts the tunnel in Docker's DOCKER-USER chain when it starts"
+	wgd_start
+	doctor
+	has "ok: wgt0: the firewall forwards what peers send on to vA"
+	status_is 0
+}
+forward_drop_cleanup()
+{
+	doctor_cleanup
+}
+
 atf_test_case restricted cleanup
 restricted_head()
 {
@@ -348,5 +479,8 @@ atf_init_test_cases()
 	atf_add_test_case endpoint_unresolved
 	atf_add_test_case endpoint_is_this_host
 	atf_add_test_case peers
+	atf_add_test_case old_container_dnat
+	atf_add_test_case input_drop
+	atf_add_test_case forward_drop
 	atf_add_test_case restricted
 }
