@@ -748,6 +748,9 @@ consume_control(struct eng_iface *ifc, struct udpio_dgram *d, uint32_t type,
 		consume_cookie(ifc, d->data, d->len, now);
 		break;
 	default:
+		/* wgctl doctor's, seen on its way back through the router. */
+		if (engine_probe(ifc, d->data, d->len))
+			break;
 		ifc->drops[DROP_TYPE]++;
 		break;
 	}

@@ -20,6 +20,7 @@
 #include <ifaddrs.h>
 #include <limits.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,11 +31,14 @@
 #include "addr.h"
 #include "doctor.h"
 #include "doctor_fw.h"
+#include "probe.h"
 #include "run.h"
 
 #define DOCTOR_RESOLVE_SECS	3
 #define DOCTOR_ADDRS_SHOWN	4
 #define DOCTOR_SOCKS_MAX	16
+#define DOCTOR_PROBE_MS		2000
+#define DOCTOR_PROBE_TRIES	3
 #define SYSCTL_IPV4_FWD		"/proc/sys/net/ipv4/ip_forward"
 #define SYSCTL_IPV6_FWD		"/proc/sys/net/ipv6/conf/all/forwarding"
 
@@ -378,9 +382,13 @@ is_local(const struct sockaddr *sa)
 	return found;
 }
 
-/* The client endpoint: a name resolves, and not to this host. */
-static void
-check_endpoint(struct doctor *d, const struct doctor_iface *di)
+/*
+ * The client endpoint: a name resolves, and not to this host.  Returns
+ * 1 with its first IPv4 address in *sin when it is one to probe.
+ */
+static int
+check_endpoint(struct doctor *d, const struct doctor_iface *di,
+    struct sockaddr_in *sin)
 {
 	struct addrinfo	*res, *ai;
 	char		 list[256], a[INET6_ADDRSTRLEN], fix[DOCTOR_LINE_MAX];
@@ -392,7 +400,7 @@ check_endpoint(struct doctor *d, const struct doctor_iface *di)
 		    "wgd.conf, with the name of your router's public address "
 		    "(a dynamic DNS name)", "%s: no client endpoint: client "
 		    "configurations have no Endpoint line", di->name);
-		return;
+		return 0;
 	}
 	if ((rv = resolve_bounded(di->endpoint_host, &res)) != 0) {
 		snprintf(fix, sizeof(fix), "check the name in client "
@@ -402,9 +410,10 @@ check_endpoint(struct doctor *d, const struct doctor_iface *di)
 		    "does not resolve: %s", di->name, di->endpoint_host,
 		    rv == EAI_INPROGRESS ? "no answer within a few seconds" :
 		    gai_strerror(rv));
-		return;
+		return 0;
 	}
 	list[0] = '\0';
+	sin->sin_family = 0;
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		if (ai->ai_family == AF_INET)
 			inet_ntop(AF_INET, &((struct sockaddr_in *)
@@ -418,6 +427,8 @@ check_endpoint(struct doctor *d, const struct doctor_iface *di)
 			continue;
 		if (is_local(ai->ai_addr))
 			local = 1;
+		if (ai->ai_family == AF_INET && sin->sin_family == 0)
+			memcpy(sin, ai->ai_addr, sizeof(*sin));
 		if (n++ < DOCTOR_ADDRS_SHOWN) {
 			if (list[0] != '\0')
 				strlcat(list, ", ", sizeof(list));
@@ -425,15 +436,154 @@ check_endpoint(struct doctor *d, const struct doctor_iface *di)
 		}
 	}
 	freeaddrinfo(res);
-	if (local)
+	if (local) {
 		doctor_report(d, DOCTOR_WARN, "client endpoint \"NAME\" with "
 		    "the name of your router's public address, unless this "
 		    "host has that address itself", "%s: the endpoint is this "
 		    "host: client endpoint %s resolves to %s", di->name,
 		    di->endpoint_host, list);
+		return 0;
+	}
+	doctor_report(d, DOCTOR_OK, NULL, "%s: client endpoint %s resolves "
+	    "to %s", di->name, di->endpoint_host, list);
+	return sin->sin_family == AF_INET;
+}
+
+/* A UDP socket bound to port on every IPv4 address; -1 when taken. */
+static int
+udp_bound(uint16_t port)
+{
+	struct sockaddr_in	 sin;
+	int			 s;
+
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	if (bind(s, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+/* Whether a datagram waiting on s is the probe. */
+static int
+probe_read(int s, const uint8_t *probe)
+{
+	uint8_t		 buf[PROBE_LEN + 1];
+	ssize_t		 n;
+	int		 seen = 0;
+
+	while ((n = recv(s, buf, sizeof(buf), 0)) >= 0)
+		if ((size_t)n == PROBE_LEN &&
+		    memcmp(buf, probe, PROBE_LEN) == 0)
+			seen = 1;
+	return seen;
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * The router's port forward, from inside: a probe to the public
+ * address and port, from a fresh ephemeral socket each try (a fixed
+ * one would be answered by the router's conntrack entry of the last
+ * try, after the forward is gone), comes back to the listen port
+ * through a router with NAT loopback.  One that comes back to the
+ * public port instead, which doctor binds when it differs and is free,
+ * shows the router forwards to the wrong port.  None back proves
+ * nothing: many routers have no loopback.
+ */
+static void
+check_probe(struct doctor *d, const struct doctor_iface *di,
+    struct sockaddr_in *to)
+{
+	uint8_t		 probe[PROBE_LEN];
+	struct pollfd	 pfd[3];
+	char		 a[INET_ADDRSTRLEN], fix[DOCTOR_LINE_MAX];
+	uint16_t	 pub = di->endpoint_port != 0 ? di->endpoint_port :
+			    di->listen_port;
+	uint64_t	 start, now, next;
+	int		 lfd = -1, pubfd = -1, s, tries = 0, n, i;
+	int		 on_listen = 0, on_public = 0;
+
+	memcpy(probe, PROBE_MAGIC, PROBE_MAGIC_LEN);
+	arc4random_buf(probe + PROBE_MAGIC_LEN, PROBE_TOKEN_LEN);
+	if (d->running)
+		d->probe_arm(d->arg, probe + PROBE_MAGIC_LEN);
 	else
-		doctor_report(d, DOCTOR_OK, NULL, "%s: client endpoint %s "
-		    "resolves to %s", di->name, di->endpoint_host, list);
+		lfd = udp_bound(di->listen_port);
+	if (pub != di->listen_port)
+		pubfd = udp_bound(pub);
+	to->sin_port = htons(pub);
+	inet_ntop(AF_INET, &to->sin_addr, a, sizeof(a));
+
+	start = next = now_ms();
+	for (now = start; now - start < DOCTOR_PROBE_MS && !on_listen;
+	    now = now_ms()) {
+		if (tries < DOCTOR_PROBE_TRIES && now >= next) {
+			if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC,
+			    0)) != -1) {
+				(void)sendto(s, probe, sizeof(probe), 0,
+				    (struct sockaddr *)to, sizeof(*to));
+				close(s);
+			}
+			tries++;
+			next += DOCTOR_PROBE_MS / DOCTOR_PROBE_TRIES;
+		}
+		n = 0;
+		pfd[n].fd = d->running ? d->probe_fd : lfd;
+		pfd[n++].events = POLLIN;
+		pfd[n].fd = pubfd;
+		pfd[n++].events = POLLIN;
+		if (poll(pfd, (nfds_t)n, (int)((tries < DOCTOR_PROBE_TRIES ?
+		    next : start + DOCTOR_PROBE_MS) - now)) == -1)
+			continue;
+		for (i = 0; i < n; i++) {
+			if (pfd[i].fd == -1 || !(pfd[i].revents & POLLIN))
+				continue;
+			if (i == 1)
+				on_public |= probe_read(pubfd, probe);
+			else if (d->running)
+				on_listen |= d->probe_seen(d->arg,
+				    probe + PROBE_MAGIC_LEN) == 1;
+			else
+				on_listen |= probe_read(lfd, probe);
+		}
+	}
+	if (lfd != -1)
+		close(lfd);
+	if (pubfd != -1)
+		close(pubfd);
+
+	if (on_listen)
+		doctor_report(d, DOCTOR_OK, NULL, "%s: the router forwards UDP "
+		    "port %u here: a probe sent to %s:%u came back", di->name,
+		    pub, a, pub);
+	else if (on_public) {
+		snprintf(fix, sizeof(fix), "in the router, forward UDP port %u "
+		    "to port %u of this host; or: listen-port %u in wgd.conf",
+		    pub, di->listen_port, pub);
+		doctor_report(d, DOCTOR_WARN, fix, "%s: the router forwards UDP "
+		    "port %u to port %u here, but wgd listens on port %u",
+		    di->name, pub, pub, di->listen_port);
+	} else {
+		snprintf(fix, sizeof(fix), "try from outside the home: a phone "
+		    "on mobile data, then wgctl show; a router without NAT "
+		    "loopback never sends a probe back");
+		doctor_report(d, DOCTOR_WARN, fix, "%s: the router's port "
+		    "forward is inconclusive: no probe sent to %s:%u came back",
+		    di->name, a, pub);
+	}
 }
 
 /* One route of the main table, from /proc/net/route or ipv6_route. */
@@ -723,11 +873,14 @@ check_firewall(struct doctor *d, const struct doctor_iface *di)
 void
 doctor_check_iface(struct doctor *d, const struct doctor_iface *di)
 {
+	struct sockaddr_in	 ep;
+
 	if (d->running)
 		check_up(d, di);
 	check_port(d, di);
 	check_masquerade(d, di);
 	check_firewall(d, di);
-	check_endpoint(d, di);
+	if (check_endpoint(d, di, &ep))
+		check_probe(d, di, &ep);
 	check_overlap(d, di);
 }

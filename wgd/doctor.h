@@ -47,6 +47,15 @@ struct doctor {
 	int			 nfail;
 	void			(*line)(void *, const char *);
 	void			*arg;
+	/*
+	 * Running: the engine holds the listen port.  probe_arm tells it a
+	 * probe's token; probe_fd becomes readable when the parent has
+	 * news, and probe_seen reads it: 1 when it was that token, 0 not
+	 * (yet), -1 on error.
+	 */
+	void			(*probe_arm)(void *, const uint8_t *);
+	int			(*probe_seen)(void *, const uint8_t *);
+	int			 probe_fd;
 };
 
 void	doctor_report(struct doctor *, enum doctor_level, const char *,

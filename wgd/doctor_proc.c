@@ -135,6 +135,19 @@ doctor_timeout(int fd, short event, void *arg)
 	doctor_done(env, 1, "the checks did not end in time");
 }
 
+/* The engine is armed, or saw the probe come back: for the doctor. */
+void
+doctor_probe_seen(struct wgd *env, struct imsg *imsg)
+{
+	struct msg_probe	 m;
+
+	if (imsg_get_data(imsg, &m, sizeof(m)) == -1)
+		fatalx("bad probe message from the engine");
+	if (env->doctor_pid != 0 && imsgev_compose(&env->doctor,
+	    imsg->hdr.type, 0, 0, -1, &m, sizeof(m)) == -1)
+		fatal("%s", __func__);
+}
+
 /* Its lines go to wgctl as they come; a line it should not send ends it. */
 static void
 doctor_dispatch(int fd, short event, void *arg)
@@ -160,6 +173,13 @@ doctor_dispatch(int fd, short event, void *arg)
 			    (char *)imsg.data + len - 1)
 				goto bad;
 			parent_reply(env, env->doctor_client, 0, imsg.data);
+			break;
+		case IMSG_PROBE_ARM:
+			if (len != sizeof(struct msg_probe))
+				goto bad;
+			if (imsgev_compose(&env->engine, IMSG_PROBE_ARM, 0, 0,
+			    -1, imsg.data, len) == -1)
+				fatal("%s", __func__);
 			break;
 		case IMSG_DOCTOR_END:
 			if (imsg_get_data(&imsg, &end, sizeof(end)) == -1 ||
@@ -193,6 +213,65 @@ doctor_line(void *arg, const char *line)
 	if (imsg_compose(ibuf, IMSG_DOCTOR_LINE, 0, 0, -1, line,
 	    strlen(line) + 1) == -1 || imsg_flush(ibuf) == -1)
 		fatal("%s", __func__);
+}
+
+/*
+ * What the parent sent about the probe with token: 1 when the engine
+ * saw it come back (or, want_armed, when it is armed for it), 0 when
+ * not that, -1 at EOF.
+ */
+static int
+doctor_probe_news(struct imsgbuf *ibuf, const uint8_t *token,
+    int want_armed)
+{
+	struct imsg		 imsg;
+	struct msg_probe	 m;
+	ssize_t			 n;
+	int			 yes = 0;
+
+	if ((n = imsg_read(ibuf)) == -1 && errno != EAGAIN)
+		fatal("imsg_read");
+	if (n == 0)
+		return -1;
+	while ((n = imsg_get(ibuf, &imsg)) > 0) {
+		if ((imsg.hdr.type != IMSG_PROBE_SEEN &&
+		    imsg.hdr.type != IMSG_PROBE_ARMED) ||
+		    imsg_get_data(&imsg, &m, sizeof(m)) == -1)
+			fatalx("unexpected imsg %u", imsg.hdr.type);
+		if (memcmp(m.token, token, sizeof(m.token)) == 0 &&
+		    (imsg.hdr.type == IMSG_PROBE_ARMED) == want_armed)
+			yes = 1;
+		imsg_free(&imsg);
+	}
+	if (n == -1)
+		fatal("imsg_get");
+	return yes;
+}
+
+/* Arms the engine, and returns once it is: no probe meets it unarmed. */
+static void
+doctor_probe_arm(void *arg, const uint8_t *token)
+{
+	struct imsgbuf		*ibuf = arg;
+	struct msg_probe	 m;
+	int			 rv;
+
+	memset(&m, 0, sizeof(m));
+	memcpy(m.token, token, sizeof(m.token));
+	if (imsg_compose(ibuf, IMSG_PROBE_ARM, 0, 0, -1, &m, sizeof(m)) ==
+	    -1 || imsg_flush(ibuf) == -1)
+		fatal("%s", __func__);
+	/* The socket blocks: the parent answers or closes. */
+	while ((rv = doctor_probe_news(ibuf, token, 1)) == 0)
+		;
+	if (rv == -1)
+		exit(0);
+}
+
+static int
+doctor_probe_read(void *arg, const uint8_t *token)
+{
+	return doctor_probe_news(arg, token, 0);
 }
 
 static void
@@ -290,6 +369,9 @@ doctor_main(int fd)
 	d.running = 1;
 	d.line = doctor_line;
 	d.arg = &ibuf;
+	d.probe_arm = doctor_probe_arm;
+	d.probe_seen = doctor_probe_read;
+	d.probe_fd = fd;
 	for (i = 0; i < n; i++) {
 		doctor_check_iface(&d, &ifaces[i]);
 		doctor_iface_free(&ifaces[i]);

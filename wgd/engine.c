@@ -878,6 +878,50 @@ show(uint32_t id, struct imsg *imsg)
 	send_ctl_end(id, 0);
 }
 
+/*
+ * wgctl doctor's probe: the token it was armed with, taken whenever it
+ * comes (the later tries too), reported once.  Any other datagram, a
+ * probe with another token too, goes on to be counted as what it is.
+ * The doctor sends its probes once it knows the engine is armed.
+ */
+static struct {
+	uint8_t		 token[PROBE_TOKEN_LEN];
+	int		 armed;
+	int		 reported;
+} probe;
+
+static void
+probe_arm(struct imsg *imsg)
+{
+	struct msg_probe	 m;
+
+	if (imsg_get_data(imsg, &m, sizeof(m)) == -1)
+		fatalx("bad IMSG_PROBE_ARM");
+	memcpy(probe.token, m.token, sizeof(probe.token));
+	probe.armed = 1;
+	probe.reported = 0;
+	engine_send_parent(IMSG_PROBE_ARMED, -1, &m, sizeof(m));
+}
+
+int
+engine_probe(struct eng_iface *ifc, const uint8_t *buf, size_t len)
+{
+	struct msg_probe	 m;
+	const uint8_t		*token;
+
+	if (!probe.armed || (token = probe_token(buf, len)) == NULL ||
+	    sodium_memcmp(token, probe.token, PROBE_TOKEN_LEN) != 0)
+		return 0;
+	if (probe.reported)
+		return 1;
+	probe.reported = 1;
+	memset(&m, 0, sizeof(m));
+	memcpy(m.token, token, sizeof(m.token));
+	m.port = ifc->listen_port;
+	engine_send_parent(IMSG_PROBE_SEEN, -1, &m, sizeof(m));
+	return 1;
+}
+
 /* The parent resolved a peer's endpoint name to a new address. */
 static void
 peer_endpoint(struct imsg *imsg)
@@ -993,6 +1037,9 @@ engine_dispatch_parent(int fd, short event, void *arg)
 			break;
 		case IMSG_PEER_ENDPOINT:
 			peer_endpoint(&imsg);
+			break;
+		case IMSG_PROBE_ARM:
+			probe_arm(&imsg);
 			break;
 		case IMSG_UAPI_BIND_FD:
 			uapi_bind_fd(&imsg);

@@ -185,6 +185,7 @@ void	iface_unroute_peer(struct eng_iface *, struct eng_peer *);
 void	iface_set_udp(struct eng_iface *, int, int);
 void	iface_tun_gone(struct eng_iface *);
 void	iface_link_state(struct eng_iface *, int);
+int	engine_probe(struct eng_iface *, const uint8_t *, size_t);
 
 /* eng_uapi.c: the userspace API's get and set */
 struct imsg;

@@ -270,6 +270,12 @@ parent_dispatch(int fd, short event, void *arg)
 			imsg_free(&imsg);
 			continue;
 		}
+		if (iev == &env->engine && (imsg.hdr.type == IMSG_PROBE_SEEN ||
+		    imsg.hdr.type == IMSG_PROBE_ARMED)) {
+			doctor_probe_seen(env, &imsg);
+			imsg_free(&imsg);
+			continue;
+		}
 		if (iev == &env->engine && imsg.hdr.type == IMSG_TUN_GONE) {
 			tun_gone(env, &imsg);
 			imsg_free(&imsg);

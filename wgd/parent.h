@@ -117,6 +117,7 @@ void	uapi_bind(struct wgd *, struct imsg *);
 
 /* doctor_proc.c: wgctl doctor's checks, in a process of their own */
 void	doctor_start(struct wgd *, struct imsg *);
+void	doctor_probe_seen(struct wgd *, struct imsg *);
 void	doctor_main(int) __attribute__((__noreturn__));
 
 /* parent.c */

@@ -19,6 +19,7 @@
 #include "failmem.h"
 #include "imsg.h"
 #include "key.h"
+#include "probe.h"
 
 #define WGD_CHROOT		"/var/empty"
 /* Where wg(8) looks for userspace interfaces: NAME.sock. */
@@ -102,6 +103,12 @@ enum imsg_type {
 	IMSG_DNS_CLIENTS,		/* struct wgd_prefix[]: who may ask */
 	IMSG_DNS_SERVERS,		/* struct wgd_prefix[]: whom to ask */
 
+	/* doctor -> parent -> engine: a port-forward probe's token */
+	IMSG_PROBE_ARM,			/* struct msg_probe */
+	/* engine -> parent -> doctor: armed; it came back, on that port */
+	IMSG_PROBE_ARMED,		/* struct msg_probe */
+	IMSG_PROBE_SEEN,		/* struct msg_probe */
+
 	/* parent -> doctor: what to check */
 	IMSG_DOCTOR_IFACE,		/* struct msg_doctor_iface */
 	IMSG_DOCTOR_ADDRS,		/* struct wgd_prefix[], last iface */
@@ -125,6 +132,11 @@ struct msg_doctor_iface {
 	uint8_t			 dns_tunnel;
 	uint8_t			 dns_auto;
 	uint16_t		 dns_port;
+};
+
+struct msg_probe {
+	uint8_t			 token[PROBE_TOKEN_LEN];
+	uint16_t		 port;		/* SEEN: where it arrived */
 };
 
 struct msg_doctor_run {

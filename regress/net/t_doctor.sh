@@ -88,6 +88,53 @@ status_is()
 	    atf_fail "exit status $(cat status), not $1: $(cat out err)"
 }
 
+# router_setup FORWARDED_PORT [nohairpin]: B becomes the home router.
+# Its LAN side is 192.168.241.2 (A's default route), its WAN side
+# 203.0.113.1 towards W, the Internet with a phone in it.  UDP port
+# 51820 of the public address goes to A's FORWARDED_PORT, also for the
+# LAN's own packets (NAT loopback, with SNAT so the answers come back
+# through the router) unless nohairpin.
+router_setup()
+{
+	W="wgnW$$"
+	echo " $W" >> netns
+	ip netns add "$W" || atf_fail "ip netns add"
+	ip -n "$W" link set lo up
+	ip link add wB netns "$B" type veth peer name wW netns "$W" ||
+	    atf_fail "ip link add veth"
+	ip -n "$B" addr add 203.0.113.1/24 dev wB
+	ip -n "$W" addr add 203.0.113.50/24 dev wW
+	ip -n "$B" link set wB up
+	ip -n "$W" link set wW up
+	ip -n "$W" route add default via 203.0.113.1
+	ip -n "$A" route add default via 192.168.241.2
+	ip netns exec "$B" sysctl -qw net.ipv4.ip_forward=1
+	router_forward "$@"
+}
+
+# router_forward FORWARDED_PORT [nohairpin]: the router's rules, anew.
+router_forward()
+{
+	only=
+	[ "$2" = nohairpin ] && only='iifname "wB"'
+	ip netns exec "$B" nft -f - <<NFT || atf_fail "router rules"
+table ip router
+delete table ip router
+table ip router {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		$only ip daddr 203.0.113.1 udp dport 51820 dnat to 192.168.241.1:$1
+	}
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		ip saddr 192.168.241.0/24 ip daddr 192.168.241.1 masquerade
+		oifname "wB" masquerade
+	}
+}
+NFT
+	true
+}
+
 doctor_cleanup()
 {
 	[ -f dnsmasq.pid ] && kill "$(cat dnsmasq.pid)" 2>/dev/null
@@ -447,6 +494,112 @@ forward_drop_cleanup()
 	doctor_cleanup
 }
 
+atf_test_case healthy cleanup
+healthy_head()
+{
+	doctor_head dig sysctl wireguard-go wg-quick readlink ping
+	atf_set "descr" "the healthy home: a router with its port forward and NAT loopback, a phone connected through it from outside: only ok lines, exit 0; the probe leaves no trace in the counters or the log"
+}
+healthy_body()
+{
+	net_setup
+	router_setup 51820
+	dns_stub vpn.home.test=203.0.113.1
+	doctor_conf 'client endpoint "vpn.home.test"' 'masquerade on "vA"'
+	wgd_start
+	# The phone, outside, through the router.
+	go_up "$W" "$GODEV"
+	wg-quick strip "$(readlink -f state/wgt0/peer_phone/peer_phone.conf)" |
+	    sed 's/^Endpoint = .*/Endpoint = 203.0.113.1:51820/' \
+	    > phone.conf || atf_fail "strip"
+	ip netns exec "$W" wg setconf "$GODEV" phone.conf || atf_fail "setconf"
+	ip -n "$W" addr add 10.13.13.2/24 dev "$GODEV"
+	ip -n "$W" link set "$GODEV" up
+	ping_ok "$W" 10.13.13.1
+	bad_type=$(json_num bad_type)
+	doctor
+	status_is 0
+	has "ok: wgt0: the router forwards UDP port 51820 here: a probe sent to 203.0.113.1:51820 came back"
+	has "ok: wgt0: client endpoint vpn.home.test resolves to 203.0.113.1"
+	grep -q "^ok: wgt0: peer phone: connected" out || atf_fail "$(cat out)"
+	! grep -v "^ok: " out || atf_fail "not only ok lines"
+	[ -s err ] && atf_fail "stderr: $(cat err)"
+	# Three tries: none counted, none logged.
+	[ "$(json_num bad_type)" = "$bad_type" ] ||
+	    atf_fail "bad_type $bad_type -> $(json_num bad_type)"
+	grep -i "handshake.*fail\|bad_type\|unknown type" wgd.log &&
+	    atf_fail "the probe was logged"
+	# wgd stopped: doctor binds the port itself and sees the probe.
+	kill "$(cat wgd.pid)"
+	sleep 1
+	doctor -f "$PWD/wgd.conf"
+	has "ok: wgt0: the router forwards UDP port 51820 here: a probe sent to 203.0.113.1:51820 came back"
+	has "ok: wgt0: UDP port 51820 is free for wgd"
+}
+healthy_cleanup()
+{
+	doctor_cleanup
+}
+
+atf_test_case router_wrong_port cleanup
+router_wrong_port_head()
+{
+	doctor_head dig sysctl
+	atf_set "descr" "the router forwards the public port 51820 to port 51820, and wgd listens on 51821: warn naming both ports"
+}
+router_wrong_port_body()
+{
+	net_setup
+	router_setup 51820
+	dns_stub vpn.home.test=203.0.113.1
+	doctor_conf 'client endpoint "vpn.home.test" port 51820'
+	sed -i 's/listen-port 51820/listen-port 51821/' wgd.conf
+	wgd_start
+	doctor
+	status_is 0
+	has "warn: wgt0: the router forwards UDP port 51820 to port 51820 here, but wgd listens on port 51821"
+	has "  fix: in the router, forward UDP port 51820 to port 51821 of this host; or: listen-port 51820 in wgd.conf"
+	# Forwarded right, it is ok.
+	router_forward 51821
+	doctor
+	has "ok: wgt0: the router forwards UDP port 51820 here: a probe sent to 203.0.113.1:51820 came back"
+}
+router_wrong_port_cleanup()
+{
+	doctor_cleanup
+}
+
+atf_test_case router_no_hairpin cleanup
+router_no_hairpin_head()
+{
+	doctor_head dig sysctl
+	atf_set "descr" "a router without NAT loopback: inconclusive, a warning, never a FAIL; and no stale conntrack entry makes it look forwarded"
+}
+router_no_hairpin_body()
+{
+	net_setup
+	router_setup 51820
+	dns_stub vpn.home.test=203.0.113.1
+	doctor_conf 'client endpoint "vpn.home.test"'
+	wgd_start
+	doctor
+	has "ok: wgt0: the router forwards UDP port 51820 here: a probe sent to 203.0.113.1:51820 came back"
+	# The loopback gone, the router's conntrack kept: fresh source
+	# ports each try meet none of its entries.
+	only='iifname "wB"'
+	ip netns exec "$B" nft flush chain ip router pre
+	ip netns exec "$B" nft add rule ip router pre $only ip daddr \
+	    203.0.113.1 udp dport 51820 dnat to 192.168.241.1:51820
+	doctor
+	status_is 0
+	has "warn: wgt0: the router's port forward is inconclusive: no probe sent to 203.0.113.1:51820 came back"
+	has "  fix: try from outside the home: a phone on mobile data, then wgctl show; a router without NAT loopback never sends a probe back"
+}
+router_no_hairpin_cleanup()
+{
+	doctor_cleanup
+}
+
 atf_test_case restricted cleanup
 restricted_head()
 {
@@ -482,5 +635,8 @@ atf_init_test_cases()
 	atf_add_test_case old_container_dnat
 	atf_add_test_case input_drop
 	atf_add_test_case forward_drop
+	atf_add_test_case healthy
+	atf_add_test_case router_wrong_port
+	atf_add_test_case router_no_hairpin
 	atf_add_test_case restricted
 }
