@@ -174,6 +174,8 @@ read_print(char *text, struct doctor_iface **ifacesp, size_t *np)
 			di->dns_tunnel = 1;
 		else if (strncmp(line, "\tclient dns ", 12) == 0)
 			rv = prefix_list(line + 12, &di->dns, 1);
+		else if (strncmp(line, "\tclient allowed-ips ", 20) == 0)
+			rv = prefix_list(line + 20, &di->client_allowed, 0);
 	}
 	*ifacesp = ifaces;
 	*np = n;

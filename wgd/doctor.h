@@ -34,9 +34,10 @@ struct doctor_iface {
 	char			 masquerade[IFNAMSIZ];	/* "": none */
 	char			 endpoint_host[WGD_HOST_MAX + 1];
 	uint16_t		 endpoint_port;	/* 0: the listen port */
-	int			 dns_tunnel;
-	int			 dns_auto;
+	int			 dns_tunnel;	/* as wgd runs it: auto too */
+	int			 dns_auto;	/* from a file: wgd decides */
 	struct wgd_prefixes	 dns;		/* client dns servers */
+	struct wgd_prefixes	 client_allowed; /* client allowed-ips */
 	uint16_t		 dns_port;	/* the forwarder's; 0: none */
 };
 

@@ -18,10 +18,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clientconf.h"
 #include "doctor.h"
 #include "log.h"
 #include "parent.h"
 #include "proc.h"
+#include "resolvconf.h"
 #include "wgd.h"
 
 /* Longer than every bounded check together. */
@@ -51,6 +53,9 @@ doctor_send_iface(struct wgd *env, const struct wgd_iface_conf *ifc)
 {
 	struct msg_doctor_iface	 m;
 	const struct wgd_client_conf *c = &ifc->client;
+	struct wgd_prefix	 dns[RESOLV_MAX];
+	size_t			 ndns;
+	int			 tunnel;
 
 	memset(&m, 0, sizeof(m));
 	strlcpy(m.name, ifc->name, sizeof(m.name));
@@ -61,8 +66,9 @@ doctor_send_iface(struct wgd *env, const struct wgd_iface_conf *ifc)
 		    sizeof(m.endpoint_host));
 		m.endpoint_port = c->endpoint_port;
 	}
-	m.dns_tunnel = c->dns_tunnel != 0;
-	m.dns_auto = c->dns_auto != 0;
+	/* What the client configurations say now, auto decided. */
+	ndns = clientconf_dns(ifc, c, dns, RESOLV_MAX, &tunnel);
+	m.dns_tunnel = tunnel != 0;
 	m.dns_port = ifc->dns_redirect ? env->dns_port : 0;
 	if (imsgev_compose(&env->doctor, IMSG_DOCTOR_IFACE, 0, 0, -1, &m,
 	    sizeof(m)) == -1 ||
@@ -70,7 +76,10 @@ doctor_send_iface(struct wgd *env, const struct wgd_iface_conf *ifc)
 	    ifc->addresses.v, ifc->addresses.n * sizeof(*ifc->addresses.v)) ==
 	    -1 ||
 	    imsgev_compose(&env->doctor, IMSG_DOCTOR_DNS, 0, 0, -1,
-	    c->dns.v, c->dns.n * sizeof(*c->dns.v)) == -1)
+	    dns, ndns * sizeof(*dns)) == -1 ||
+	    imsgev_compose(&env->doctor, IMSG_DOCTOR_CLIENT_ALLOWED, 0, 0, -1,
+	    c->allowed_ips.v, c->allowed_ips.n * sizeof(*c->allowed_ips.v)) ==
+	    -1)
 		fatal("%s", __func__);
 }
 
@@ -347,11 +356,19 @@ doctor_main(int fd)
 			doctor_iface_from(di, &imsg);
 			break;
 		case IMSG_DOCTOR_ADDRS:
+			if (di == NULL)
+				fatalx("prefixes before an interface");
+			doctor_prefixes(&imsg, &di->addresses);
+			break;
 		case IMSG_DOCTOR_DNS:
 			if (di == NULL)
 				fatalx("prefixes before an interface");
-			doctor_prefixes(&imsg, imsg.hdr.type ==
-			    IMSG_DOCTOR_ADDRS ? &di->addresses : &di->dns);
+			doctor_prefixes(&imsg, &di->dns);
+			break;
+		case IMSG_DOCTOR_CLIENT_ALLOWED:
+			if (di == NULL)
+				fatalx("prefixes before an interface");
+			doctor_prefixes(&imsg, &di->client_allowed);
 			break;
 		case IMSG_DOCTOR_RUN:
 			if (imsg_get_data(&imsg, &run, sizeof(run)) == -1)

@@ -232,19 +232,19 @@ nft_dns(FILE *f, const struct wgd_iface_conf *ifc)
  * The forwarder's sockets listen on every address: what comes to its
  * port other than through a tunnel interface (the LAN, with a tunnel
  * client's address forged: rp_filter is loose on Debian and absent for
- * IPv6) is dropped before it.
+ * IPv6) is dropped before it.  This host's own queries come by lo:
+ * wgctl doctor asks from a tunnel address, as a client would.
  */
 static void
 nft_dns_input(FILE *f, const struct wgd_config *conf)
 {
 	const struct wgd_iface_conf	*ifc;
-	int				 n = 0;
 
-	fprintf(f, "\t\tmeta l4proto { udp, tcp } th dport %u iifname != { ",
-	    masq.dns_port);
+	fprintf(f, "\t\tmeta l4proto { udp, tcp } th dport %u iifname != { "
+	    "\"lo\"", masq.dns_port);
 	TAILQ_FOREACH(ifc, &conf->ifaces, entry)
 		if (dns_on(ifc))
-			fprintf(f, "%s\"%s\"", n++ > 0 ? ", " : "", ifc->name);
+			fprintf(f, ", \"%s\"", ifc->name);
 	fprintf(f, " } counter drop\n");
 }
 

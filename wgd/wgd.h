@@ -113,6 +113,7 @@ enum imsg_type {
 	IMSG_DOCTOR_IFACE,		/* struct msg_doctor_iface */
 	IMSG_DOCTOR_ADDRS,		/* struct wgd_prefix[], last iface */
 	IMSG_DOCTOR_DNS,		/* struct wgd_prefix[], last iface */
+	IMSG_DOCTOR_CLIENT_ALLOWED,	/* struct wgd_prefix[], last iface */
 	IMSG_DOCTOR_RUN,		/* struct msg_doctor_run */
 
 	/* doctor -> parent */

@@ -600,6 +600,84 @@ router_no_hairpin_cleanup()
 	doctor_cleanup
 }
 
+atf_test_case dns_tunnel_dead cleanup
+dns_tunnel_dead_head()
+{
+	doctor_head dig
+	atf_set "descr" "client dns tunnel: ok while the host's resolver answers the forwarder; FAIL when it is gone (the tunnel resolver not answering from the tunnel), and when the redirect of port 53 is gone"
+}
+dns_tunnel_dead_body()
+{
+	net_setup
+	dns_stub vpn.home.test=203.0.113.1
+	echo "nameserver 127.0.0.1" > resolv.conf
+	: > resolved.conf
+	doctor_conf 'client endpoint "vpn.home.test"' 'client dns tunnel'
+	wgd_start WGD_TEST_RESOLV_CONF="$PWD/resolv.conf" \
+	    WGD_TEST_RESOLVED_CONF="$PWD/resolved.conf"
+	doctor
+	has "ok: wgt0: DNS through the tunnel (10.13.13.1) answers"
+	kill "$(cat dnsmasq.pid)"
+	rm dnsmasq.pid
+	doctor
+	status_is 1
+	grep -qx "FAIL: wgt0: DNS through the tunnel (10.13.13.1) fails: .*" \
+	    out || atf_fail "$(cat out)"
+	has "  fix: check that the resolvers in /etc/resolv.conf answer (is Pi-hole running?): dig @SERVER example.org"
+	ip netns exec "$A" nft flush chain inet wgd dns
+	doctor
+	grep -qx "FAIL: wgt0: port 53 of the tunnel addresses is not redirected to wgd's DNS forwarder (port [0-9]*)" \
+	    out || atf_fail "$(cat out)"
+	has "  fix: wgctl reload"
+}
+dns_tunnel_dead_cleanup()
+{
+	doctor_cleanup
+}
+
+atf_test_case dns_unreachable cleanup
+dns_unreachable_head()
+{
+	doctor_head dig
+	atf_set "descr" "a client dns server the client cannot reach: a LAN address outside its allowed-ips, then inside them without masquerade; with masquerade, a server that answers is ok"
+}
+dns_unreachable_body()
+{
+	net_setup
+	# A LAN resolver (Pi-hole) at 192.168.241.2, in B.
+	ip netns exec "$B" dnsmasq --keep-in-foreground --conf-file=/dev/null \
+	    --no-resolv --no-hosts --user=root --pid-file= \
+	    --listen-address=192.168.241.2 --bind-interfaces --local=/test/ \
+	    --address=/localhost/127.0.0.1 2> lan-dnsmasq.err &
+	echo $! > holder.pid
+	doctor_conf 'client endpoint "203.0.113.7"' 'client dns 192.168.241.2'
+	wgd_start
+	doctor
+	status_is 1
+	has "FAIL: wgt0: client dns 192.168.241.2 is a private address outside the client allowed-ips: away from home, a phone cannot reach it"
+	has "  fix: client allowed-ips with 192.168.241.2 added, or: client dns tunnel"
+	sed -i 's|client allowed-ips { 10.13.13.0/24 }|client allowed-ips { 10.13.13.0/24, 192.168.241.0/24 }|' \
+	    wgd.conf
+	wgctl reload > /dev/null || atf_fail "reload"
+	doctor
+	status_is 1
+	has "FAIL: wgt0: client dns 192.168.241.2 is reached through the tunnel and on from this host, which forwards nothing for peers without masquerade"
+	has "  fix: masquerade on \"vA\" in wgd.conf, or: client dns tunnel"
+	sed -i 's|^	peer "phone"$|	masquerade on "vA"\n&|' wgd.conf
+	wgctl reload > /dev/null || atf_fail "reload"
+	doctor
+	has "ok: wgt0: client dns 192.168.241.2 answers"
+	# A public one, outside the tunnel, is the phone's own business.
+	sed -i 's|client dns 192.168.241.2|client dns 198.51.100.53|' wgd.conf
+	wgctl reload > /dev/null || atf_fail "reload"
+	doctor
+	has "ok: wgt0: client dns 198.51.100.53 is reached outside the tunnel"
+}
+dns_unreachable_cleanup()
+{
+	doctor_cleanup
+}
+
 atf_test_case restricted cleanup
 restricted_head()
 {
@@ -638,5 +716,7 @@ atf_init_test_cases()
 	atf_add_test_case healthy
 	atf_add_test_case router_wrong_port
 	atf_add_test_case router_no_hairpin
+	atf_add_test_case dns_tunnel_dead
+	atf_add_test_case dns_unreachable
 	atf_add_test_case restricted
 }
