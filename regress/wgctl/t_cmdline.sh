@@ -348,7 +348,7 @@ atf_test_case show_metrics
 show_metrics_head()
 {
 	atf_set "require.progs" "/usr/bin/python3"
-	atf_set "descr" "show metrics: every counter of show -j in the Prometheus text format 0.0.4, read by Debian's python3-prometheus-client with every family typed"
+	atf_set "descr" "show metrics: every counter of show -j in the Prometheus text format 0.0.4, read by Debian's python3-prometheus-client with every family typed, and clean for promtool check metrics"
 }
 show_metrics_body()
 {
@@ -375,6 +375,12 @@ show_metrics_body()
 	done
 	[ "$(grep -c '^wgd_drops_total' parsed)" = 36 ] ||
 	    atf_fail "not every drop reason of both interfaces"
+	# Prometheus's own linter, from Debian's package (make deps).
+	promtool="$(atf_get_srcdir)/../../.obj/promtool/promtool"
+	[ -x "$promtool" ] ||
+	    atf_fail "no $promtool: make deps takes it out of prometheus.deb"
+	atf_check -s exit:0 -o empty -e empty "$promtool" check metrics \
+	    < metrics
 }
 
 atf_test_case show_stats_text
