@@ -11,16 +11,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "run.h"
 
 #define RUN_OUT_MAX	(1024 * 1024)		/* output kept from a program */
+#define RUN_TIMEOUT_SECS	20
 
 static const char *const run_dirs[] = {
 	"/usr/sbin", "/sbin", "/usr/bin", "/bin"
@@ -75,6 +78,15 @@ run_child(const char *path, const char *argv[], int in, int out, int quiet)
 	_exit(127);
 }
 
+static long long
+run_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* See run.h. */
 int
 run_prog(const char *prog, const char *const args[], const char *input,
@@ -83,9 +95,11 @@ run_prog(const char *prog, const char *const args[], const char *input,
 	const char	*argv[RUN_ARGS_MAX + 2];
 	char		 path[PATH_MAX], chunk[4096], *buf = NULL, *nbuf;
 	size_t		 i, len = 0, cap = 0, inlen;
+	struct pollfd	 pfd;
+	long long	 end, now;
 	ssize_t		 n;
 	pid_t		 pid;
-	int		 in = -1, p[2] = { -1, -1 }, status, rv = -1;
+	int		 in = -1, p[2] = { -1, -1 }, status, rv = -1, cut = 0;
 
 	*outp = NULL;
 	if (run_which(prog, path, sizeof(path)) == -1) {
@@ -132,8 +146,20 @@ run_prog(const char *prog, const char *const args[], const char *input,
 	close(p[1]);
 	p[1] = -1;
 
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	end = run_now() + RUN_TIMEOUT_SECS * 1000;
 	for (;;) {
-		if ((n = read(p[0], chunk, sizeof(chunk))) == -1) {
+		if ((now = run_now()) >= end ||
+		    (n = poll(&pfd, 1, (int)(end - now))) == 0) {
+			/* A program stuck (nft on a hung netlink) ends here. */
+			log_warnx("%s: no end after %d seconds: killed", prog,
+			    RUN_TIMEOUT_SECS);
+			kill(pid, SIGKILL);
+			cut = 1;
+			break;
+		}
+		if (n == -1 || (n = read(p[0], chunk, sizeof(chunk))) == -1) {
 			if (errno == EINTR)
 				continue;
 			log_warn("%s: read", prog);
@@ -147,10 +173,12 @@ run_prog(const char *prog, const char *const args[], const char *input,
 				fatal("%s", __func__);
 			buf = nbuf;
 		}
-		if (len + (size_t)n + 1 <= cap) {
+		/* Past the cap the rest is drained, never spliced in. */
+		if (!cut && len + (size_t)n + 1 <= cap) {
 			memcpy(buf + len, chunk, (size_t)n);
 			len += (size_t)n;
-		}
+		} else
+			cut = 1;
 	}
 	while (waitpid(pid, &status, 0) == -1) {
 		if (errno != EINTR) {
@@ -162,8 +190,13 @@ run_prog(const char *prog, const char *const args[], const char *input,
 		rv = WEXITSTATUS(status);
 		if (rv == 127)
 			log_warnx("%s: cannot run it", path);
-	} else
+	} else if (!cut)
 		log_warnx("%s: killed by signal %d", prog, WTERMSIG(status));
+	/* Output read in part is no output to act on. */
+	if (cut && rv == 0) {
+		log_warnx("%s: more output than %d bytes", prog, RUN_OUT_MAX);
+		rv = -1;
+	}
 
 done:
 	if (in != -1)

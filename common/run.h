@@ -20,7 +20,8 @@ int	run_which(const char *, char *, size_t);
  * ended), input on its standard input (NULL: /dev/null), and waits for
  * it.  Its standard output, and its standard error unless quiet, come
  * back in *outp, NUL-terminated, for the caller to free.  Returns the
- * exit status, or -1 (logged) when it did not run or was killed.
+ * exit status, or -1 (logged) when it did not run, was killed, ran
+ * longer than 20 seconds or printed more than 1 MiB.
  */
 int	run_prog(const char *, const char *const [], const char *, int,
 	    char **);

@@ -189,13 +189,12 @@ read_print(char *text, struct doctor_iface **ifacesp, size_t *np)
 int
 doctor_offline(const char *sockpath, const char *file, const char *ifname)
 {
-	const char		*args[] = { "-nv", "-f", file, NULL };
 	const char		*wgd;
 	struct doctor		 d;
 	struct doctor_iface	*ifaces = NULL;
-	char			*out, *line, *last, fix[DOCTOR_LINE_MAX];
+	char			*out;
 	size_t			 n = 0, i;
-	int			 status, found = 0;
+	int			 found = 0;
 
 	memset(&d, 0, sizeof(d));
 	d.line = print_line;
@@ -208,23 +207,8 @@ doctor_offline(const char *sockpath, const char *file, const char *ifname)
 	/* Tests run the wgd they built, not one installed. */
 	if ((wgd = getenv("WGD_TEST_WGD")) == NULL)
 		wgd = "wgd";
-	status = run_prog(wgd, args, NULL, 0, &out);
-	if (status != 0) {
-		snprintf(fix, sizeof(fix), "correct %s, then check it with "
-		    "wgd -n -f %s", file, file);
-		if (status == -1)
-			doctor_report(&d, DOCTOR_FAIL, "install wgd",
-			    "cannot run wgd to check %s", file);
-		for (line = strtok_r(out, "\n", &last); status > 0 &&
-		    line != NULL; line = strtok_r(NULL, "\n", &last))
-			if (strstr(line, "warning:") == NULL)
-				doctor_report(&d, DOCTOR_FAIL, fix,
-				    "the configuration: %s", line);
-		free(out);
+	if ((out = doctor_check_conf(&d, wgd, file)) == NULL)
 		return 1;
-	}
-	doctor_report(&d, DOCTOR_OK, NULL, "the configuration %s parses",
-	    file);
 	if (read_print(out, &ifaces, &n) == -1)
 		errx(1, "cannot read what wgd -nv printed of %s", file);
 	free(out);

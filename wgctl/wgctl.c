@@ -331,7 +331,13 @@ reply_dispatch(struct reply *r, const struct imsg *imsg)
 		/* A peer's conf is all a peer request prints. */
 		if (r->want_conf)
 			bad_reply();
-		fprintf(r->ctx.f, "%s\n", reply_text(imsg));
+		/* The doctor's, as they come: its checks take seconds. */
+		if (r->lines_say_why) {
+			if (printf("%s\n", reply_text(imsg)) < 0 ||
+			    fflush(stdout) == EOF)
+				err(1, "stdout");
+		} else
+			fprintf(r->ctx.f, "%s\n", reply_text(imsg));
 		break;
 	case IMSG_CTL_CONF:
 		reply_conf(r, imsg);

@@ -47,6 +47,63 @@
 #define SYSCTL_IPV4_FWD		"/proc/sys/net/ipv4/ip_forward"
 #define SYSCTL_IPV6_FWD		"/proc/sys/net/ipv6/conf/all/forwarding"
 
+static void	default_dev(char *, size_t);
+
+/*
+ * Has wgd (the program at path) check file: each error it finds is a
+ * FAIL, each warning a warning.  Returns what wgd -nv printed when the
+ * file parses, for the caller to free; NULL when not.
+ */
+char *
+doctor_check_conf(struct doctor *d, const char *wgd, const char *file)
+{
+	const char	*args[] = { "-nv", "-f", file, NULL };
+	char		*out, *copy, *line, *last, fix[DOCTOR_LINE_MAX];
+	int		 status, nfail = d->nfail;
+
+	if ((status = run_prog(wgd, args, NULL, 0, &out)) == -1) {
+		doctor_report(d, DOCTOR_FAIL, "install wgd", "cannot run wgd "
+		    "to check %s", file);
+		free(out);
+		return NULL;
+	}
+	if ((copy = strdup(out)) == NULL) {
+		free(out);
+		return NULL;
+	}
+	if (d->running)
+		snprintf(fix, sizeof(fix), "correct %s: wgctl reload and a "
+		    "restart refuse it until then", file);
+	else
+		snprintf(fix, sizeof(fix), "correct %s, then check it with "
+		    "wgd -n -f %s", file, file);
+	/* wgd -n's lines are "file:line: message", warnings marked. */
+	for (line = strtok_r(copy, "\n", &last); line != NULL;
+	    line = strtok_r(NULL, "\n", &last)) {
+		if (strncmp(line, file, strlen(file)) != 0 ||
+		    line[strlen(file)] != ':')
+			continue;
+		if (strstr(line, ": warning: ") != NULL)
+			doctor_report(d, DOCTOR_WARN, "correct that line",
+			    "the configuration: %s", line);
+		else if (status != 0)
+			doctor_report(d, DOCTOR_FAIL, fix, "the configuration: "
+			    "%s", line);
+	}
+	free(copy);
+	if (status != 0) {
+		/* Not a line of the file: it cannot be read at all. */
+		if (d->nfail == nfail)
+			doctor_report(d, DOCTOR_FAIL, fix, "the configuration: "
+			    "%.*s", (int)strcspn(out, "\n"), out);
+		free(out);
+		return NULL;
+	}
+	doctor_report(d, DOCTOR_OK, NULL, "the configuration %s parses",
+	    file);
+	return out;
+}
+
 void
 doctor_report(struct doctor *d, enum doctor_level level, const char *fix,
     const char *fmt, ...)
@@ -202,9 +259,10 @@ check_port(struct doctor *d, const struct doctor_iface *di)
 			    (int)pid);
 		else
 			doctor_report(d, DOCTOR_FAIL, fix, "%s: UDP port %u is "
-			    "%s by a socket of no process in sight",
-			    di->name, di->listen_port,
-			    d->running ? "also bound" : "taken");
+			    "%s by a socket that no process here holds (one "
+			    "in another PID namespace?)", di->name,
+			    di->listen_port, d->running ? "also bound" :
+			    "taken");
 	}
 	if (d->running && ours == 0)
 		doctor_report(d, DOCTOR_FAIL, "wgctl reload, or restart wgd",
@@ -221,6 +279,7 @@ static void
 check_up(struct doctor *d, const struct doctor_iface *di)
 {
 	struct ifreq	 ifr;
+	char		 fix[64];
 	int		 s;
 
 	memset(&ifr, 0, sizeof(ifr));
@@ -231,8 +290,9 @@ check_up(struct doctor *d, const struct doctor_iface *di)
 		    "%s: no such network interface: %s", di->name,
 		    strerror(errno));
 	} else if (!(ifr.ifr_flags & IFF_UP)) {
-		doctor_report(d, DOCTOR_FAIL, "ip link set dev NAME up, or "
-		    "restart wgd", "%s: the interface is down", di->name);
+		snprintf(fix, sizeof(fix), "ip link set dev %s up", di->name);
+		doctor_report(d, DOCTOR_FAIL, fix, "%s: the interface is down",
+		    di->name);
 	} else
 		doctor_report(d, DOCTOR_OK, NULL, "%s: up", di->name);
 	if (s != -1)
@@ -274,16 +334,27 @@ check_masquerade(struct doctor *d, const struct doctor_iface *di)
 {
 	static const char *const list[] = { "list", "table", "inet", "wgd",
 	    NULL };
-	char		*out = NULL;
-	int		 ok = 1, on;
+	static const struct {
+		const char	*path;
+		int		 af;
+		const char	*name;
+	} fwd[] = {
+		{ SYSCTL_IPV4_FWD, AF_INET, "IPv4" },
+		{ SYSCTL_IPV6_FWD, AF_INET6, "IPv6" }
+	};
+	char		*out = NULL, fix[128], dev[IFNAMSIZ];
+	size_t		 i;
+	int		 ok = 1;
 
 	if (di->masquerade[0] == '\0')
 		return;
 	if (if_nametoindex(di->masquerade) == 0) {
-		doctor_report(d, DOCTOR_FAIL, "masquerade on \"IF\" in "
-		    "wgd.conf, with IF the interface of the default route "
-		    "(ip route show default)", "%s: masquerade on \"%s\": no "
-		    "such interface", di->name, di->masquerade);
+		default_dev(dev, sizeof(dev));
+		snprintf(fix, sizeof(fix), "masquerade on \"%s\" in wgd.conf: "
+		    "the interface of the default route", dev[0] != '\0' ? dev :
+		    "IF");
+		doctor_report(d, DOCTOR_FAIL, fix, "%s: masquerade on \"%s\": "
+		    "no such interface", di->name, di->masquerade);
 		ok = 0;
 	}
 	if (!d->running) {
@@ -293,20 +364,14 @@ check_masquerade(struct doctor *d, const struct doctor_iface *di)
 			    di->name, di->masquerade);
 		return;
 	}
-	if ((on = sysctl_is_one(SYSCTL_IPV4_FWD)) != 1 &&
-	    has_af(&di->addresses, AF_INET)) {
+	for (i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++) {
+		if (sysctl_is_one(fwd[i].path) == 1 ||
+		    !has_af(&di->addresses, fwd[i].af))
+			continue;
 		doctor_report(d, DOCTOR_FAIL, "wgctl reload (wgd turns it on "
 		    "again); find what turned it off in /etc/sysctl.d",
-		    "%s: IPv4 forwarding is off: peers reach this host only",
-		    di->name);
-		ok = 0;
-	}
-	if ((on = sysctl_is_one(SYSCTL_IPV6_FWD)) != 1 &&
-	    has_af(&di->addresses, AF_INET6)) {
-		doctor_report(d, DOCTOR_FAIL, "wgctl reload (wgd turns it on "
-		    "again); find what turned it off in /etc/sysctl.d",
-		    "%s: IPv6 forwarding is off: peers reach this host only",
-		    di->name);
+		    "%s: %s forwarding is off: peers reach this host only",
+		    di->name, fwd[i].name);
 		ok = 0;
 	}
 	if (run_prog("nft", list, NULL, 1, &out) != 0 ||
@@ -340,16 +405,19 @@ resolve_bounded(const char *host, struct addrinfo **res)
 
 	*res = NULL;
 	if ((req = calloc(1, sizeof(*req))) == NULL ||
-	    (hints = calloc(1, sizeof(*hints))) == NULL) {
+	    (hints = calloc(1, sizeof(*hints))) == NULL ||
+	    (req->ar_name = strdup(host)) == NULL) {
+		if (req != NULL)
+			free(hints);
 		free(req);
 		return EAI_MEMORY;
 	}
 	hints->ai_socktype = SOCK_DGRAM;
-	req->ar_name = host;
 	req->ar_request = hints;
 	list[0] = req;
 	if ((rv = getaddrinfo_a(GAI_NOWAIT, (struct gaicb **)list, 1,
 	    NULL)) != 0) {
+		free((char *)req->ar_name);
 		free(req);
 		free(hints);
 		return rv;
@@ -367,6 +435,7 @@ resolve_bounded(const char *host, struct addrinfo **res)
 	}
 	if ((rv = gai_error(req)) == 0)
 		*res = req->ar_result;
+	free((char *)req->ar_name);
 	free(req);
 	free(hints);
 	return rv;
@@ -396,7 +465,7 @@ static int
 check_endpoint(struct doctor *d, const struct doctor_iface *di,
     struct sockaddr_in *sin)
 {
-	struct addrinfo	*res, *ai;
+	struct addrinfo	*res, *ai, *prev;
 	char		 list[256], a[INET6_ADDRSTRLEN], fix[DOCTOR_LINE_MAX];
 	size_t		 n = 0;
 	int		 rv, local = 0;
@@ -429,7 +498,12 @@ check_endpoint(struct doctor *d, const struct doctor_iface *di,
 			    ai->ai_addr)->sin6_addr, a, sizeof(a));
 		else
 			continue;
-		if (strstr(list, a) != NULL)
+		for (prev = res; prev != ai; prev = prev->ai_next)
+			if (prev->ai_addrlen == ai->ai_addrlen &&
+			    memcmp(prev->ai_addr, ai->ai_addr,
+			    ai->ai_addrlen) == 0)
+				break;
+		if (prev != ai)
 			continue;
 		if (is_local(ai->ai_addr))
 			local = 1;
@@ -452,6 +526,11 @@ check_endpoint(struct doctor *d, const struct doctor_iface *di,
 	}
 	doctor_report(d, DOCTOR_OK, NULL, "%s: client endpoint %s resolves "
 	    "to %s", di->name, di->endpoint_host, list);
+	if (sin->sin_family != AF_INET)
+		doctor_report(d, DOCTOR_WARN, "try from outside the home: a "
+		    "phone on mobile data, then wgctl show", "%s: the router's "
+		    "port forward is not probed: the endpoint has no IPv4 "
+		    "address", di->name);
 	return sin->sin_family == AF_INET;
 }
 
@@ -519,13 +598,14 @@ check_probe(struct doctor *d, const struct doctor_iface *di,
 	uint16_t	 pub = di->endpoint_port != 0 ? di->endpoint_port :
 			    di->listen_port;
 	uint64_t	 start, now, next;
+	int64_t		 wait;
 	int		 lfd = -1, pubfd = -1, s, tries = 0, n, i;
 	int		 on_listen = 0, on_public = 0;
 
 	memcpy(probe, PROBE_MAGIC, PROBE_MAGIC_LEN);
 	arc4random_buf(probe + PROBE_MAGIC_LEN, PROBE_TOKEN_LEN);
 	if (d->running)
-		d->probe_arm(d->arg, probe + PROBE_MAGIC_LEN);
+		d->probe_arm(d->arg, di->name, probe + PROBE_MAGIC_LEN);
 	else
 		lfd = udp_bound(di->listen_port);
 	if (pub != di->listen_port)
@@ -546,13 +626,15 @@ check_probe(struct doctor *d, const struct doctor_iface *di,
 			tries++;
 			next += DOCTOR_PROBE_MS / DOCTOR_PROBE_TRIES;
 		}
+		wait = (int64_t)(tries < DOCTOR_PROBE_TRIES ? next :
+		    start + DOCTOR_PROBE_MS) - (int64_t)now;
 		n = 0;
 		pfd[n].fd = d->running ? d->probe_fd : lfd;
 		pfd[n++].events = POLLIN;
 		pfd[n].fd = pubfd;
 		pfd[n++].events = POLLIN;
-		if (poll(pfd, (nfds_t)n, (int)((tries < DOCTOR_PROBE_TRIES ?
-		    next : start + DOCTOR_PROBE_MS) - now)) == -1)
+		/* A try late after a stall is sent at once. */
+		if (poll(pfd, (nfds_t)n, wait > 0 ? (int)wait : 0) == -1)
 			continue;
 		for (i = 0; i < n; i++) {
 			if (pfd[i].fd == -1 || !(pfd[i].revents & POLLIN))
@@ -560,7 +642,7 @@ check_probe(struct doctor *d, const struct doctor_iface *di,
 			if (i == 1)
 				on_public |= probe_read(pubfd, probe);
 			else if (d->running)
-				on_listen |= d->probe_seen(d->arg,
+				on_listen |= d->probe_seen(d->arg, di->name,
 				    probe + PROBE_MAGIC_LEN) == 1;
 			else
 				on_listen |= probe_read(lfd, probe);
@@ -728,9 +810,14 @@ firewall_read(void)
 
 	if ((fw = fw_new()) == NULL)
 		return NULL;
-	if (run_which("nft", path, sizeof(path)) == 0 &&
-	    run_prog("nft", nft, NULL, 1, &out) == 0) {
-		any = fw_parse_nft(fw, out) == 0;
+	if (run_which("nft", path, sizeof(path)) == 0) {
+		if (run_prog("nft", nft, NULL, 1, &out) == 0)
+			any = fw_parse_nft(fw, out) == 0;
+		free(out);
+	} else if (run_which("iptables-nft-save", path, sizeof(path)) == 0) {
+		/* No nft: iptables-nft's rules (Docker's) through it. */
+		if (run_prog("iptables-nft-save", none, NULL, 1, &out) == 0)
+			any = fw_parse_iptables(fw, out, 0) == 0;
 		free(out);
 	}
 	if ((f = fopen("/proc/net/ip_tables_names", "re")) != NULL) {
@@ -738,9 +825,9 @@ firewall_read(void)
 		fclose(f);
 	}
 	if (legacy && run_which("iptables-legacy-save", path,
-	    sizeof(path)) == 0 &&
-	    run_prog("iptables-legacy-save", none, NULL, 1, &out) == 0) {
-		any = fw_parse_iptables(fw, out) == 0;
+	    sizeof(path)) == 0) {
+		if (run_prog("iptables-legacy-save", none, NULL, 1, &out) == 0)
+			any = fw_parse_iptables(fw, out, 1) == 0;
 		free(out);
 	}
 	if (!any) {
@@ -748,6 +835,30 @@ firewall_read(void)
 		return NULL;
 	}
 	return fw;
+}
+
+/*
+ * A DNAT to an address of this host and the listen port itself (a
+ * rule that only names wgd's own socket) takes nothing away.
+ */
+static int
+dnat_to_self(const char *to, uint16_t port)
+{
+	struct sockaddr_in	 sin;
+	char			 host[INET_ADDRSTRLEN];
+	const char		*colon;
+	size_t			 len;
+
+	if ((colon = strchr(to, ':')) == NULL ||
+	    (len = (size_t)(colon - to)) >= sizeof(host) ||
+	    strtoul(colon + 1, NULL, 10) != port)
+		return 0;
+	memcpy(host, to, len);
+	host[len] = '\0';
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	return inet_pton(AF_INET, host, &sin.sin_addr) == 1 &&
+	    is_local((struct sockaddr *)&sin);
 }
 
 /* "nftables table ip filter chain INPUT (its policy)" */
@@ -801,14 +912,19 @@ check_firewall(struct doctor *d, const struct doctor_iface *di)
 	pkt.proto = IPPROTO_UDP;
 	pkt.dport = di->listen_port;
 	fw_eval(fw, &pkt, &r);
-	if (r.verdict == FW_DNAT) {
-		fw_where(where, sizeof(where), &r);
+	fw_where(where, sizeof(where), &r);
+	if (r.verdict == FW_DNAT && !dnat_to_self(r.to, di->listen_port))
 		doctor_report(d, DOCTOR_FAIL, "an old WireGuard container? "
 		    "docker ps -a, then docker rm -f NAME; or delete that rule",
 		    "%s: a DNAT rule sends UDP port %u to %s (%s): another "
 		    "program gets wgd's packets", di->name, di->listen_port,
 		    r.to, where);
-	}
+	else if (r.verdict == FW_UNKNOWN)
+		doctor_report(d, DOCTOR_WARN, "check that no rule of that "
+		    "chain sends the port elsewhere (an old container's DNAT)",
+		    "%s: cannot tell whether a DNAT takes UDP port %u away: a "
+		    "rule in %s matches on %s, which doctor does not read",
+		    di->name, di->listen_port, where, r.unread);
 
 	pkt.hook = FW_HOOK_INPUT;
 	pkt.oif_known = 1;
@@ -825,8 +941,8 @@ check_firewall(struct doctor *d, const struct doctor_iface *di)
 		    "port %u in, or add: %s", di->listen_port, cmd);
 		doctor_report(d, DOCTOR_WARN, fix, "%s: cannot tell whether "
 		    "the firewall lets UDP port %u in: a rule in %s matches "
-		    "on more than doctor reads", di->name, di->listen_port,
-		    where);
+		    "on %s, which doctor does not read", di->name,
+		    di->listen_port, where, r.unread);
 	} else
 		doctor_report(d, DOCTOR_OK, NULL, "%s: the firewall lets UDP "
 		    "port %u in", di->name, di->listen_port);
@@ -868,7 +984,8 @@ check_firewall(struct doctor *d, const struct doctor_iface *di)
 		    "the tunnel, or add: %s", cmd);
 		doctor_report(d, DOCTOR_WARN, fix, "%s: cannot tell whether "
 		    "the firewall forwards what peers send: a rule in %s "
-		    "matches on more than doctor reads", di->name, where);
+		    "matches on %s, which doctor does not read", di->name,
+		    where, r.unread);
 	} else
 		doctor_report(d, DOCTOR_OK, NULL, "%s: the firewall forwards "
 		    "what peers send on to %s", di->name,
@@ -881,8 +998,8 @@ check_firewall(struct doctor *d, const struct doctor_iface *di)
  * DOCTOR_DNS_MS.  Returns the answer's rcode, or -1 with none.
  */
 static int
-dns_ask(const struct sockaddr_in *src, const struct sockaddr_in *server,
-    const char *name)
+dns_ask(const struct sockaddr_storage *src,
+    const struct sockaddr_storage *server, socklen_t slen, const char *name)
 {
 	struct dns_question	 q;
 	struct pollfd		 pfd;
@@ -917,11 +1034,12 @@ dns_ask(const struct sockaddr_in *src, const struct sockaddr_in *server,
 	if (dns_query_check(msg, len, &q) == -1)
 		return -1;
 
-	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((s = socket(server->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) ==
+	    -1)
 		return -1;
-	if ((src != NULL && bind(s, (const struct sockaddr *)src,
-	    sizeof(*src)) == -1) || connect(s, (const struct sockaddr *)server,
-	    sizeof(*server)) == -1 || send(s, msg, len, 0) == -1) {
+	if ((src != NULL && bind(s, (const struct sockaddr *)src, slen) ==
+	    -1) || connect(s, (const struct sockaddr *)server, slen) == -1 ||
+	    send(s, msg, len, 0) == -1) {
 		close(s);
 		return -1;
 	}
@@ -997,13 +1115,41 @@ is_own(const struct doctor_iface *di, const struct wgd_prefix *a)
 	return 0;
 }
 
-static void
-sin_of(struct sockaddr_in *sin, const struct wgd_prefix *a, uint16_t port)
+static socklen_t
+sa_of(struct sockaddr_storage *ss, const struct wgd_prefix *a, uint16_t port)
 {
-	memset(sin, 0, sizeof(*sin));
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (a->af == AF_INET6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = a->addr.v6;
+		sin6->sin6_port = htons(port);
+		return sizeof(*sin6);
+	}
 	sin->sin_family = AF_INET;
 	sin->sin_addr = a->addr.v4;
 	sin->sin_port = htons(port);
+	return sizeof(*sin);
+}
+
+/* The first nameserver of /etc/resolv.conf, for a fix line; "SERVER". */
+static void
+first_resolver(char *buf, size_t len)
+{
+	char	 line[256], addr[INET6_ADDRSTRLEN];
+	FILE	*f;
+
+	strlcpy(buf, "SERVER", len);
+	if ((f = fopen("/etc/resolv.conf", "re")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, " nameserver %45s", addr) == 1) {
+			strlcpy(buf, addr, len);
+			break;
+		}
+	fclose(f);
 }
 
 /*
@@ -1016,11 +1162,12 @@ check_dns_tunnel(struct doctor *d, const struct doctor_iface *di,
 {
 	static const char *const chain[] = { "list", "chain", "inet", "wgd",
 	    "dns", NULL };
-	struct sockaddr_in	 src, to;
+	struct sockaddr_storage	 src, to;
 	const struct wgd_prefix	*a = NULL;
 	const char		*trouble;
 	char			*out = NULL, want[32], s[ADDR_STRLEN];
-	size_t			 i;
+	char			 server[INET6_ADDRSTRLEN], fix[DOCTOR_LINE_MAX];
+	socklen_t		 slen;
 
 	if (!d->running) {
 		doctor_report(d, DOCTOR_OK, NULL, "%s: client dns tunnel: wgd's "
@@ -1040,19 +1187,19 @@ check_dns_tunnel(struct doctor *d, const struct doctor_iface *di,
 		    "the tunnel addresses is not redirected to wgd's DNS "
 		    "forwarder (port %u)", di->name, di->dns_port);
 	free(out);
-	for (i = 0; i < di->addresses.n && a == NULL; i++)
-		if (di->addresses.v[i].af == AF_INET)
-			a = &di->addresses.v[i];
-	if (a == NULL)
+	if (di->addresses.n == 0)
 		return;
+	a = &di->addresses.v[0];
 	addr_format(a, s, sizeof(s));
-	sin_of(&src, a, 0);
-	sin_of(&to, a, di->dns_port);
-	if ((trouble = dns_trouble(dns_ask(&src, &to, name))) != NULL)
-		doctor_report(d, DOCTOR_FAIL, "check that the resolvers in "
-		    "/etc/resolv.conf answer (is Pi-hole running?): dig "
-		    "@SERVER example.org", "%s: DNS through the tunnel (%s) "
-		    "fails: %s", di->name, s, trouble);
+	(void)sa_of(&src, a, 0);
+	slen = sa_of(&to, a, di->dns_port);
+	first_resolver(server, sizeof(server));
+	snprintf(fix, sizeof(fix), "check that the resolvers in "
+	    "/etc/resolv.conf answer (is Pi-hole running?): dig @%s %s",
+	    server, name);
+	if ((trouble = dns_trouble(dns_ask(&src, &to, slen, name))) != NULL)
+		doctor_report(d, DOCTOR_FAIL, fix, "%s: DNS through the tunnel "
+		    "(%s) fails: %s", di->name, s, trouble);
 	else
 		doctor_report(d, DOCTOR_OK, NULL, "%s: DNS through the tunnel "
 		    "(%s) answers", di->name, s);
@@ -1085,7 +1232,8 @@ route_dev(const struct wgd_prefix *a, char *dev, size_t len)
 static void
 check_dns(struct doctor *d, const struct doctor_iface *di)
 {
-	struct sockaddr_in	 to;
+	struct sockaddr_storage	 to;
+	socklen_t		 slen;
 	const struct wgd_prefix	*a;
 	const char		*trouble, *name;
 	char			 s[ADDR_STRLEN], fix[DOCTOR_LINE_MAX];
@@ -1133,10 +1281,9 @@ check_dns(struct doctor *d, const struct doctor_iface *di)
 			    "masquerade", di->name, s);
 			continue;
 		}
-		if (a->af != AF_INET)
-			continue;
-		sin_of(&to, a, 53);
-		if ((trouble = dns_trouble(dns_ask(NULL, &to, name))) != NULL) {
+		slen = sa_of(&to, a, 53);
+		if ((trouble = dns_trouble(dns_ask(NULL, &to, slen, name))) !=
+		    NULL) {
 			snprintf(fix, sizeof(fix), "check that server (dig @%s "
 			    "%s), or: client dns tunnel", s, name);
 			doctor_report(d, DOCTOR_FAIL, fix, "%s: client dns %s "

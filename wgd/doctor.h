@@ -54,14 +54,18 @@ struct doctor {
 	 * news, and probe_seen reads it: 1 when it was that token, 0 not
 	 * (yet), -1 on error.
 	 */
-	void			(*probe_arm)(void *, const uint8_t *);
-	int			(*probe_seen)(void *, const uint8_t *);
+	void			(*probe_arm)(void *, const char *,
+				    const uint8_t *);
+	int			(*probe_seen)(void *, const char *,
+				    const uint8_t *);
 	int			 probe_fd;
 };
 
 void	doctor_report(struct doctor *, enum doctor_level, const char *,
 	    const char *, ...)
 	    __attribute__((__format__(printf, 4, 5)));
+
+char	*doctor_check_conf(struct doctor *, const char *, const char *);
 
 /* Every check of one interface, in SPEC's order. */
 void	doctor_check_iface(struct doctor *, const struct doctor_iface *);

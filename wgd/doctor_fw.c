@@ -28,6 +28,8 @@ enum cond_kind {
 	C_DPORT,
 	C_CT,		/* lo: 1 when the states include new */
 	C_LOCAL,	/* the destination is this host */
+	C_NEVER,	/* not for a UDP packet over IPv4 (icmp, ip6) */
+	C_ALWAYS,
 	C_UNKNOWN
 };
 
@@ -55,6 +57,7 @@ struct rule {
 	size_t		 nconds;
 	enum action	 action;
 	char		 target[64];
+	char		 unread[32];	/* the first match not read */
 };
 
 struct chain {
@@ -152,10 +155,14 @@ cond_add(struct rule *r, enum cond_kind kind, int neg)
 	return c;
 }
 
+/* A match not read, named by its first words for the message. */
 static void
-cond_unknown(struct rule *r)
+cond_unknown(struct rule *r, const char *w1, const char *w2)
 {
 	(void)cond_add(r, C_UNKNOWN, 0);
+	if (r->unread[0] == '\0')
+		snprintf(r->unread, sizeof(r->unread), "%s%s%s", w1,
+		    w2 != NULL ? " " : "", w2 != NULL ? w2 : "");
 }
 
 /*
@@ -172,7 +179,8 @@ split(const char *line, char words[][FW_WORD_MAX], size_t max)
 	while (n < max) {
 		while (isspace((unsigned char)*p))
 			p++;
-		if (*p == '\0')
+		/* nft's "# progname firewalld", iptables-save's comments */
+		if (*p == '\0' || *p == '#')
 			break;
 		if (*p == '"') {
 			if ((end = strchr(p + 1, '"')) == NULL)
@@ -194,6 +202,9 @@ split(const char *line, char words[][FW_WORD_MAX], size_t max)
 					break;
 				}
 			}
+			/* Not closed on this line: a block opens. */
+			if (depth > 0)
+				end = p + 1;
 		} else
 			for (end = p; *end != '\0' &&
 			    !isspace((unsigned char)*end); end++)
@@ -206,6 +217,27 @@ split(const char *line, char words[][FW_WORD_MAX], size_t max)
 		p = end;
 	}
 	return n;
+}
+
+/*
+ * The next line of *p into line; 0 at the end.  *cut says it did not
+ * fit: a rule read in part may decide anything.
+ */
+static int
+next_line(const char **p, char *line, size_t size, int *cut)
+{
+	const char	*nl;
+	size_t		 len;
+
+	if (**p == '\0')
+		return 0;
+	nl = strchr(*p, '\n');
+	len = nl != NULL ? (size_t)(nl - *p) : strlen(*p);
+	*cut = len >= size;
+	memcpy(line, *p, *cut ? size - 1 : len);
+	line[*cut ? size - 1 : len] = '\0';
+	*p = nl != NULL ? nl + 1 : *p + len;
+	return 1;
 }
 
 static int
@@ -255,7 +287,7 @@ cond_iface(struct rule *r, enum cond_kind kind, int neg, const char *w)
 	struct cond	*c;
 
 	if (w[0] == '{' || w[0] == '@') {
-		cond_unknown(r);
+		cond_unknown(r, kind == C_IIF ? "iifname" : "oifname", "set");
 		return;
 	}
 	if ((c = cond_add(r, kind, neg)) != NULL)
@@ -269,7 +301,12 @@ cond_dport(struct rule *r, int proto, int neg, const char *w)
 	unsigned int	 lo, hi;
 
 	if (port_range(w, &lo, &hi) == -1) {
-		cond_unknown(r);
+		/* A set of ports is not read; its protocol still is. */
+		if (proto != 0 && !neg &&
+		    (c = cond_add(r, C_PROTO, 0)) != NULL)
+			c->proto = proto;
+		cond_unknown(r, "dport", w[0] == '{' || w[0] == '@' ? "set" :
+		    w);
 		return;
 	}
 	if ((c = cond_add(r, C_DPORT, neg)) != NULL) {
@@ -291,7 +328,7 @@ cond_proto(struct rule *r, int neg, const char *w)
 		    (c = cond_add(r, C_PROTO, 0)) != NULL)
 			c->proto = -1;
 		else
-			cond_unknown(r);
+			cond_unknown(r, "protocol", "set");
 		return;
 	}
 	if ((c = cond_add(r, C_PROTO, neg)) != NULL)
@@ -324,9 +361,17 @@ nft_value(char words[][FW_WORD_MAX], size_t i, size_t n, int *neg)
 static void
 nft_rule(struct rule *r, char words[][FW_WORD_MAX], size_t n)
 {
-	size_t	 i = 0, v;
-	int	 neg, proto;
+	struct cond	*c;
+	size_t		 i = 0, v;
+	int		 neg, proto;
 
+	/* A verdict map may decide anything, whatever comes before it. */
+	for (v = 0; v < n; v++)
+		if (strcmp(words[v], "vmap") == 0) {
+			r->action = A_UNKNOWN;
+			strlcpy(r->unread, "vmap", sizeof(r->unread));
+			return;
+		}
 	while (i < n && r->action == A_NONE) {
 		const char	*w = words[i];
 
@@ -348,9 +393,16 @@ nft_rule(struct rule *r, char words[][FW_WORD_MAX], size_t n)
 				if (v < n)
 					cond_iface(r, words[i + 1][0] == 'i' ?
 					    C_IIF : C_OIF, neg, words[v]);
+			} else if (strcmp(words[i + 1], "nfproto") == 0) {
+				/* The packet is IPv4. */
+				v = nft_value(words, i + 2, n, &neg);
+				if (v < n && (c = cond_add(r, C_NEVER,
+				    0)) != NULL)
+					c->kind = (strcmp(words[v], "ipv4") ==
+					    0) != neg ? C_ALWAYS : C_NEVER;
 			} else {
 				v = nft_value(words, i + 2, n, &neg);
-				cond_unknown(r);
+				cond_unknown(r, w, words[i + 1]);
 			}
 			i = v + 1;
 		} else if (strcmp(w, "ip") == 0 && i + 1 < n &&
@@ -366,15 +418,25 @@ nft_rule(struct rule *r, char words[][FW_WORD_MAX], size_t n)
 			v = nft_value(words, i + 2, n, &neg);
 			if (v < n && strcmp(words[i + 1], "dport") == 0)
 				cond_dport(r, proto, neg, words[v]);
-			else
-				cond_unknown(r);
+			else {
+				if (proto != 0 && (c = cond_add(r, C_PROTO,
+				    0)) != NULL)
+					c->proto = proto;
+				cond_unknown(r, w, words[i + 1]);
+			}
 			i = v + 1;
+		} else if (strcmp(w, "icmp") == 0 || strcmp(w, "icmpv6") == 0 ||
+		    strcmp(w, "ip6") == 0 || strcmp(w, "sctp") == 0 ||
+		    strcmp(w, "igmp") == 0) {
+			/* Not a UDP packet over IPv4: the rule cannot apply. */
+			(void)cond_add(r, C_NEVER, 0);
+			i = nft_value(words, i + 2, n, &neg) + 1;
 		} else if (strcmp(w, "ct") == 0 && i + 1 < n) {
 			v = nft_value(words, i + 2, n, &neg);
 			if (v < n && strcmp(words[i + 1], "state") == 0)
 				cond_ct(r, neg, words[v]);
 			else
-				cond_unknown(r);
+				cond_unknown(r, w, words[i + 1]);
 			i = v + 1;
 		} else if (strcmp(w, "fib") == 0) {
 			/* fib daddr type local: to this host. */
@@ -384,7 +446,8 @@ nft_rule(struct rule *r, char words[][FW_WORD_MAX], size_t n)
 				(void)cond_add(r, C_LOCAL, 0);
 				i += 4;
 			} else {
-				cond_unknown(r);
+				cond_unknown(r, w, i + 1 < n ? words[i + 1] :
+				    NULL);
 				i++;
 			}
 		} else if (strcmp(w, "counter") == 0) {
@@ -434,7 +497,7 @@ nft_rule(struct rule *r, char words[][FW_WORD_MAX], size_t n)
 			} else if (strcmp(words[i + 1], "target") == 0)
 				r->action = A_UNKNOWN;
 			else
-				cond_unknown(r);
+				cond_unknown(r, "xt match", words[i + 2]);
 			i += 3;
 		} else if (strcmp(w, "masquerade") == 0 ||
 		    strcmp(w, "snat") == 0 || strcmp(w, "continue") == 0 ||
@@ -442,9 +505,13 @@ nft_rule(struct rule *r, char words[][FW_WORD_MAX], size_t n)
 			/* Not a verdict on the packet's way in. */
 			return;
 		} else if (strcmp(w, "queue") == 0) {
+			/* A verdict not read: the rule may decide anything. */
 			r->action = A_UNKNOWN;
+			if (r->unread[0] == '\0')
+				strlcpy(r->unread, w, sizeof(r->unread));
 		} else {
-			cond_unknown(r);
+			/* "ip saddr", "meta mark": named by two words. */
+			cond_unknown(r, w, i + 1 < n ? words[i + 1] : NULL);
 			i++;
 		}
 	}
@@ -481,21 +548,13 @@ fw_parse_nft(struct fw *fw, const char *text)
 {
 	char		 words[FW_WORDS_MAX][FW_WORD_MAX], line[4096];
 	char		 family[8] = "", table[64] = "";
-	const char	*p = text, *nl;
+	const char	*p = text;
 	struct chain	*c = NULL;
 	struct rule	*r;
-	size_t		 n, len, chain_idx = 0;
-	int		 depth = 0, skip = 0, in_chain = 0, d;
+	size_t		 n, chain_idx = 0;
+	int		 depth = 0, skip = 0, in_chain = 0, d, cut;
 
-	while (*p != '\0') {
-		nl = strchr(p, '\n');
-		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
-		if (len >= sizeof(line))
-			len = sizeof(line) - 1;
-		memcpy(line, p, len);
-		line[len] = '\0';
-		p = nl != NULL ? nl + 1 : p + strlen(p);
-
+	while (next_line(&p, line, sizeof(line), &cut)) {
 		n = split(line, words, FW_WORDS_MAX);
 		if (n == 0)
 			continue;
@@ -532,6 +591,11 @@ fw_parse_nft(struct fw *fw, const char *text)
 				if ((r = rule_add(c)) == NULL)
 					return -1;
 				nft_rule(r, words, n);
+				if (cut || n == FW_WORDS_MAX) {
+					r->action = A_UNKNOWN;
+					strlcpy(r->unread, "a long rule",
+					    sizeof(r->unread));
+				}
 			}
 		}
 		depth += d;
@@ -558,11 +622,15 @@ ipt_rule(struct rule *r, char words[][FW_WORD_MAX], size_t n)
 			neg = 1;
 			continue;
 		}
-		if (strcmp(w, "-i") == 0 || strcmp(w, "--in-interface") == 0)
-			cond_iface(r, C_IIF, neg, v), i++;
-		else if (strcmp(w, "-o") == 0 ||
-		    strcmp(w, "--out-interface") == 0)
-			cond_iface(r, C_OIF, neg, v), i++;
+		if (strcmp(w, "-i") == 0 ||
+		    strcmp(w, "--in-interface") == 0) {
+			cond_iface(r, C_IIF, neg, v);
+			i++;
+		} else if (strcmp(w, "-o") == 0 ||
+		    strcmp(w, "--out-interface") == 0) {
+			cond_iface(r, C_OIF, neg, v);
+			i++;
+		}
 		else if (strcmp(w, "-p") == 0 || strcmp(w, "--protocol") == 0) {
 			cond_proto(r, neg, v);
 			proto = proto_of(v) == -1 ? 0 : proto_of(v);
@@ -570,15 +638,18 @@ ipt_rule(struct rule *r, char words[][FW_WORD_MAX], size_t n)
 		} else if (strcmp(w, "-m") == 0 || strcmp(w, "--match") == 0)
 			i++;
 		else if (strcmp(w, "--dport") == 0 ||
-		    strcmp(w, "--destination-port") == 0)
-			cond_dport(r, proto, neg, v), i++;
-		else if (strcmp(w, "--ctstate") == 0 || strcmp(w, "--state") == 0)
-			cond_ct(r, neg, v), i++;
-		else if (strcmp(w, "--dst-type") == 0) {
+		    strcmp(w, "--destination-port") == 0) {
+			cond_dport(r, proto, neg, v);
+			i++;
+		} else if (strcmp(w, "--ctstate") == 0 ||
+		    strcmp(w, "--state") == 0) {
+			cond_ct(r, neg, v);
+			i++;
+		} else if (strcmp(w, "--dst-type") == 0) {
 			if (strcmp(v, "LOCAL") == 0 && !neg)
 				(void)cond_add(r, C_LOCAL, 0);
 			else
-				cond_unknown(r);
+				cond_unknown(r, w, v);
 			i++;
 		} else if (strcmp(w, "--comment") == 0 ||
 		    strcmp(w, "--reject-with") == 0 ||
@@ -617,7 +688,7 @@ ipt_rule(struct rule *r, char words[][FW_WORD_MAX], size_t n)
 			}
 		} else if (w[0] == '-') {
 			/* -s, -d, --sport and the rest: not read. */
-			cond_unknown(r);
+			cond_unknown(r, w, NULL);
 			if (v[0] != '-' && v[0] != '\0' && strcmp(v, "!") != 0)
 				i++;
 		}
@@ -655,24 +726,17 @@ chain_find(const struct fw *fw, int legacy, const char *family,
 }
 
 int
-fw_parse_iptables(struct fw *fw, const char *text)
+fw_parse_iptables(struct fw *fw, const char *text, int legacy)
 {
 	char		 words[FW_WORDS_MAX][FW_WORD_MAX], line[4096];
 	char		 table[64] = "", *sp;
-	const char	*p = text, *nl;
+	const char	*p = text;
 	struct chain	*c;
 	struct rule	*r;
-	size_t		 n, len;
+	size_t		 n;
+	int		 cut;
 
-	while (*p != '\0') {
-		nl = strchr(p, '\n');
-		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
-		if (len >= sizeof(line))
-			len = sizeof(line) - 1;
-		memcpy(line, p, len);
-		line[len] = '\0';
-		p = nl != NULL ? nl + 1 : p + strlen(p);
-
+	while (next_line(&p, line, sizeof(line), &cut)) {
 		if (line[0] == '*') {
 			strlcpy(table, line + 1, sizeof(table));
 		} else if (line[0] == ':') {
@@ -680,8 +744,8 @@ fw_parse_iptables(struct fw *fw, const char *text)
 			if ((sp = strchr(line, ' ')) == NULL)
 				continue;
 			*sp++ = '\0';
-			if ((c = chain_add(fw, 1, "ip", table, line + 1)) ==
-			    NULL)
+			if ((c = chain_add(fw, legacy, "ip", table,
+			    line + 1)) == NULL)
 				return -1;
 			c->hook = ipt_hook(table, c->name);
 			c->nat = strcmp(table, "nat") == 0;
@@ -689,12 +753,17 @@ fw_parse_iptables(struct fw *fw, const char *text)
 			c->policy_drop = strncmp(sp, "DROP", 4) == 0;
 		} else if (strncmp(line, "-A ", 3) == 0) {
 			n = split(line + 3, words, FW_WORDS_MAX);
-			if (n == 0 || (c = chain_find(fw, 1, "ip", table,
+			if (n == 0 || (c = chain_find(fw, legacy, "ip", table,
 			    words[0])) == NULL)
 				continue;
 			if ((r = rule_add(c)) == NULL)
 				return -1;
 			ipt_rule(r, words + 1, n - 1);
+			if (cut || n == FW_WORDS_MAX) {
+				r->action = A_UNKNOWN;
+				strlcpy(r->unread, "a long rule",
+				    sizeof(r->unread));
+			}
 		}
 	}
 	return 0;
@@ -759,6 +828,10 @@ cond_match(const struct cond *c, const struct fw_packet *pkt)
 		break;
 	case C_LOCAL:
 		return pkt->hook == FW_HOOK_FORWARD ? M_FALSE : M_TRUE;
+	case C_NEVER:
+		return M_FALSE;
+	case C_ALWAYS:
+		return M_TRUE;
 	default:
 		return M_MAYBE;
 	}
@@ -787,9 +860,9 @@ result_where(struct fw_result *res, const struct chain *c, int policy)
 {
 	res->legacy = c->legacy;
 	res->policy = policy;
-	res->iptables = c->legacy || (strcmp(c->name, "INPUT") == 0 ||
-	    strcmp(c->name, "FORWARD") == 0 ||
-	    strcmp(c->name, "DOCKER-USER") == 0);
+	/* iptables-nft's tables: ip filter, ip nat */
+	res->iptables = c->legacy || (strcmp(c->family, "ip") == 0 &&
+	    (strcmp(c->table, "filter") == 0 || strcmp(c->table, "nat") == 0));
 	strlcpy(res->family, c->family, sizeof(res->family));
 	strlcpy(res->table, c->table, sizeof(res->table));
 	strlcpy(res->chain, c->name, sizeof(res->chain));
@@ -852,6 +925,8 @@ eval_chain(const struct fw *fw, const struct chain *c,
 		}
 		/* Depends on what is not read: nothing sure from here. */
 		result_where(res, c, 0);
+		strlcpy(res->unread, r->unread[0] != '\0' ? r->unread :
+		    "a jump", sizeof(res->unread));
 		return FW_UNKNOWN;
 	}
 	return V_CONTINUE;

@@ -50,15 +50,20 @@ struct fw_result {
 	char		 table[64];
 	char		 chain[64];
 	char		 to[64];	/* FW_DNAT: where */
+	char		 unread[32];	/* FW_UNKNOWN: the match */
 };
 
 struct fw;
 
 struct fw	*fw_new(void);
 void		 fw_free(struct fw *);
-/* nft list ruleset; iptables-legacy-save.  0, or -1 on no memory. */
+/*
+ * nft list ruleset; iptables-save's format, of iptables-legacy when
+ * legacy is set (else iptables-nft-save's, where nft is missing).
+ * 0, or -1 on no memory.
+ */
 int		 fw_parse_nft(struct fw *, const char *);
-int		 fw_parse_iptables(struct fw *, const char *);
+int		 fw_parse_iptables(struct fw *, const char *, int);
 /* Whether a chain of that name exists (DOCKER-USER). */
 int		 fw_has_chain(const struct fw *, const char *);
 void		 fw_eval(const struct fw *, const struct fw_packet *,

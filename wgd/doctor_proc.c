@@ -3,14 +3,18 @@
  * (a name that does not resolve, programs that list the firewall), and
  * the parent must not wait that long, so a process of their own runs
  * them: "wgd: doctor", re-executed like the other children, but kept
- * root (nft and iptables list rules only for root, and it looks at every
- * process's sockets).  It gets what it checks as imsgs, never the keys,
+ * root with the few capabilities its checks need (nft and iptables list
+ * rules only for root, and it looks at every process's sockets).  It
+ * gets what it checks as imsgs, never the keys,
  * sends its lines back one by one and exits.  The parent passes them on
  * to wgctl; one doctor runs at a time.
  */
 
 #include <sys/types.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include <linux/capability.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -26,8 +30,9 @@
 #include "resolvconf.h"
 #include "wgd.h"
 
-/* Longer than every bounded check together. */
-#define DOCTOR_TIMEOUT_SECS	60
+/* Longer than every bounded check together: a few seconds each. */
+#define DOCTOR_TIMEOUT_SECS	30
+#define DOCTOR_IFACE_SECS	30
 
 static void	doctor_dispatch(int, short, void *);
 static void	doctor_timeout(int, short, void *);
@@ -42,10 +47,25 @@ doctor_done(struct wgd *env, int status, const char *error)
 	imsgev_del(&env->doctor);
 	imsg_clear(&env->doctor.ibuf);
 	close(env->doctor.ibuf.fd);
-	/* SIGCHLD reaps it. */
-	if (error != NULL)
+	/* SIGCHLD reaps it; one reaped already is no pid of ours now. */
+	if (error != NULL && !env->doctor_reaped)
 		kill(env->doctor_pid, SIGKILL);
 	env->doctor_pid = 0;
+}
+
+/* A list of prefixes, in as many messages as it takes (none if empty). */
+static void
+doctor_send_prefixes(struct wgd *env, uint32_t type,
+    const struct wgd_prefix *v, size_t n)
+{
+	size_t	 off, k;
+
+	for (off = 0; off < n; off += k) {
+		k = n - off < MSG_PREFIXES_MAX ? n - off : MSG_PREFIXES_MAX;
+		if (imsgev_compose(&env->doctor, type, 0, 0, -1, &v[off],
+		    k * sizeof(*v)) == -1)
+			fatal("%s", __func__);
+	}
 }
 
 static void
@@ -71,16 +91,13 @@ doctor_send_iface(struct wgd *env, const struct wgd_iface_conf *ifc)
 	m.dns_tunnel = tunnel != 0;
 	m.dns_port = ifc->dns_redirect ? env->dns_port : 0;
 	if (imsgev_compose(&env->doctor, IMSG_DOCTOR_IFACE, 0, 0, -1, &m,
-	    sizeof(m)) == -1 ||
-	    imsgev_compose(&env->doctor, IMSG_DOCTOR_ADDRS, 0, 0, -1,
-	    ifc->addresses.v, ifc->addresses.n * sizeof(*ifc->addresses.v)) ==
-	    -1 ||
-	    imsgev_compose(&env->doctor, IMSG_DOCTOR_DNS, 0, 0, -1,
-	    dns, ndns * sizeof(*dns)) == -1 ||
-	    imsgev_compose(&env->doctor, IMSG_DOCTOR_CLIENT_ALLOWED, 0, 0, -1,
-	    c->allowed_ips.v, c->allowed_ips.n * sizeof(*c->allowed_ips.v)) ==
-	    -1)
+	    sizeof(m)) == -1)
 		fatal("%s", __func__);
+	doctor_send_prefixes(env, IMSG_DOCTOR_ADDRS, ifc->addresses.v,
+	    ifc->addresses.n);
+	doctor_send_prefixes(env, IMSG_DOCTOR_DNS, dns, ndns);
+	doctor_send_prefixes(env, IMSG_DOCTOR_CLIENT_ALLOWED,
+	    c->allowed_ips.v, c->allowed_ips.n);
 }
 
 /* IMSG_CTL_DOCTOR from control: start a doctor for client id. */
@@ -90,6 +107,7 @@ doctor_start(struct wgd *env, struct imsg *imsg)
 	struct ctl_doctor		 req;
 	struct msg_doctor_run		 run;
 	struct timeval			 tv = { DOCTOR_TIMEOUT_SECS, 0 };
+	int				 n = 0;
 	const struct wgd_iface_conf	*ifc;
 	char				 msg[64];
 	uint32_t			 id = imsg->hdr.peerid;
@@ -117,14 +135,19 @@ doctor_start(struct wgd *env, struct imsg *imsg)
 
 	env->doctor_pid = proc_start(PROC_DOCTOR, env->conf->user,
 	    env->debug, env->verbose, &fd);
+	env->doctor_reaped = 0;
 	env->doctor_client = id;
 	imsgev_init(&env->doctor, fd, doctor_dispatch, env);
 	TAILQ_FOREACH(ifc, &env->conf->ifaces, entry)
-		if (req.name[0] == '\0' || strcmp(req.name, ifc->name) == 0)
+		if (req.name[0] == '\0' || strcmp(req.name, ifc->name) == 0) {
 			doctor_send_iface(env, ifc);
+			n++;
+		}
+	tv.tv_sec += n * DOCTOR_IFACE_SECS;
 	memset(&run, 0, sizeof(run));
 	run.wgd_pids[0] = getpid();
 	run.wgd_pids[1] = env->engine_pid;
+	strlcpy(run.conffile, env->conffile, sizeof(run.conffile));
 	if (imsgev_compose(&env->doctor, IMSG_DOCTOR_RUN, 0, 0, -1, &run,
 	    sizeof(run)) == -1)
 		fatal("%s", __func__);
@@ -139,8 +162,7 @@ doctor_timeout(int fd, short event, void *arg)
 
 	(void)fd;
 	(void)event;
-	log_warnx("doctor process took longer than %d seconds: killed",
-	    DOCTOR_TIMEOUT_SECS);
+	log_warnx("doctor process took too long: killed");
 	doctor_done(env, 1, "the checks did not end in time");
 }
 
@@ -214,6 +236,41 @@ bad:
 
 /* The doctor process: a blocking loop, no events. */
 
+/*
+ * Root, but only with what its checks need: nft and iptables-save
+ * (CAP_NET_ADMIN, CAP_NET_RAW), other users' /proc/PID/fd
+ * (CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE), a public port under 1024
+ * (CAP_NET_BIND_SERVICE).  The bounding set goes too, so the programs
+ * it runs get no more.
+ */
+static void
+doctor_caps(void)
+{
+	static const int		 keep[] = { CAP_NET_ADMIN, CAP_NET_RAW,
+	    CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE, CAP_NET_BIND_SERVICE };
+	struct __user_cap_header_struct	 hdr;
+	struct __user_cap_data_struct	 data[2];
+	size_t				 i;
+	int				 cap, kept;
+
+	memset(data, 0, sizeof(data));
+	for (cap = 0; cap <= 63; cap++) {
+		for (i = 0, kept = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+			if (keep[i] == cap)
+				kept = 1;
+		if (kept) {
+			data[cap / 32].effective |= 1U << (cap % 32);
+			data[cap / 32].permitted |= 1U << (cap % 32);
+		} else if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1 &&
+		    errno != EINVAL)
+			fatal("prctl capbset_drop %d", cap);
+	}
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capset, &hdr, data) == -1)
+		fatal("capset");
+}
+
 static void
 doctor_line(void *arg, const char *line)
 {
@@ -230,8 +287,8 @@ doctor_line(void *arg, const char *line)
  * not that, -1 at EOF.
  */
 static int
-doctor_probe_news(struct imsgbuf *ibuf, const uint8_t *token,
-    int want_armed)
+doctor_probe_news(struct imsgbuf *ibuf, const char *iface,
+    const uint8_t *token, int want_armed)
 {
 	struct imsg		 imsg;
 	struct msg_probe	 m;
@@ -245,9 +302,12 @@ doctor_probe_news(struct imsgbuf *ibuf, const uint8_t *token,
 	while ((n = imsg_get(ibuf, &imsg)) > 0) {
 		if ((imsg.hdr.type != IMSG_PROBE_SEEN &&
 		    imsg.hdr.type != IMSG_PROBE_ARMED) ||
-		    imsg_get_data(&imsg, &m, sizeof(m)) == -1)
+		    imsg_get_data(&imsg, &m, sizeof(m)) == -1 ||
+		    !STR_TERMINATED(m.iface))
 			fatalx("unexpected imsg %u", imsg.hdr.type);
-		if (memcmp(m.token, token, sizeof(m.token)) == 0 &&
+		/* The interface's own socket, not another one's port. */
+		if (strcmp(m.iface, iface) == 0 &&
+		    memcmp(m.token, token, sizeof(m.token)) == 0 &&
 		    (imsg.hdr.type == IMSG_PROBE_ARMED) == want_armed)
 			yes = 1;
 		imsg_free(&imsg);
@@ -259,28 +319,29 @@ doctor_probe_news(struct imsgbuf *ibuf, const uint8_t *token,
 
 /* Arms the engine, and returns once it is: no probe meets it unarmed. */
 static void
-doctor_probe_arm(void *arg, const uint8_t *token)
+doctor_probe_arm(void *arg, const char *iface, const uint8_t *token)
 {
 	struct imsgbuf		*ibuf = arg;
 	struct msg_probe	 m;
 	int			 rv;
 
 	memset(&m, 0, sizeof(m));
+	strlcpy(m.iface, iface, sizeof(m.iface));
 	memcpy(m.token, token, sizeof(m.token));
 	if (imsg_compose(ibuf, IMSG_PROBE_ARM, 0, 0, -1, &m, sizeof(m)) ==
 	    -1 || imsg_flush(ibuf) == -1)
 		fatal("%s", __func__);
 	/* The socket blocks: the parent answers or closes. */
-	while ((rv = doctor_probe_news(ibuf, token, 1)) == 0)
+	while ((rv = doctor_probe_news(ibuf, iface, token, 1)) == 0)
 		;
 	if (rv == -1)
 		exit(0);
 }
 
 static int
-doctor_probe_read(void *arg, const uint8_t *token)
+doctor_probe_read(void *arg, const char *iface, const uint8_t *token)
 {
-	return doctor_probe_news(arg, token, 0);
+	return doctor_probe_news(arg, iface, token, 0);
 }
 
 static void
@@ -335,6 +396,7 @@ doctor_main(int fd)
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("prctl no_new_privs");
+	doctor_caps();
 	imsg_init(&ibuf, fd);
 	memset(&d, 0, sizeof(d));
 	while (!go) {
@@ -389,6 +451,10 @@ doctor_main(int fd)
 	d.probe_arm = doctor_probe_arm;
 	d.probe_seen = doctor_probe_read;
 	d.probe_fd = fd;
+	/* The file on disk: what a reload or a restart would read. */
+	if (!STR_TERMINATED(run.conffile))
+		fatalx("bad IMSG_DOCTOR_RUN");
+	free(doctor_check_conf(&d, "/proc/self/exe", run.conffile));
 	for (i = 0; i < n; i++) {
 		doctor_check_iface(&d, &ifaces[i]);
 		doctor_iface_free(&ifaces[i]);

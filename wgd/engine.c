@@ -879,27 +879,26 @@ show(uint32_t id, struct imsg *imsg)
 }
 
 /*
- * wgctl doctor's probe: the token it was armed with, taken whenever it
- * comes (the later tries too), reported once.  Any other datagram, a
- * probe with another token too, goes on to be counted as what it is.
- * The doctor sends its probes once it knows the engine is armed.
+ * wgctl doctor's probe of an interface: the token it was armed with,
+ * taken whenever it comes (the later tries too), reported once.  Any
+ * other datagram, a probe with another token too, goes on to be
+ * counted as what it is.  The doctor sends its probes once it knows
+ * the engine is armed; an interface gone since is armed for nothing.
  */
-static struct {
-	uint8_t		 token[PROBE_TOKEN_LEN];
-	int		 armed;
-	int		 reported;
-} probe;
-
 static void
 probe_arm(struct imsg *imsg)
 {
 	struct msg_probe	 m;
+	struct eng_iface	*ifc;
 
-	if (imsg_get_data(imsg, &m, sizeof(m)) == -1)
+	if (imsg_get_data(imsg, &m, sizeof(m)) == -1 ||
+	    !STR_TERMINATED(m.iface))
 		fatalx("bad IMSG_PROBE_ARM");
-	memcpy(probe.token, m.token, sizeof(probe.token));
-	probe.armed = 1;
-	probe.reported = 0;
+	if ((ifc = iface_find(&env->ifaces, m.iface)) != NULL) {
+		memcpy(ifc->probe_token, m.token, sizeof(ifc->probe_token));
+		ifc->probe_armed = 1;
+		ifc->probe_reported = 0;
+	}
 	engine_send_parent(IMSG_PROBE_ARMED, -1, &m, sizeof(m));
 }
 
@@ -909,13 +908,14 @@ engine_probe(struct eng_iface *ifc, const uint8_t *buf, size_t len)
 	struct msg_probe	 m;
 	const uint8_t		*token;
 
-	if (!probe.armed || (token = probe_token(buf, len)) == NULL ||
-	    sodium_memcmp(token, probe.token, PROBE_TOKEN_LEN) != 0)
+	if (!ifc->probe_armed || (token = probe_token(buf, len)) == NULL ||
+	    sodium_memcmp(token, ifc->probe_token, PROBE_TOKEN_LEN) != 0)
 		return 0;
-	if (probe.reported)
+	if (ifc->probe_reported)
 		return 1;
-	probe.reported = 1;
+	ifc->probe_reported = 1;
 	memset(&m, 0, sizeof(m));
+	strlcpy(m.iface, ifc->name, sizeof(m.iface));
 	memcpy(m.token, token, sizeof(m.token));
 	m.port = ifc->listen_port;
 	engine_send_parent(IMSG_PROBE_SEEN, -1, &m, sizeof(m));

@@ -169,6 +169,9 @@ struct eng_iface {
 	uint64_t		 handshakes_failed;
 	struct event		 fail_log_ev;	/* the minute's end */
 	int			 fail_log_armed;
+	uint8_t			 probe_token[PROBE_TOKEN_LEN];
+	int			 probe_armed;	/* by wgctl doctor */
+	int			 probe_reported;
 };
 TAILQ_HEAD(eng_ifaces, eng_iface);
 

@@ -451,6 +451,10 @@ sig_child(int sig, short event, void *arg)
 	(void)sig;
 	(void)event;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == env->doctor_pid) {
+			env->doctor_reaped = 1;
+			continue;
+		}
 		if (pid == env->dns_stopped) {
 			env->dns_stopped = 0;
 			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)

@@ -60,6 +60,7 @@ struct wgd {
 	struct event		 resolve_ev;
 	struct resolved_list	 resolved;
 	pid_t			 doctor_pid;	/* 0: no doctor runs */
+	int			 doctor_reaped;	/* by SIGCHLD, before EOF */
 	uint32_t		 doctor_client;	/* whom its lines go to */
 	struct imsgev		 doctor;
 	struct event		 doctor_timer;

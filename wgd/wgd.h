@@ -136,12 +136,14 @@ struct msg_doctor_iface {
 };
 
 struct msg_probe {
+	char			 iface[IFNAMSIZ];
 	uint8_t			 token[PROBE_TOKEN_LEN];
 	uint16_t		 port;		/* SEEN: where it arrived */
 };
 
 struct msg_doctor_run {
 	int32_t			 wgd_pids[2];	/* parent, engine */
+	char			 conffile[PATH_MAX];	/* to check again */
 };
 
 struct msg_ifname {

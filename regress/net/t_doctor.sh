@@ -135,6 +135,20 @@ NFT
 	true
 }
 
+# phone_in NS ADDRESS: wireguard-go in NS from the phone's conf, sent to
+# ADDRESS:51820, connected.
+phone_in()
+{
+	go_up "$1" "$GODEV"
+	wg-quick strip "$(readlink -f state/wgt0/peer_phone/peer_phone.conf)" |
+	    sed "s/^Endpoint = .*/Endpoint = $2:51820/" \
+	    > phone.conf || atf_fail "strip"
+	ip netns exec "$1" wg setconf "$GODEV" phone.conf || atf_fail "setconf"
+	ip -n "$1" addr add 10.13.13.2/24 dev "$GODEV"
+	ip -n "$1" link set "$GODEV" up
+	ping_ok "$1" 10.13.13.1
+}
+
 doctor_cleanup()
 {
 	[ -f dnsmasq.pid ] && kill "$(cat dnsmasq.pid)" 2>/dev/null
@@ -183,7 +197,7 @@ atf_test_case bad_config cleanup
 bad_config_head()
 {
 	doctor_head
-	atf_set "descr" "wgd stopped, and the file does not parse: wgd's own errors, as FAIL lines"
+	atf_set "descr" "wgd stopped, and the file does not parse: wgd's own errors, as FAIL lines; the same for the file of a running wgd, broken since it started"
 }
 bad_config_body()
 {
@@ -194,6 +208,16 @@ bad_config_body()
 	grep -q "^FAIL: the configuration: $PWD/wgd.conf:[0-9]*: " out ||
 	    atf_fail "$(cat out err)"
 	has "  fix: correct $PWD/wgd.conf, then check it with wgd -n -f $PWD/wgd.conf"
+	# Running, with the file broken since: a reload would refuse it.
+	doctor_conf 'client endpoint "203.0.113.7"'
+	wgd_start
+	sed -i 's/listen-port 51820/listen-port 99999/' wgd.conf
+	doctor
+	status_is 1
+	grep -q "^FAIL: the configuration: $PWD/wgd.conf:[0-9]*: " out ||
+	    atf_fail "$(cat out err)"
+	has "  fix: correct $PWD/wgd.conf: wgctl reload and a restart refuse it until then"
+	has "ok: wgt0: up"
 }
 bad_config_cleanup()
 {
@@ -349,14 +373,7 @@ peers_body()
 	net_setup
 	doctor_conf 'client endpoint "203.0.113.7"' 'peer "laptop"'
 	wgd_start
-	go_up "$B" "$GODEV"
-	wg-quick strip "$(readlink -f state/wgt0/peer_phone/peer_phone.conf)" |
-	    sed 's/^Endpoint = .*/Endpoint = 192.168.241.1:51820/' \
-	    > phone.conf || atf_fail "strip"
-	ip netns exec "$B" wg setconf "$GODEV" phone.conf || atf_fail "setconf"
-	ip -n "$B" addr add 10.13.13.2/24 dev "$GODEV"
-	ip -n "$B" link set "$GODEV" up
-	ping_ok "$B" 10.13.13.1
+	phone_in "$B" 192.168.241.1
 	doctor
 	grep -qx "ok: wgt0: peer phone: connected, latest handshake: .*" \
 	    out || atf_fail "$(cat out)"
@@ -366,6 +383,15 @@ peers_body()
 	# One interface by name; another is refused.
 	doctor wgt0
 	has "warn: wgt0: peer laptop: no handshake since wgd started"
+	# One doctor at a time: a second one is told so.
+	doctor > /dev/null &
+	first=$!
+	sleep 0.3
+	ip netns exec "$A" "$WGCTL" -s "$PWD/wgd.sock" doctor > out2 2> err2 &&
+	    atf_fail "two doctors at once"
+	grep -qx "wgctl: a doctor is running already: try again in a minute" \
+	    err2 || atf_fail "$(cat out2 err2)"
+	wait $first
 	doctor nosuch0
 	status_is 1
 	grep -qx "wgctl: no interface named \"nosuch0\"" err ||
@@ -450,7 +476,7 @@ input_drop_body()
 	    '{ type filter hook input priority 0; policy drop; }'
 	ip netns exec "$A" nft add rule inet fw in ip saddr 203.0.113.0/24 accept
 	doctor
-	has "warn: wgt0: cannot tell whether the firewall lets UDP port 51820 in: a rule in nftables table inet fw chain in matches on more than doctor reads"
+	has "warn: wgt0: cannot tell whether the firewall lets UDP port 51820 in: a rule in nftables table inet fw chain in matches on ip saddr, which doctor does not read"
 	has "  fix: check that this chain lets UDP port 51820 in, or add: nft insert rule inet fw in udp dport 51820 accept"
 }
 input_drop_cleanup()
@@ -461,8 +487,8 @@ input_drop_cleanup()
 atf_test_case forward_drop cleanup
 forward_drop_head()
 {
-	doctor_head iptables
-	atf_set "descr" "Docker's FORWARD policy DROP without masquerade: FAIL naming masquerade as the fix; with it, wgd's DOCKER-USER rule makes it ok"
+	doctor_head iptables iptables-legacy
+	atf_set "descr" "Docker's FORWARD policy DROP without masquerade: FAIL naming masquerade as the fix; with it, wgd's DOCKER-USER rule makes it ok; a drop of iptables-legacy's too"
 }
 forward_drop_body()
 {
@@ -488,6 +514,17 @@ forward_drop_body()
 	doctor
 	has "ok: wgt0: the firewall forwards what peers send on to vA"
 	status_is 0
+	# iptables-legacy drops too, by policy, then by a rule: a drop in
+	# either backend drops.
+	ip netns exec "$A" iptables-legacy -P FORWARD DROP
+	doctor
+	status_is 1
+	has "FAIL: wgt0: the firewall drops what peers send on to vA (iptables-legacy table filter chain FORWARD, its policy)"
+	has "  fix: wgctl reload puts wgd's rules back; if it still drops: iptables-legacy -I FORWARD -i wgt0 -j ACCEPT"
+	ip netns exec "$A" iptables-legacy -P FORWARD ACCEPT
+	ip netns exec "$A" iptables-legacy -A FORWARD -i wgt0 -j DROP
+	doctor
+	has "FAIL: wgt0: the firewall drops what peers send on to vA (iptables-legacy table filter chain FORWARD)"
 }
 forward_drop_cleanup()
 {
@@ -508,14 +545,7 @@ healthy_body()
 	doctor_conf 'client endpoint "vpn.home.test"' 'masquerade on "vA"'
 	wgd_start
 	# The phone, outside, through the router.
-	go_up "$W" "$GODEV"
-	wg-quick strip "$(readlink -f state/wgt0/peer_phone/peer_phone.conf)" |
-	    sed 's/^Endpoint = .*/Endpoint = 203.0.113.1:51820/' \
-	    > phone.conf || atf_fail "strip"
-	ip netns exec "$W" wg setconf "$GODEV" phone.conf || atf_fail "setconf"
-	ip -n "$W" addr add 10.13.13.2/24 dev "$GODEV"
-	ip -n "$W" link set "$GODEV" up
-	ping_ok "$W" 10.13.13.1
+	phone_in "$W" 203.0.113.1
 	bad_type=$(json_num bad_type)
 	doctor
 	status_is 0
@@ -623,7 +653,7 @@ dns_tunnel_dead_body()
 	status_is 1
 	grep -qx "FAIL: wgt0: DNS through the tunnel (10.13.13.1) fails: .*" \
 	    out || atf_fail "$(cat out)"
-	has "  fix: check that the resolvers in /etc/resolv.conf answer (is Pi-hole running?): dig @SERVER example.org"
+	has "  fix: check that the resolvers in /etc/resolv.conf answer (is Pi-hole running?): dig @127.0.0.1 vpn.home.test"
 	ip netns exec "$A" nft flush chain inet wgd dns
 	doctor
 	grep -qx "FAIL: wgt0: port 53 of the tunnel addresses is not redirected to wgd's DNS forwarder (port [0-9]*)" \

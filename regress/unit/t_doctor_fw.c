@@ -6,6 +6,7 @@
 
 #include <netinet/in.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <atf-c.h>
@@ -112,7 +113,7 @@ load(const char *nft, const char *ipt)
 	if (nft != NULL)
 		ATF_REQUIRE(fw_parse_nft(fw, nft) == 0);
 	if (ipt != NULL)
-		ATF_REQUIRE(fw_parse_iptables(fw, ipt) == 0);
+		ATF_REQUIRE(fw_parse_iptables(fw, ipt, 1) == 0);
 	return fw;
 }
 
@@ -234,6 +235,75 @@ ATF_TC_BODY(native, tc)
 	fw_free(fw);
 }
 
+/* What a hand-written ruleset has: owners, vmaps, sets, icmp. */
+static const char nft_owned[] =
+"table inet firewalld { # progname firewalld\n"
+"	flags owner\n"
+"\n"
+"	chain filter_INPUT {\n"
+"		type filter hook input priority filter + 10; policy drop;\n"
+"		ct state { established, related } accept\n"
+"		icmp type echo-request accept\n"
+"		meta nfproto ipv6 udp dport 51820 drop\n"
+"		tcp dport { 22, 80, 443 } accept\n"
+"		iifname vmap { \"lo\" : accept, \"eth9\" : jump world }\n"
+"		udp dport 51820 accept\n"
+"	}\n"
+"\n"
+"	chain world {\n"
+"		drop\n"
+"	}\n"
+"}\n";
+
+ATF_TC_WITHOUT_HEAD(handwritten);
+ATF_TC_BODY(handwritten, tc)
+{
+	struct fw		*fw = load(nft_owned, NULL);
+	struct fw_result	 r;
+	char			*big;
+	size_t			 len;
+
+	/*
+	 * The owner's comment does not hide the table; icmp, IPv6 and a set
+	 * of TCP ports do not apply to UDP over IPv4; the vmap might jump
+	 * anywhere: unknown, never the drop or accept after it.
+	 */
+	ATF_CHECK_EQ(eval(fw, FW_HOOK_INPUT, "eth0", "", IPPROTO_UDP, 51820,
+	    &r), FW_UNKNOWN);
+	ATF_CHECK_STREQ(r.table, "firewalld");
+	ATF_CHECK_STREQ(r.unread, "vmap");
+	ATF_CHECK(!r.iptables);
+	ATF_CHECK_EQ(eval(fw, FW_HOOK_INPUT, "eth0", "", IPPROTO_TCP, 22,
+	    &r), FW_UNKNOWN);
+	ATF_CHECK_STREQ(r.unread, "dport set");
+	fw_free(fw);
+
+	/* A native table inet filter, chain INPUT: nft's fix, not iptables'. */
+	fw = load("table inet filter {\n chain INPUT {\n"
+	    "  type filter hook input priority 0; policy drop;\n }\n}\n",
+	    NULL);
+	ATF_CHECK_EQ(eval(fw, FW_HOOK_INPUT, "eth0", "", IPPROTO_UDP, 51820,
+	    &r), FW_DROP);
+	ATF_CHECK(!r.iptables);
+	fw_free(fw);
+
+	/* A rule longer than a line is read: unknown, not skipped. */
+	len = 10000;
+	ATF_REQUIRE((big = malloc(len + 200)) != NULL);
+	strlcpy(big, "table ip t {\n chain c {\n"
+	    "  type filter hook input priority 0; policy accept;\n"
+	    "  ip saddr { ", len + 200);
+	while (strlen(big) < len)
+		strlcat(big, "192.0.2.1, ", len + 200);
+	strlcat(big, "192.0.2.2 } drop\n }\n}\n", len + 200);
+	fw = load(big, NULL);
+	ATF_CHECK_EQ(eval(fw, FW_HOOK_INPUT, "eth0", "", IPPROTO_UDP, 51820,
+	    &r), FW_UNKNOWN);
+	ATF_CHECK_STREQ(r.unread, "a long rule");
+	fw_free(fw);
+	free(big);
+}
+
 ATF_TC_WITHOUT_HEAD(hostile);
 ATF_TC_BODY(hostile, tc)
 {
@@ -253,6 +323,7 @@ ATF_TC_BODY(hostile, tc)
 	struct fw		*fw;
 	struct fw_result	 r;
 	char			 big[9000];
+	size_t			 i;
 
 	fw = load(loop, NULL);
 	ATF_CHECK_EQ(eval(fw, FW_HOOK_INPUT, "eth0", "", IPPROTO_UDP, 51820,
@@ -269,10 +340,10 @@ ATF_TC_BODY(hostile, tc)
 	big[sizeof(big) - 1] = '\0';
 	fw = load(big, big);
 	memset(big, ' ', sizeof(big) - 1);
-	for (size_t i = 0; i < 300; i++)
+	for (i = 0; i < 300; i++)
 		big[i * 3] = 'w';
 	ATF_REQUIRE(fw_parse_nft(fw, big) == 0);
-	ATF_REQUIRE(fw_parse_iptables(fw, big) == 0);
+	ATF_REQUIRE(fw_parse_iptables(fw, big, 1) == 0);
 	fw_free(fw);
 
 	fw = load("", "");
@@ -286,6 +357,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, docker_nft);
 	ATF_TP_ADD_TC(tp, docker_legacy);
 	ATF_TP_ADD_TC(tp, native);
+	ATF_TP_ADD_TC(tp, handwritten);
 	ATF_TP_ADD_TC(tp, hostile);
 	return atf_no_error();
 }
