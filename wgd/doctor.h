@@ -14,6 +14,7 @@
 
 #include <net/if.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "config.h"
 
@@ -71,5 +72,26 @@ char	*doctor_check_conf(struct doctor *, const char *, const char *);
 void	doctor_check_iface(struct doctor *, const struct doctor_iface *);
 
 void	doctor_iface_free(struct doctor_iface *);
+
+/* Between the doctor's files: its checks, and what they share. */
+struct sockaddr;
+struct sockaddr_in;
+
+/* One route of the main table, from /proc/net/route. */
+struct doctor_route {
+	char			 dev[IFNAMSIZ];
+	struct wgd_prefix	 dst;
+};
+
+int	doctor_check_endpoint(struct doctor *, const struct doctor_iface *,
+	    struct sockaddr_in *);
+void	doctor_check_probe(struct doctor *, const struct doctor_iface *,
+	    struct sockaddr_in *);
+void	doctor_check_firewall(struct doctor *, const struct doctor_iface *);
+void	doctor_check_dns(struct doctor *, const struct doctor_iface *);
+int	doctor_is_local(const struct sockaddr *);
+uint64_t doctor_now_ms(void);
+void	doctor_default_dev(char *, size_t);
+int	doctor_route_next_v4(FILE *, struct doctor_route *);
 
 #endif /* WGD_DOCTOR_H */

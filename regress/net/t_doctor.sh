@@ -81,6 +81,20 @@ wait_file()
 	done
 }
 
+# udp_holder ADDR PORT: a process in A that holds UDP ADDR:PORT and
+# answers nothing, until killed (holder.pid).
+udp_holder()
+{
+	ip netns exec "$A" /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+open("bound", "w").close()
+time.sleep(60)' "$1" "$2" &
+	echo $! > holder.pid
+	wait_file bound
+}
+
 # status_is N
 status_is()
 {
@@ -167,14 +181,7 @@ stopped_port_taken_body()
 {
 	net_setup
 	doctor_conf 'client endpoint "203.0.113.7"'
-	ip netns exec "$A" /usr/bin/python3 -c '
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", 51820))
-open("bound", "w").close()
-time.sleep(60)' &
-	echo $! > holder.pid
-	wait_file bound
+	udp_holder 0.0.0.0 51820
 	doctor -f "$PWD/wgd.conf"
 	status_is 1
 	has "FAIL: wgd is not running: no control socket at $PWD/wgd.sock"
@@ -319,14 +326,7 @@ endpoint_unresolved_body()
 	# A resolver that never answers costs a few seconds, no more.
 	kill "$(cat dnsmasq.pid)"
 	rm dnsmasq.pid
-	ip netns exec "$A" /usr/bin/python3 -c '
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 53))
-open("bound", "w").close()
-time.sleep(60)' &
-	echo $! > holder.pid
-	wait_file bound
+	udp_holder 127.0.0.1 53
 	start=$(date +%s)
 	doctor
 	took=$(($(date +%s) - start))
