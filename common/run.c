@@ -100,6 +100,7 @@ run_prog(const char *prog, const char *const args[], const char *input,
 	ssize_t		 n;
 	pid_t		 pid;
 	int		 in = -1, p[2] = { -1, -1 }, status, rv = -1, cut = 0;
+	int		 late = 0;
 
 	*outp = NULL;
 	if (run_which(prog, path, sizeof(path)) == -1) {
@@ -156,7 +157,7 @@ run_prog(const char *prog, const char *const args[], const char *input,
 			log_warnx("%s: no end after %d seconds: killed", prog,
 			    RUN_TIMEOUT_SECS);
 			kill(pid, SIGKILL);
-			cut = 1;
+			late = 1;
 			break;
 		}
 		if (n == -1 || (n = read(p[0], chunk, sizeof(chunk))) == -1) {
@@ -180,20 +181,30 @@ run_prog(const char *prog, const char *const args[], const char *input,
 		} else
 			cut = 1;
 	}
-	while (waitpid(pid, &status, 0) == -1) {
-		if (errno != EINTR) {
-			log_warn("%s: waitpid", prog);
-			goto done;
+	/* Its output closed, it may still hang: the same deadline. */
+	while ((n = waitpid(pid, &status, WNOHANG)) == 0) {
+		if (run_now() >= end && !late) {
+			log_warnx("%s: no end after %d seconds: killed", prog,
+			    RUN_TIMEOUT_SECS);
+			kill(pid, SIGKILL);
+			late = 1;
 		}
+		(void)poll(NULL, 0, 10);
+	}
+	if (n == -1) {
+		log_warn("%s: waitpid", prog);
+		goto done;
 	}
 	if (WIFEXITED(status)) {
 		rv = WEXITSTATUS(status);
 		if (rv == 127)
 			log_warnx("%s: cannot run it", path);
-	} else if (!cut)
+	} else if (!late)
 		log_warnx("%s: killed by signal %d", prog, WTERMSIG(status));
 	/* Output read in part is no output to act on. */
-	if (cut && rv == 0) {
+	if (late)
+		rv = -1;
+	else if (cut && rv == 0) {
 		log_warnx("%s: more output than %d bytes", prog, RUN_OUT_MAX);
 		rv = -1;
 	}

@@ -43,9 +43,10 @@
 char *
 doctor_check_conf(struct doctor *d, const char *wgd, const char *file)
 {
-	const char	*args[] = { "-nv", "-f", file, NULL };
+	/* The print (-v) is read only when no wgd runs. */
+	const char	*args[] = { d->running ? "-n" : "-nv", "-f", file, NULL };
 	char		*out, *copy, *line, *last, fix[DOCTOR_LINE_MAX];
-	int		 status, nfail = d->nfail;
+	int		 status, nfail = d->nfail, lineno, at;
 
 	if ((status = run_prog(wgd, args, NULL, 0, &out)) == -1) {
 		doctor_report(d, DOCTOR_FAIL, "install wgd", "cannot run wgd "
@@ -63,11 +64,14 @@ doctor_check_conf(struct doctor *d, const char *wgd, const char *file)
 	else
 		snprintf(fix, sizeof(fix), "correct %s, then check it with "
 		    "wgd -n -f %s", file, file);
-	/* wgd -n's lines are "file:line: message", warnings marked. */
+	/*
+	 * wgd -n's lines are "file:line: message", warnings marked; the
+	 * file may be one that wgd.conf includes.
+	 */
 	for (line = strtok_r(copy, "\n", &last); line != NULL;
 	    line = strtok_r(NULL, "\n", &last)) {
-		if (strncmp(line, file, strlen(file)) != 0 ||
-		    line[strlen(file)] != ':')
+		at = 0;
+		if (sscanf(line, "%*[^:]:%d: %n", &lineno, &at) != 1 || at == 0)
 			continue;
 		if (strstr(line, ": warning: ") != NULL)
 			doctor_report(d, DOCTOR_WARN, "correct that line",

@@ -40,7 +40,7 @@ dns_ask(const struct sockaddr_storage *src,
 	uint8_t			 ans[1500];
 	const char		*label, *dot;
 	size_t			 len = DNS_HDR_LEN, l;
-	uint64_t		 end;
+	uint64_t		 end, now;
 	ssize_t			 n;
 	int			 s, rcode = -1;
 
@@ -79,7 +79,8 @@ dns_ask(const struct sockaddr_storage *src,
 	pfd.fd = s;
 	pfd.events = POLLIN;
 	for (end = doctor_now_ms() + DOCTOR_DNS_MS; rcode == -1 && doctor_now_ms() < end;) {
-		if (poll(&pfd, 1, (int)(end - doctor_now_ms())) <= 0)
+		now = doctor_now_ms();
+		if (poll(&pfd, 1, now < end ? (int)(end - now) : 0) <= 0)
 			continue;
 		/* Refused (ICMP): nobody listens there. */
 		if ((n = recv(s, ans, sizeof(ans), 0)) == -1)

@@ -31,31 +31,36 @@ firewall_read(void)
 	struct fw	*fw;
 	char		*out, path[PATH_MAX], names[64];
 	FILE		*f;
-	int		 legacy = 0, any = 0;
+	int		 legacy = 0, ok = 0;
 
 	if ((fw = fw_new()) == NULL)
 		return NULL;
+	/*
+	 * Its standard error too: "# Warning: table ip filter is managed by
+	 * iptables-nft" says whose a table is.  A listing that fails makes
+	 * the whole unknown: half the rules could say "ok" wrongly.
+	 */
 	if (run_which("nft", path, sizeof(path)) == 0) {
-		if (run_prog("nft", nft, NULL, 1, &out) == 0)
-			any = fw_parse_nft(fw, out) == 0;
+		if (run_prog("nft", nft, NULL, 0, &out) == 0)
+			ok = fw_parse_nft(fw, out) == 0;
 		free(out);
 	} else if (run_which("iptables-nft-save", path, sizeof(path)) == 0) {
 		/* No nft: iptables-nft's rules (Docker's) through it. */
 		if (run_prog("iptables-nft-save", none, NULL, 1, &out) == 0)
-			any = fw_parse_iptables(fw, out, 0) == 0;
+			ok = fw_parse_iptables(fw, out, 0) == 0;
 		free(out);
 	}
 	if ((f = fopen("/proc/net/ip_tables_names", "re")) != NULL) {
 		legacy = fgets(names, sizeof(names), f) != NULL;
 		fclose(f);
 	}
-	if (legacy && run_which("iptables-legacy-save", path,
+	if (ok && legacy && run_which("iptables-legacy-save", path,
 	    sizeof(path)) == 0) {
-		if (run_prog("iptables-legacy-save", none, NULL, 1, &out) == 0)
-			any = fw_parse_iptables(fw, out, 1) == 0;
+		ok = run_prog("iptables-legacy-save", none, NULL, 1, &out) ==
+		    0 && fw_parse_iptables(fw, out, 1) == 0;
 		free(out);
 	}
-	if (!any) {
+	if (!ok) {
 		fw_free(fw);
 		return NULL;
 	}
@@ -74,9 +79,17 @@ dnat_to_self(const char *to, uint16_t port)
 	const char		*colon;
 	size_t			 len;
 
-	if ((colon = strchr(to, ':')) == NULL ||
-	    (len = (size_t)(colon - to)) >= sizeof(host) ||
-	    strtoul(colon + 1, NULL, 10) != port)
+	/* nft's "redirect to :P", iptables' "REDIRECT --to-ports P" */
+	if (strncmp(to, "this host:", 10) == 0)
+		return strtoul(to + 10, NULL, 10) == port;
+	if (strspn(to, "0123456789") == strlen(to) && to[0] != '\0')
+		return strtoul(to, NULL, 10) == port;
+	/* "ADDRESS": the port unchanged */
+	if ((colon = strchr(to, ':')) == NULL)
+		colon = to + strlen(to);
+	else if (strtoul(colon + 1, NULL, 10) != port)
+		return 0;
+	if ((len = (size_t)(colon - to)) >= sizeof(host))
 		return 0;
 	memcpy(host, to, len);
 	host[len] = '\0';

@@ -20,6 +20,7 @@
 #define FW_WORDS_MAX	64
 #define FW_WORD_MAX	128
 #define FW_DEPTH_MAX	16
+#define FW_MANAGED_MAX	16
 
 enum cond_kind {
 	C_IIF,
@@ -28,6 +29,7 @@ enum cond_kind {
 	C_DPORT,
 	C_CT,		/* lo: 1 when the states include new */
 	C_LOCAL,	/* the destination is this host */
+	C_PROTO_SET,	/* lo: 1 with udp in it, 2 with tcp */
 	C_NEVER,	/* not for a UDP packet over IPv4 (icmp, ip6) */
 	C_ALWAYS,
 	C_UNKNOWN
@@ -62,6 +64,7 @@ struct rule {
 
 struct chain {
 	int		 legacy;
+	int		 iptables_nft;	/* read from iptables-nft-save */
 	char		 family[8];
 	char		 table[64];
 	char		 name[64];
@@ -76,6 +79,9 @@ struct chain {
 struct fw {
 	struct chain	*chains;
 	size_t		 nchains;
+	/* "ip filter": tables nft says iptables-nft manages */
+	char		 managed[FW_MANAGED_MAX][72];
+	size_t		 nmanaged;
 };
 
 enum match {
@@ -189,7 +195,11 @@ split(const char *line, char words[][FW_WORD_MAX], size_t max)
 			if (len >= FW_WORD_MAX)
 				len = FW_WORD_MAX - 1;
 			memcpy(words[n], p + 1, len);
-			words[n++][len] = '\0';
+			words[n][len] = '\0';
+			/* A quoted "{" (a comment) opens no block. */
+			if (words[n][0] == '{' || words[n][0] == '}')
+				words[n][0] = '_';
+			n++;
 			p = *end == '"' ? end + 1 : end;
 			continue;
 		}
@@ -322,6 +332,14 @@ cond_proto(struct rule *r, int neg, const char *w)
 	struct cond	*c;
 	int		 p;
 
+	if (w[0] == '{' && !neg) {
+		/* { icmp, ipv6-icmp }: which of UDP and TCP it holds. */
+		if ((c = cond_add(r, C_PROTO_SET, 0)) != NULL) {
+			c->lo = (strstr(w, "udp") != NULL ? 1 : 0) |
+			    (strstr(w, "tcp") != NULL ? 2 : 0);
+		}
+		return;
+	}
 	if ((p = proto_of(w)) == -1) {
 		/* Another protocol: a WireGuard packet is not it. */
 		if (w[0] != '{' && w[0] != '@' && !neg &&
@@ -398,8 +416,8 @@ nft_rule(struct rule *r, char words[][FW_WORD_MAX], size_t n)
 				v = nft_value(words, i + 2, n, &neg);
 				if (v < n && (c = cond_add(r, C_NEVER,
 				    0)) != NULL)
-					c->kind = (strcmp(words[v], "ipv4") ==
-					    0) != neg ? C_ALWAYS : C_NEVER;
+					c->kind = (strstr(words[v], "ipv4") !=
+					    NULL) != neg ? C_ALWAYS : C_NEVER;
 			} else {
 				v = nft_value(words, i + 2, n, &neg);
 				cond_unknown(r, w, words[i + 1]);
@@ -435,6 +453,10 @@ nft_rule(struct rule *r, char words[][FW_WORD_MAX], size_t n)
 			v = nft_value(words, i + 2, n, &neg);
 			if (v < n && strcmp(words[i + 1], "state") == 0)
 				cond_ct(r, neg, words[v]);
+			else if (v < n && strcmp(words[i + 1], "status") == 0 &&
+			    strcmp(words[v], "dnat") == 0 && !neg)
+				/* Ours is not: a DNAT of it is checked apart. */
+				(void)cond_add(r, C_NEVER, 0);
 			else
 				cond_unknown(r, w, words[i + 1]);
 			i = v + 1;
@@ -555,6 +577,11 @@ fw_parse_nft(struct fw *fw, const char *text)
 	int		 depth = 0, skip = 0, in_chain = 0, d, cut;
 
 	while (next_line(&p, line, sizeof(line), &cut)) {
+		if (sscanf(line, "# Warning: table %7s %63s is managed by "
+		    "iptables-nft", family, table) == 2 &&
+		    fw->nmanaged < FW_MANAGED_MAX)
+			snprintf(fw->managed[fw->nmanaged++],
+			    sizeof(fw->managed[0]), "%s %s", family, table);
 		n = split(line, words, FW_WORDS_MAX);
 		if (n == 0)
 			continue;
@@ -747,6 +774,7 @@ fw_parse_iptables(struct fw *fw, const char *text, int legacy)
 			if ((c = chain_add(fw, legacy, "ip", table,
 			    line + 1)) == NULL)
 				return -1;
+			c->iptables_nft = !legacy;
 			c->hook = ipt_hook(table, c->name);
 			c->nat = strcmp(table, "nat") == 0;
 			c->filter = strcmp(table, "filter") == 0;
@@ -828,6 +856,11 @@ cond_match(const struct cond *c, const struct fw_packet *pkt)
 		break;
 	case C_LOCAL:
 		return pkt->hook == FW_HOOK_FORWARD ? M_FALSE : M_TRUE;
+	case C_PROTO_SET:
+		if (pkt->proto == 0)
+			return M_MAYBE;
+		return c->lo & (pkt->proto == IPPROTO_UDP ? 1 : 2) ? M_TRUE :
+		    M_FALSE;
 	case C_NEVER:
 		return M_FALSE;
 	case C_ALWAYS:
@@ -855,14 +888,40 @@ rule_match(const struct rule *r, const struct fw_packet *pkt)
 	return m;
 }
 
+static int
+ipt_builtin(const char *name)
+{
+	return strcmp(name, "INPUT") == 0 || strcmp(name, "FORWARD") == 0 ||
+	    strcmp(name, "OUTPUT") == 0 || strcmp(name, "PREROUTING") == 0 ||
+	    strcmp(name, "POSTROUTING") == 0;
+}
+
+static int
+managed(const struct fw *fw, const struct chain *c)
+{
+	char	 name[72];
+	size_t	 i;
+
+	snprintf(name, sizeof(name), "%s %s", c->family, c->table);
+	for (i = 0; i < fw->nmanaged; i++)
+		if (strcmp(fw->managed[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 static void
-result_where(struct fw_result *res, const struct chain *c, int policy)
+result_where(const struct fw *fw, struct fw_result *res,
+    const struct chain *c, int policy)
 {
 	res->legacy = c->legacy;
 	res->policy = policy;
-	/* iptables-nft's tables: ip filter, ip nat */
-	res->iptables = c->legacy || (strcmp(c->family, "ip") == 0 &&
-	    (strcmp(c->table, "filter") == 0 || strcmp(c->table, "nat") == 0));
+	/*
+	 * iptables' own: nft says so of some tables of iptables-nft (not
+	 * of all), and its chains have iptables' names in ip filter or nat.
+	 */
+	res->iptables = c->legacy || c->iptables_nft || managed(fw, c) ||
+	    (strcmp(c->family, "ip") == 0 && (strcmp(c->table, "filter") ==
+	    0 || strcmp(c->table, "nat") == 0) && ipt_builtin(c->name));
 	strlcpy(res->family, c->family, sizeof(res->family));
 	strlcpy(res->table, c->table, sizeof(res->table));
 	strlcpy(res->chain, c->name, sizeof(res->chain));
@@ -891,7 +950,7 @@ eval_chain(const struct fw *fw, const struct chain *c,
 			break;
 		case A_DROP:
 			if (m == M_TRUE) {
-				result_where(res, c, 0);
+				result_where(fw, res, c, 0);
 				return FW_DROP;
 			}
 			break;
@@ -901,7 +960,7 @@ eval_chain(const struct fw *fw, const struct chain *c,
 			break;
 		case A_DNAT:
 			if (m == M_TRUE) {
-				result_where(res, c, 0);
+				result_where(fw, res, c, 0);
 				strlcpy(res->to, r->target, sizeof(res->to));
 				return FW_DNAT;
 			}
@@ -924,7 +983,7 @@ eval_chain(const struct fw *fw, const struct chain *c,
 			break;
 		}
 		/* Depends on what is not read: nothing sure from here. */
-		result_where(res, c, 0);
+		result_where(fw, res, c, 0);
 		strlcpy(res->unread, r->unread[0] != '\0' ? r->unread :
 		    "a jump", sizeof(res->unread));
 		return FW_UNKNOWN;
@@ -959,7 +1018,7 @@ fw_eval(const struct fw *fw, const struct fw_packet *pkt,
 		if ((v = eval_chain(fw, c, pkt, 0, &r)) == V_CONTINUE) {
 			if (!c->policy_drop)
 				continue;
-			result_where(&r, c, 1);
+			result_where(fw, &r, c, 1);
 			v = FW_DROP;
 		}
 		r.verdict = (enum fw_verdict)v;

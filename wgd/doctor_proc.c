@@ -206,7 +206,10 @@ doctor_dispatch(int fd, short event, void *arg)
 			parent_reply(env, env->doctor_client, 0, imsg.data);
 			break;
 		case IMSG_PROBE_ARM:
-			if (len != sizeof(struct msg_probe))
+			/* The engine takes no malformed message for a fault. */
+			if (len != sizeof(struct msg_probe) ||
+			    !STR_TERMINATED(((struct msg_probe *)
+			    imsg.data)->iface))
 				goto bad;
 			if (imsgev_compose(&env->engine, IMSG_PROBE_ARM, 0, 0,
 			    -1, imsg.data, len) == -1)
@@ -249,23 +252,29 @@ doctor_caps(void)
 	static const int		 keep[] = { CAP_NET_ADMIN, CAP_NET_RAW,
 	    CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE, CAP_NET_BIND_SERVICE };
 	struct __user_cap_header_struct	 hdr;
-	struct __user_cap_data_struct	 data[2];
+	struct __user_cap_data_struct	 have[2], data[2];
 	size_t				 i;
+	uint32_t			 bit;
 	int				 cap, kept;
 
+	/* wgd itself may run with fewer (a container): keep those it has. */
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capget, &hdr, have) == -1)
+		fatal("capget");
 	memset(data, 0, sizeof(data));
 	for (cap = 0; cap <= 63; cap++) {
+		bit = 1U << (cap % 32);
 		for (i = 0, kept = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
 			if (keep[i] == cap)
 				kept = 1;
-		if (kept) {
-			data[cap / 32].effective |= 1U << (cap % 32);
-			data[cap / 32].permitted |= 1U << (cap % 32);
-		} else if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1 &&
-		    errno != EINVAL)
+		if (kept && (have[cap / 32].permitted & bit)) {
+			data[cap / 32].effective |= bit;
+			data[cap / 32].permitted |= bit;
+		} else if (!kept && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) ==
+		    -1 && errno != EINVAL && errno != EPERM)
 			fatal("prctl capbset_drop %d", cap);
 	}
-	memset(&hdr, 0, sizeof(hdr));
 	hdr.version = _LINUX_CAPABILITY_VERSION_3;
 	if (syscall(SYS_capset, &hdr, data) == -1)
 		fatal("capset");
@@ -377,7 +386,6 @@ doctor_iface_from(struct doctor_iface *di, struct imsg *imsg)
 	memcpy(di->endpoint_host, m.endpoint_host, sizeof(di->endpoint_host));
 	di->endpoint_port = m.endpoint_port;
 	di->dns_tunnel = m.dns_tunnel;
-	di->dns_auto = m.dns_auto;
 	di->dns_port = m.dns_port;
 }
 

@@ -130,8 +130,7 @@ struct msg_doctor_iface {
 	char			 masquerade[IFNAMSIZ];
 	char			 endpoint_host[WGD_HOST_MAX + 1];
 	uint16_t		 endpoint_port;
-	uint8_t			 dns_tunnel;
-	uint8_t			 dns_auto;
+	uint8_t			 dns_tunnel;	/* auto decided */
 	uint16_t		 dns_port;
 };
 

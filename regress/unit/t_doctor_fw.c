@@ -243,7 +243,11 @@ static const char nft_owned[] =
 "	chain filter_INPUT {\n"
 "		type filter hook input priority filter + 10; policy drop;\n"
 "		ct state { established, related } accept\n"
+"		ct status dnat accept\n"
+"		meta l4proto { icmp, ipv6-icmp } accept\n"
 "		icmp type echo-request accept\n"
+"		meta nfproto { ipv6 } udp dport 51820 drop\n"
+"		tcp dport 23 drop comment \"{\"\n"
 "		meta nfproto ipv6 udp dport 51820 drop\n"
 "		tcp dport { 22, 80, 443 } accept\n"
 "		iifname vmap { \"lo\" : accept, \"eth9\" : jump world }\n"
@@ -276,15 +280,31 @@ ATF_TC_BODY(handwritten, tc)
 	ATF_CHECK_EQ(eval(fw, FW_HOOK_INPUT, "eth0", "", IPPROTO_TCP, 22,
 	    &r), FW_UNKNOWN);
 	ATF_CHECK_STREQ(r.unread, "dport set");
+	/* The quoted brace of a comment opened no block: the rule is read. */
+	ATF_CHECK_EQ(eval(fw, FW_HOOK_INPUT, "eth0", "", IPPROTO_TCP, 23,
+	    &r), FW_DROP);
 	fw_free(fw);
 
-	/* A native table inet filter, chain INPUT: nft's fix, not iptables'. */
+	/*
+	 * Native tables: nft's fix, not iptables', unless nft says
+	 * iptables-nft manages the table.
+	 */
 	fw = load("table inet filter {\n chain INPUT {\n"
-	    "  type filter hook input priority 0; policy drop;\n }\n}\n",
+	    "  type filter hook input priority 0; policy drop;\n }\n}\n"
+	    "table ip filter {\n chain fwd {\n"
+	    "  type filter hook forward priority 0; policy drop;\n }\n}\n",
 	    NULL);
 	ATF_CHECK_EQ(eval(fw, FW_HOOK_INPUT, "eth0", "", IPPROTO_UDP, 51820,
 	    &r), FW_DROP);
 	ATF_CHECK(!r.iptables);
+	ATF_CHECK_EQ(eval(fw, FW_HOOK_FORWARD, "wg0", "eth0", 0, 0, &r),
+	    FW_DROP);
+	ATF_CHECK(!r.iptables);
+	ATF_REQUIRE(fw_parse_nft(fw, "# Warning: table ip filter is managed "
+	    "by iptables-nft, do not touch!\n") == 0);
+	ATF_CHECK_EQ(eval(fw, FW_HOOK_FORWARD, "wg0", "eth0", 0, 0, &r),
+	    FW_DROP);
+	ATF_CHECK(r.iptables);
 	fw_free(fw);
 
 	/* A rule longer than a line is read: unknown, not skipped. */
