@@ -18,9 +18,6 @@
 #include "output.h"
 #include "run.h"
 
-/* As long as a session lives without a new handshake (REJECT_AFTER_TIME). */
-#define DOCTOR_CONNECTED_SECS	180
-
 static void
 print_line(void *arg, const char *line)
 {
@@ -69,7 +66,7 @@ doctor_peer(struct output_ctx *ctx, const struct ctl_peer *peer,
 		return;
 	}
 	if (peer->last_handshake != 0 &&
-	    ctx->now - peer->last_handshake < DOCTOR_CONNECTED_SECS &&
+	    ctx->now - peer->last_handshake < OUTPUT_CONNECTED_SECS &&
 	    !output_hint(hint, sizeof(hint), &ctx->iface, peer, ctx->now)) {
 		doctor_report(&d, DOCTOR_OK, NULL, "%s: peer %s: connected, "
 		    "latest handshake: %s", ctx->iface.name, name, ago);

@@ -11,8 +11,6 @@
 
 #include "output.h"
 
-/* As long as a session lives without a new handshake (REJECT_AFTER_TIME). */
-#define HINT_CONNECTED_SECS	180
 /* How long a failure that names no peer stays worth a mention. */
 #define HINT_RECENT_SECS	600
 
@@ -71,7 +69,7 @@ output_hint(char *buf, size_t len, const struct ctl_iface *iface,
 	}
 	/* Connected, but what it sends comes from the wrong address. */
 	f = &peer->fails[PEER_FAIL_SOURCE];
-	if (f->when != 0 && now - f->when < HINT_CONNECTED_SECS) {
+	if (f->when != 0 && now - f->when < OUTPUT_CONNECTED_SECS) {
 		host_of(host, sizeof(host), f->from);
 		snprintf(buf, len, "it sends from %s, which is not one of its "
 		    "allowed ips: its conf has another Address (scan its QR "
@@ -111,7 +109,7 @@ output_hint(char *buf, size_t len, const struct ctl_iface *iface,
 	if (buf[0] != '\0')
 		return 1;
 	connected = peer->last_handshake != 0 &&
-	    now - peer->last_handshake < HINT_CONNECTED_SECS;
+	    now - peer->last_handshake < OUTPUT_CONNECTED_SECS;
 	if (connected)
 		return 0;
 	if (peer->unresolved && peer->endpoint_host[0] != '\0') {

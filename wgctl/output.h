@@ -20,6 +20,13 @@
 
 #include "wgd.h"
 
+/*
+ * A peer counts as connected while its latest handshake is younger
+ * than a session lives without a new one (REJECT_AFTER_TIME): for show's
+ * hints, show metrics and doctor alike.
+ */
+#define OUTPUT_CONNECTED_SECS	180
+
 /* Where a backend writes and what it has written so far. */
 struct output_ctx {
 	FILE		*f;

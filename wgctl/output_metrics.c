@@ -18,8 +18,6 @@
 #include "key.h"
 #include "output.h"
 
-/* As long as a session lives without a new handshake. */
-#define METRICS_CONNECTED_SECS	180
 
 static const char *const drop_names[] = DROP_NAMES;
 
@@ -157,7 +155,7 @@ static void
 peer_connected(FILE *f, const struct ctl_peer *p, time_t now)
 {
 	fprintf(f, "%d", p->last_handshake != 0 &&
-	    now - p->last_handshake < METRICS_CONNECTED_SECS);
+	    now - p->last_handshake < OUTPUT_CONNECTED_SECS);
 }
 
 static void
