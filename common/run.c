@@ -28,9 +28,32 @@
 static const char *const run_dirs[] = {
 	"/usr/sbin", "/sbin", "/usr/bin", "/bin"
 };
-static char *const run_envp[] = {
-	"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL
+#define RUN_QEMU_VAR	"QEMU_LD_PREFIX="
+
+/*
+ * A fixed environment, and QEMU_LD_PREFIX where it is set: under
+ * qemu-user (make check ARCH=...) the wgd that wgd runs is an ARM
+ * program too, and finds its libraries through it.  Set up before a
+ * fork, read by the child.
+ */
+static char	*run_envp[] = {
+	"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL, NULL
 };
+
+static void
+run_env_init(void)
+{
+	extern char	**environ;
+	char		**e;
+
+	if (run_envp[2] != NULL)
+		return;
+	for (e = environ; *e != NULL; e++)
+		if (strncmp(*e, RUN_QEMU_VAR, strlen(RUN_QEMU_VAR)) == 0) {
+			run_envp[2] = *e;
+			return;
+		}
+}
 
 int
 run_which(const char *name, char *path, size_t len)
@@ -74,7 +97,7 @@ run_child(const char *path, const char *argv[], int in, int out, int quiet)
 	    dup2(quiet ? null : out, 2) == -1)
 		_exit(127);
 	closefrom(3);
-	execve(path, (char *const *)argv, run_envp);
+	execve(path, (char *const *)argv, (char *const *)run_envp);
 	_exit(127);
 }
 
@@ -138,6 +161,7 @@ run_prog(const char *prog, const char *const args[], const char *input,
 		log_warn("pipe2");
 		goto done;
 	}
+	run_env_init();
 	if ((pid = fork()) == -1) {
 		log_warn("fork");
 		goto done;

@@ -33,7 +33,7 @@ host_of(char *buf, size_t len, const char *from)
  * peer never heard from may be its client, with an old key or conf.
  */
 static const char *
-unnamed(const struct ctl_iface *iface, time_t now, char *buf, size_t len)
+unnamed(const struct ctl_iface *iface, int64_t now, char *buf, size_t len)
 {
 	const struct ctl_fail	*f = NULL;
 	size_t			 i;
@@ -54,7 +54,7 @@ unnamed(const struct ctl_iface *iface, time_t now, char *buf, size_t len)
 
 int
 output_hint(char *buf, size_t len, const struct ctl_iface *iface,
-    const struct ctl_peer *peer, time_t now)
+    const struct ctl_peer *peer, int64_t now)
 {
 	const struct ctl_fail	*f = NULL;
 	char			 host[sizeof(f->from)], note[160];

@@ -135,19 +135,18 @@ output_duration(char *buf, size_t len, unsigned long long secs)
 }
 
 void
-output_ago(char *buf, size_t len, time_t now, int64_t then)
+output_ago(char *buf, size_t len, int64_t now, int64_t then)
 {
 	if (len == 0)
 		return;
-	if (then == (int64_t)now)
+	if (then == now)
 		strlcpy(buf, "Now", len);
-	else if (then > (int64_t)now)
+	else if (then > now)
 		strlcpy(buf, "(System clock wound backward; "
 		    "connection problems may ensue.)", len);
 	else {
 		/* In unsigned arithmetic: now - then may not fit int64_t. */
-		output_duration(buf, len,
-		    (uint64_t)(int64_t)now - (uint64_t)then);
+		output_duration(buf, len, (uint64_t)now - (uint64_t)then);
 		strlcat(buf, " ago", len);
 	}
 }

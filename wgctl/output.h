@@ -30,7 +30,7 @@
 /* Where a backend writes and what it has written so far. */
 struct output_ctx {
 	FILE		*f;
-	time_t		 now;		/* for the age of a handshake */
+	int64_t		 now;		/* epoch s, for the age of a handshake */
 	int		 nifaces;	/* printed so far */
 	int		 npeers;	/* printed for the current interface */
 	struct ctl_iface iface;		/* the current interface */
@@ -65,14 +65,14 @@ void	output_duration(char *, size_t, unsigned long long);
  * the clock.  It takes then as a time, 0 too: leaving out the line of a
  * peer that never had a handshake is the caller's job.
  */
-void	output_ago(char *, size_t, time_t, int64_t);
+void	output_ago(char *, size_t, int64_t, int64_t);
 
 /*
  * The hint for a peer that does not connect, from what the engine saw
  * (hint.c); 0 and "" when there is none.
  */
 int	output_hint(char *, size_t, const struct ctl_iface *,
-	    const struct ctl_peer *, time_t);
+	    const struct ctl_peer *, int64_t);
 
 /* "1023 B", "1.21 MiB": as wg show writes an amount of data. */
 void	output_bytes(char *, size_t, uint64_t);

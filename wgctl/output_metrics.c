@@ -128,31 +128,31 @@ iface_counter(FILE *f, const struct metrics *m, const char *name,
 }
 
 /* The value of a peer's sample, as printed. */
-typedef void (*peer_value)(FILE *, const struct ctl_peer *, time_t);
+typedef void (*peer_value)(FILE *, const struct ctl_peer *, int64_t);
 
 static void
-peer_rx(FILE *f, const struct ctl_peer *p, time_t now)
+peer_rx(FILE *f, const struct ctl_peer *p, int64_t now)
 {
 	(void)now;
 	fprintf(f, "%" PRIu64, p->rx_bytes);
 }
 
 static void
-peer_tx(FILE *f, const struct ctl_peer *p, time_t now)
+peer_tx(FILE *f, const struct ctl_peer *p, int64_t now)
 {
 	(void)now;
 	fprintf(f, "%" PRIu64, p->tx_bytes);
 }
 
 static void
-peer_handshake(FILE *f, const struct ctl_peer *p, time_t now)
+peer_handshake(FILE *f, const struct ctl_peer *p, int64_t now)
 {
 	(void)now;
 	fprintf(f, "%" PRId64, p->last_handshake);
 }
 
 static void
-peer_connected(FILE *f, const struct ctl_peer *p, time_t now)
+peer_connected(FILE *f, const struct ctl_peer *p, int64_t now)
 {
 	fprintf(f, "%d", p->last_handshake != 0 &&
 	    now - p->last_handshake < OUTPUT_CONNECTED_SECS);

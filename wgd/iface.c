@@ -204,14 +204,16 @@ bind_port(struct wgd *env, uint16_t port, struct iface_fds *fds)
 /*
  * Marks a port's sockets (SO_MARK, 0 for none), so policy routing can
  * keep the tunnel's own packets out of the tunnel.  The engine's
- * duplicates share the sockets: they are marked too.
+ * duplicates share the sockets: they are marked too.  Only a change
+ * is made: a socket starts unmarked, and where SO_MARK is refused
+ * (qemu-user) a port without a mark still works.
  */
 int
 port_mark(struct wgd *env, uint16_t port, uint32_t mark)
 {
 	struct port_socks	*ps;
 
-	if ((ps = port_find(env, port)) == NULL)
+	if ((ps = port_find(env, port)) == NULL || ps->mark == mark)
 		return 0;
 	if (setsockopt(ps->fd4, SOL_SOCKET, SO_MARK, &mark,
 	    sizeof(mark)) == -1 || (ps->fd6 != -1 && setsockopt(ps->fd6,
@@ -219,6 +221,7 @@ port_mark(struct wgd *env, uint16_t port, uint32_t mark)
 		log_warn("port %u: SO_MARK", port);
 		return -1;
 	}
+	ps->mark = mark;
 	return 0;
 }
 

@@ -515,7 +515,15 @@ import_scan(struct import *imp)
 		log_warn("%s", imp->dir);
 		return -1;
 	}
-	while ((de = readdir(d)) != NULL) {
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			if (errno != 0) {
+				log_warn("%s", imp->dir);
+				goto done;
+			}
+			break;
+		}
 		n = de->d_name;
 		if (strncmp(n, "peer_", 5) == 0)
 			name = n + 5;
@@ -526,7 +534,13 @@ import_scan(struct import *imp)
 			continue;
 		if (path_of(path, sizeof(path), imp->dir, n, "") == -1)
 			goto done;
-		if (stat(path, &st) == -1 || !S_ISDIR(st.st_mode))
+		if (stat(path, &st) == -1) {
+			if (errno == ENOENT)
+				continue;
+			log_warn("%s", path);
+			goto done;
+		}
+		if (!S_ISDIR(st.st_mode))
 			continue;
 		if (!conf_valid_peer_name(name)) {
 			log_warnx("%s: \"%s\" is not a peer name wgd takes "

@@ -200,15 +200,15 @@ noise_keypair_clear(struct noise_keypair *kp)
 }
 
 void
-noise_tai64n(uint8_t out[WG_TIMESTAMP_SIZE], const struct timespec *ts)
+noise_tai64n(uint8_t out[WG_TIMESTAMP_SIZE], int64_t unix_sec, uint32_t nsec)
 {
-	uint64_t	 sec;
-	uint32_t	 nsec;
+	uint64_t	 be_sec;
+	uint32_t	 be_nsec;
 
-	sec = htobe64(NOISE_TAI64_BASE + (uint64_t)ts->tv_sec);
-	nsec = htobe32((uint32_t)ts->tv_nsec & NOISE_TAI64N_NSEC_MASK);
-	memcpy(out, &sec, sizeof(sec));
-	memcpy(out + sizeof(sec), &nsec, sizeof(nsec));
+	be_sec = htobe64(NOISE_TAI64_BASE + (uint64_t)unix_sec);
+	be_nsec = htobe32(nsec & NOISE_TAI64N_NSEC_MASK);
+	memcpy(out, &be_sec, sizeof(be_sec));
+	memcpy(out + sizeof(be_sec), &be_nsec, sizeof(be_nsec));
 }
 
 int

@@ -104,12 +104,13 @@ void	noise_remote_clear(struct noise_remote *);
 void	noise_handshake_clear(struct noise_handshake *);
 
 /*
- * TAI64N of a CLOCK_REALTIME reading, nanoseconds rounded down to a
- * multiple of 2^24 (about 16.8 ms) so the timestamp reveals little about
- * our clock, yet still grows between two initiations the responder's
+ * TAI64N of a CLOCK_REALTIME reading (seconds since the epoch, 64-bit
+ * whatever time_t is), nanoseconds rounded down to a multiple of 2^24
+ * (about 16.8 ms) so the timestamp reveals little about our clock, yet
+ * still grows between two initiations the responder's
  * INITIATIONS_PER_SECOND limit lets through.
  */
-void	noise_tai64n(uint8_t [WG_TIMESTAMP_SIZE], const struct timespec *);
+void	noise_tai64n(uint8_t [WG_TIMESTAMP_SIZE], int64_t, uint32_t);
 
 /*
  * Fills the whole initiation except macs (left zero).  The ephemeral

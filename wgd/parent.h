@@ -34,6 +34,7 @@ struct port_socks {
 	uint16_t		 port;
 	int			 fd4;
 	int			 fd6;		/* -1 without IPv6 */
+	uint32_t		 mark;		/* SO_MARK, 0: none */
 };
 TAILQ_HEAD(port_list, port_socks);
 

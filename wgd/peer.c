@@ -491,7 +491,7 @@ peer_send_initiation(struct eng_peer *p, int retry)
 	index_add(&p->hs_idx, p, NULL);
 	key_generate_private(eph);
 	clock_gettime(CLOCK_REALTIME, &ts);
-	noise_tai64n(tai, &ts);
+	noise_tai64n(tai, ts.tv_sec, (uint32_t)ts.tv_nsec);
 	if (noise_create_initiation(&p->iface->noise, &p->noise, eph, tai,
 	    p->hs_idx.index, &msg) == -1) {
 		sodium_memzero(eph, sizeof(eph));

@@ -5,6 +5,7 @@
 # kills is one it started (found by pid, never by name).
 
 top="$(atf_get_srcdir)/../.."
+. "$top/regress/qemu.sh"
 WGD="$top/wgd/wgd"
 WGCTL="$top/wgctl/wgctl"
 BADCLIENT="$top/regress/daemon/badclient"
@@ -82,7 +83,8 @@ wgd_start_debug()
 # The pid of our wgd's parent: the one whose config is ours.
 parent_pid()
 {
-	for p in $(pgrep -x -f 'wgd: parent'); do
+	for p in $(pgrep -f 'wgd'); do
+		[ "$(proc_title "$p")" = "wgd: parent" ] || continue
 		if [ "$(readlink "/proc/$p/ns/net")" = \
 		    "$(ip netns exec "$(ns)" readlink /proc/self/ns/net)" ]; then
 			echo "$p" > parent.pid
@@ -97,8 +99,7 @@ parent_pid()
 child_pid()
 {
 	for p in $(pgrep -P "$(cat parent.pid)"); do
-		if [ "$(tr '\0' ' ' < "/proc/$p/cmdline" | sed 's/ *$//')" = \
-		    "wgd: $1" ]; then
+		if [ "$(proc_title "$p")" = "wgd: $1" ]; then
 			echo "$p"
 			return 0
 		fi

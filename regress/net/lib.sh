@@ -7,6 +7,7 @@
 # Inner addresses: 10.77.0.1/.2 and fd00:77::1/::2.
 
 top="$(atf_get_srcdir)/../.."
+. "$top/regress/qemu.sh"
 WGD="$top/wgd/wgd"
 WGCTL="$top/wgctl/wgctl"
 

@@ -142,8 +142,11 @@ dns_pid()
 {
 	for p in $(pgrep -P "$(cat wgd.pid)"); do
 		for c in $p $(pgrep -P "$p"); do
-			grep -q '^wgd: dns' "/proc/$c/cmdline" 2>/dev/null &&
-			    echo "$c"
+			# Under qemu the only forked child is the resolver's.
+			case $(proc_title "$c") in
+			"wgd: dns"*|"wgd: forked")
+				echo "$c" ;;
+			esac
 		done
 	done
 }

@@ -80,8 +80,7 @@ drop()
 engine_pid()
 {
 	for p in $(pgrep -P "$(cat wgd.pid)"); do
-		if [ "$(tr '\0' ' ' < "/proc/$p/cmdline" | sed 's/ *$//')" = \
-		    "wgd: engine" ]; then
+		if [ "$(proc_title "$p")" = "wgd: engine" ]; then
 			echo "$p"
 			return 0
 		fi

@@ -12,7 +12,7 @@
 . "$(atf_get_srcdir)/lib.sh"
 
 XFER="$(atf_get_srcdir)/xfer.py"
-GO_LATEST="$top/../shared/tools/wireguard-go-latest"
+GO_LATEST="$SRCTOP/../shared/tools/wireguard-go-latest"
 MB=24
 
 offload_head()

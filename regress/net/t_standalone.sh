@@ -104,6 +104,7 @@ wg_quick_head()
 }
 wg_quick_body()
 {
+	skip_under_qemu "wg-quick sets an fwmark: setsockopt SO_MARK is refused (ENOPROTOOPT)"
 	st_setup
 	# X: a client (a Pi behind a router) with wg-quick; Y: the server,
 	# wireguard-go, with an "Internet" address on its loopback.

@@ -159,7 +159,7 @@ now_tai64n(uint8_t ts[WG_TIMESTAMP_SIZE])
 	struct timespec	 now;
 
 	ATF_REQUIRE(clock_gettime(CLOCK_REALTIME, &now) == 0);
-	noise_tai64n(ts, &now);
+	noise_tai64n(ts, now.tv_sec, (uint32_t)now.tv_nsec);
 }
 
 static void
@@ -346,29 +346,39 @@ ATF_TC_BODY(vector_keys_and_keepalive, tc)
 ATF_TC_WITHOUT_HEAD(tai64n);
 ATF_TC_BODY(tai64n, tc)
 {
-	struct timespec	 t;
 	uint8_t		 a[WG_TIMESTAMP_SIZE], b[WG_TIMESTAMP_SIZE];
+	int64_t		 sec;
 
 	/*
 	 * The vector's timestamp is 1700000000.123456789 UTC: seconds as
 	 * 2^62 + 10 + t, big-endian.  The nanoseconds come out rounded
 	 * down to a multiple of 2^24.
 	 */
-	t.tv_sec = 1700000000;
-	t.tv_nsec = 123456789;
-	noise_tai64n(a, &t);
+	noise_tai64n(a, 1700000000, 123456789);
 	check_bytes(a, "400000006553f10a07000000", sizeof(a), "tai64n");
 
 	/* Two stamps 20 ms apart (the initiation rate limit) differ. */
-	t.tv_nsec = 999999999 - 10000000;
-	noise_tai64n(a, &t);
-	t.tv_sec++;
-	t.tv_nsec = 10000000;
-	noise_tai64n(b, &t);
+	noise_tai64n(a, 1700000000, 999999999 - 10000000);
+	noise_tai64n(b, 1700000001, 10000000);
 	ATF_CHECK(memcmp(a, b, sizeof(a)) < 0);
-	t.tv_nsec += 20000000;
-	noise_tai64n(a, &t);
+	noise_tai64n(a, 1700000001, 30000000);
 	ATF_CHECK(memcmp(b, a, sizeof(a)) < 0);
+
+	/*
+	 * Across 2^31 s (a 32-bit time_t's end, in 2038) and 2^32 s, on
+	 * every architecture: the arithmetic is 64-bit.
+	 */
+	noise_tai64n(a, INT32_MAX, 999999999);
+	check_bytes(a, "40000000800000093b000000", sizeof(a), "2^31 - 1");
+	noise_tai64n(b, (int64_t)INT32_MAX + 1, 0);
+	check_bytes(b, "400000008000000a00000000", sizeof(b), "2^31");
+	ATF_CHECK(memcmp(a, b, sizeof(a)) < 0);
+	sec = UINT32_MAX;
+	noise_tai64n(a, sec, 999999999);
+	check_bytes(a, "40000001000000093b000000", sizeof(a), "2^32 - 1");
+	noise_tai64n(b, sec + 1, 0);
+	check_bytes(b, "400000010000000a00000000", sizeof(b), "2^32");
+	ATF_CHECK(memcmp(a, b, sizeof(a)) < 0);
 }
 
 static void
@@ -505,6 +515,31 @@ ATF_TC_BODY(replayed_initiation, tc)
 	ATF_REQUIRE(noise_remote_set_keys(&p.i_peer, &p.i_local, NULL) == 0);
 	make_initiation(&p, ts, 4, &init);
 	ATF_CHECK(take_initiation(&p, &init) == -1);
+}
+
+/* The responder orders timestamps across 2^31 s and 2^32 s too. */
+ATF_TC_WITHOUT_HEAD(initiations_across_32_bits);
+ATF_TC_BODY(initiations_across_32_bits, tc)
+{
+	static const int64_t		 edges[] = {
+		INT32_MAX, UINT32_MAX
+	};
+	struct pair			 p;
+	struct wg_msg_initiation	 before, after;
+	uint8_t				 ts[WG_TIMESTAMP_SIZE];
+	size_t				 i;
+
+	random_pair(&p, 0);
+	for (i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		noise_tai64n(ts, edges[i], 990000000);
+		make_initiation(&p, ts, 1, &before);
+		noise_tai64n(ts, edges[i] + 1, 10000000);
+		make_initiation(&p, ts, 2, &after);
+		ATF_CHECK(take_initiation(&p, &before) == 0);
+		ATF_CHECK(take_initiation(&p, &after) == 0);
+		ATF_CHECK(memcmp(p.r_peer.last_timestamp, ts, sizeof(ts)) == 0);
+		ATF_CHECK(take_initiation(&p, &before) == -1);
+	}
 }
 
 ATF_TC_WITHOUT_HEAD(tampered_initiation);
@@ -742,6 +777,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, random_peers_no_psk);
 	ATF_TP_ADD_TC(tp, psk_mismatch);
 	ATF_TP_ADD_TC(tp, replayed_initiation);
+	ATF_TP_ADD_TC(tp, initiations_across_32_bits);
 	ATF_TP_ADD_TC(tp, tampered_initiation);
 	ATF_TP_ADD_TC(tp, tampered_response);
 	ATF_TP_ADD_TC(tp, out_of_order);

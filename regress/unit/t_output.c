@@ -307,6 +307,40 @@ ATF_TC_BODY(text_handshake, tc)
 	}
 }
 
+/*
+ * Handshake ages and the "connected" test across 2^31 s (a 32-bit
+ * time_t's end, in 2038) and 2^32 s, on every architecture.
+ */
+ATF_TC_WITHOUT_HEAD(ages_across_32_bits);
+ATF_TC_BODY(ages_across_32_bits, tc)
+{
+	static const int64_t	 edges[] = { INT32_MAX, UINT32_MAX };
+	struct ctl_iface	 i;
+	struct ctl_peer		 p;
+	char			 buf[512];
+	size_t			 k;
+
+	memset(&i, 0, sizeof(i));
+	i.listen_port = 51820;
+	for (k = 0; k < sizeof(edges) / sizeof(edges[0]); k++) {
+		output_ago(buf, sizeof(buf), edges[k] + 30, edges[k] - 30);
+		ATF_CHECK_STREQ(buf, "1 minute ago");
+		output_ago(buf, sizeof(buf), edges[k] - 1, edges[k] + 1);
+		ATF_CHECK(strncmp(buf, "(System clock", 13) == 0);
+
+		p = peer("wg0", "phone", 32, "", 0);
+		p.rx_any = 1;
+		p.unresolved = 1;
+		strlcpy(p.endpoint_host, "office.example.org",
+		    sizeof(p.endpoint_host));
+		p.last_handshake = edges[k] - 10;
+		ATF_CHECK(!output_hint(buf, sizeof(buf), &i, &p,
+		    edges[k] + 10));
+		ATF_CHECK(output_hint(buf, sizeof(buf), &i, &p,
+		    edges[k] + OUTPUT_CONNECTED_SECS));
+	}
+}
+
 /* No overflow whatever the two times are; 0 is never, not 1970. */
 ATF_TC_WITHOUT_HEAD(ago_extremes);
 ATF_TC_BODY(ago_extremes, tc)
@@ -703,6 +737,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, text_nothing_to_say);
 	ATF_TP_ADD_TC(tp, text_keepalive);
 	ATF_TP_ADD_TC(tp, text_handshake);
+	ATF_TP_ADD_TC(tp, ages_across_32_bits);
 	ATF_TP_ADD_TC(tp, ago_extremes);
 	ATF_TP_ADD_TC(tp, text_transfer);
 	ATF_TP_ADD_TC(tp, bytes);

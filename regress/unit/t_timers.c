@@ -24,11 +24,12 @@ run(struct wg_timers *t, uint64_t *now, uint64_t until)
 	return due;
 }
 
-ATF_TC_WITHOUT_HEAD(retransmit_and_give_up);
-ATF_TC_BODY(retransmit_and_give_up, tc)
+/* Retries of an unanswered initiation sent at start, to the give-up. */
+static void
+give_up_from(uint64_t start)
 {
 	struct wg_timers	 t;
-	uint64_t		 now = S(1000), start = now;
+	uint64_t		 now = start;
 	int			 sent = 1, due;
 
 	timers_init(&t, 0);
@@ -51,6 +52,50 @@ ATF_TC_BODY(retransmit_and_give_up, tc)
 	/* Keys of the failed attempt are zeroed in time. */
 	ATF_CHECK(run(&t, &now, now + S(REJECT_AFTER_TIME * 3)) &
 	    TIMER_DO_ZERO_KEYS);
+}
+
+ATF_TC_WITHOUT_HEAD(retransmit_and_give_up);
+ATF_TC_BODY(retransmit_and_give_up, tc)
+{
+	give_up_from(S(1000));
+}
+
+/*
+ * The clock is 64-bit nanoseconds on every architecture: the same
+ * retries, keepalives and key ages across 2^32 ns (4.3 s after boot),
+ * 2^31 s and 2^32 s.
+ */
+ATF_TC_WITHOUT_HEAD(across_32_bits);
+ATF_TC_BODY(across_32_bits, tc)
+{
+	static const uint64_t	 edges[] = {
+		1ULL << 32, S(1ULL << 31), S(1ULL << 32)
+	};
+	struct wg_timers	 t;
+	uint64_t		 e, now;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		e = edges[i];
+		give_up_from(e - S(3));
+
+		timers_init(&t, 25);
+		now = e - S(1);
+		timers_session_derived(&t, now);
+		timers_authenticated_sent(&t, now);
+		ATF_CHECK_EQ(timers_next(&t), now + S(25));
+		ATF_CHECK_EQ(run(&t, &now, e - S(1) + S(25) - MS(10)) &
+		    TIMER_DO_SEND_KEEPALIVE, 0);
+		ATF_CHECK(run(&t, &now, e - S(1) + S(25)) &
+		    TIMER_DO_SEND_KEEPALIVE);
+
+		ATF_CHECK(keypair_usable(e - S(1), e - S(1) +
+		    S(REJECT_AFTER_TIME) - 1, 0));
+		ATF_CHECK(!keypair_usable(e - S(1), e - S(1) +
+		    S(REJECT_AFTER_TIME), 0));
+		ATF_CHECK(keypair_rekey_on_send(e - S(1), e - S(1) +
+		    S(REKEY_AFTER_TIME), 5, 1));
+	}
 }
 
 ATF_TC_WITHOUT_HEAD(retransmit_jitter);
@@ -201,6 +246,7 @@ ATF_TC_BODY(keypair_ages, tc)
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, retransmit_and_give_up);
+	ATF_TP_ADD_TC(tp, across_32_bits);
 	ATF_TP_ADD_TC(tp, retransmit_jitter);
 	ATF_TP_ADD_TC(tp, handshake_complete_stops_retries);
 	ATF_TP_ADD_TC(tp, passive_keepalive);
