@@ -132,8 +132,6 @@ child_main(enum wgd_proc p, const char *user, int debug, int verbose)
 {
 	log_init(debug, LOG_DAEMON);
 	log_procinit(proc_name(p));
-	/* Run through /proc/self/exe, the kernel would call us "exe". */
-	(void)prctl(PR_SET_NAME, "wgd", 0, 0, 0);
 	setproctitle("%s", proc_name(p));
 	if (sodium_init() == -1)
 		fatalx("cannot initialise libsodium");
@@ -199,6 +197,11 @@ main(int argc, char *argv[])
 		/* Without /proc, a title with a dot is no reason to stop. */
 	}
 	setproctitle_init(argc, argv, environ);
+	/*
+	 * Run through /proc/self/exe, the kernel calls us "exe": ps -e,
+	 * pgrep wgd and systemctl status would too.
+	 */
+	(void)prctl(PR_SET_NAME, "wgd", 0, 0, 0);
 	log_init(1, LOG_DAEMON);
 	while ((ch = getopt(argc, argv, "dD:f:i:nP:u:v")) != -1) {
 		switch (ch) {

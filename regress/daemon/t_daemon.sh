@@ -29,6 +29,8 @@ privsep_body()
 	parent=$(cat parent.pid)
 	grep -q "^Uid:	0	0	0	0$" /proc/$parent/status ||
 	    atf_fail "parent is not root"
+	[ "$(cat /proc/$parent/comm)" = wgd ] ||
+	    atf_fail "parent: comm is $(cat /proc/$parent/comm)"
 	for child in engine control; do
 		pid=$(child_pid $child) || atf_fail "no $child process"
 		st=/proc/$pid/status
