@@ -14,7 +14,7 @@ SRCTOP=$(cat "$(atf_get_srcdir)/../../source" 2>/dev/null ||
 # skip_under_qemu reason: skips this test case when running under qemu.
 skip_under_qemu()
 {
-	[ -z "$QEMU_ARCH" ] || atf_skip "not under qemu-user ($QEMU_ARCH): $*"
+	[ -z "$QEMU_ARCH" ] || atf_skip "qemu-user ($QEMU_ARCH): $*"
 }
 
 # fast_enough seconds limit: whether a measured time is under the limit.
