@@ -7,7 +7,8 @@ fails loudly instead of skipping a test or breaking it halfway.
 usage: progs.py TOP
 
 TOP is the source tree; its atf-sh test programs must be built.  The
-packages of `make deps` are read from TOP/GNUmakefile (DEB_PACKAGES)
+packages of `make deps` are read from TOP/GNUmakefile (DEB_PACKAGES,
+and DEB_TOOLS: those of `make deb`)
 and must be installed: dpkg says which package a program comes from.
 A program from those packages or the ones they depend on must be
 required; one from an Essential or Priority: required package is in
@@ -44,12 +45,15 @@ OWN = {"wgctl", "wgd"}
 
 
 def deb_packages(top):
+    """DEB_PACKAGES, and DEB_TOOLS: what make deb installs for itself
+    and for the packages' tests (make check-deb)."""
     text = open(os.path.join(top, "GNUmakefile")).read()
     text = text.replace("\\\n", " ")
     m = re.search(r"^DEB_PACKAGES\s*[:?]?=(.*)$", text, re.M)
     if m is None:
         sys.exit("progs.py: no DEB_PACKAGES in GNUmakefile")
-    return m.group(1).split()
+    tools = re.search(r"^DEB_TOOLS\s*[:?]?=(.*)$", text, re.M)
+    return m.group(1).split() + (tools.group(1).split() if tools else [])
 
 
 class Dpkg:
