@@ -30,14 +30,18 @@ die()
 [ "$(id -u)" -eq 0 ] || die "needs root (chroot)"
 [ -f debian/control ] || die "run from the source tree"
 
-# in_root command: runs command in the root, with /proc of its own.
+# in_root command: runs command in the root, with /proc of its own and
+# an environment of its own: a make above us (make deb ARCH=arm64)
+# would hand its variables down to the package's make in MAKEFLAGS.
 in_root()
 {
 	unshare --mount --pid --fork --propagation private sh -euc '
 		mount -t proc proc "$1/proc"
 		root=$1
 		shift
-		exec chroot "$root" "$@"' sh "$root" "$@"
+		exec chroot "$root" /usr/bin/env -i \
+		    PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+		    LC_ALL=C.UTF-8 "$@"' sh "$root" "$@"
 }
 
 mkdir -p "$src/.obj"
@@ -49,7 +53,8 @@ if ! cmp -s "$src/.obj/control.source" "$root/.control"; then
 		archs=$build,$arch
 		include=$include,crossbuild-essential-$arch
 	fi
-	rm -rf "$root.new" "$root"
+	# Never into what a killed mmdebstrap may have left mounted.
+	rm -rf --one-file-system "$root.new" "$root"
 	mkdir -p "$(dirname "$root")"
 	mmdebstrap --quiet --variant=buildd --architectures="$archs" \
 	    --include="$include" \
@@ -64,10 +69,11 @@ if ! cmp -s "$src/.obj/control.source" "$root/.control"; then
 fi
 
 # The tree as git sees it (tracked files and new ones, no build output).
-rm -rf "$root/build"
+rm -rf --one-file-system "$root/build"
 mkdir -p "$root/build/wgd"
 git ls-files -z --cached --others --exclude-standard |
     tar --null -T - -cf - | tar -C "$root/build/wgd" -xf -
+[ -f "$root/build/wgd/debian/rules" ] || die "cannot copy the tree"
 
 if [ -n "${DEB_VERSION:-}" ]; then
 	{
@@ -82,8 +88,8 @@ if [ -n "${DEB_VERSION:-}" ]; then
 fi
 
 in_root sh -euc "cd /build/wgd && dpkg-buildpackage -us -uc -b -a$arch"
-debs=$(cd "$root/build" && ls wgd_*_"$arch".deb)
-[ -n "$debs" ] || die "no package built"
+debs=$(cd "$root/build" && ls wgd_*_"$arch".deb 2>/dev/null) ||
+    die "no package built"
 # lintian as nobody: it warns against running as root.
 in_root setpriv --reuid=65534 --regid=65534 --clear-groups \
     lintian --fail-on error,warning "/build/$debs"

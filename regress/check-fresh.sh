@@ -67,6 +67,8 @@ mkdir -p "$ROOT"
 trap 'rm -rf "$ROOT"' EXIT
 trap 'exit 1' INT TERM HUP
 tar -C "$ROOT" -xf "$base/root.tar" || die "cannot unpack the root"
+# Not through a link the root may have there: it would lead to the host's.
+rm -f "$ROOT/etc/resolv.conf"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
 git clone -q --no-hardlinks "$TOP" "$ROOT/src/wgd" || die "git clone"
 # Tests look for ../shared (the reference wireguard-go builds).

@@ -66,16 +66,18 @@ for s in $suites; do
 			chmod 0755 "$d/$(basename "$f" .sh)"
 			;;
 		*)
-			if [ -e "$out/regress/$f" ]; then
-				wrap "regress/$f" "$tree.new/regress/$f"
-			elif [ -e "regress/$f.sh" ] || [ -e "regress/$f.c" ]; then
-				:	# built here, for this machine
-			else
-				ln -s "$src/regress/$f" "$tree.new/regress/$f"
-			fi
+			# A native build's program is no data.
+			[ -e "regress/$f.sh" ] || [ -e "regress/$f.c" ] ||
+			    ln -s "$src/regress/$f" "$tree.new/regress/$f"
 			;;
 		esac
 	done
+done
+
+# The ARM programs: whatever OUT holds, with or without a native build.
+(cd "$out/regress" && find . -type f -perm -u+x) | while read -r f; do
+	f=${f#./}
+	wrap "regress/$f" "$tree.new/regress/$f"
 done
 
 # libcrypto picks its ChaCha20-Poly1305 by the CPU's features (NEON):

@@ -40,6 +40,14 @@ make_root()
 	    --include="$deps${extra:+,$extra}" "$dist" root "$mirror" \
 	    > mmdebstrap.log 2>&1 ||
 	    atf_fail "mmdebstrap $dist: $(tail -n 5 mmdebstrap.log)"
+}
+
+# runlevel_stub: /sbin/runlevel says 2.  The file in the root is
+# removed first: a link there (systemd-sysv's, to /bin/systemctl) is
+# absolute and would lead to the host's.
+runlevel_stub()
+{
+	rm -f root/sbin/runlevel root/usr/sbin/runlevel
 	printf '#!/bin/sh\necho N 2\n' > root/sbin/runlevel
 	chmod 755 root/sbin/runlevel
 }
@@ -47,7 +55,8 @@ make_root()
 # root_up: the namespaces, with /proc, /dev, /sys and /run for the root.
 root_up()
 {
-	unshare --mount --pid --net --fork --propagation private sh -c '
+	unshare --mount --pid --net --fork --kill-child --propagation private \
+	    sh -c '
 		mount -t proc proc root/proc
 		mount --rbind /dev root/dev
 		mount -t sysfs sysfs root/sys
@@ -79,7 +88,7 @@ root_down()
 	[ -f holder.pid ] && kill "$(cat holder.pid)" 2>/dev/null
 	sleep 0.5
 	# The mounts went with the mount namespace; the files remain.
-	rm -rf root
+	rm -rf --one-file-system root
 	true
 }
 
@@ -96,17 +105,21 @@ interface "wg0" {
 CONF
 }
 
-# boot_root: the root booted by systemd-nspawn, in the background; in_root
-# then runs commands in the container, under its systemd.
+# boot_root: the root booted by systemd-nspawn, in the background;
+# in_booted then runs commands in the container, under its systemd.
 boot_root()
 {
-	systemd-nspawn --quiet --boot --directory="$PWD/root" --register=no \
+	# A host with cgroup v1 (this one) would give the container v1,
+	# which trixie's systemd no longer boots on.
+	SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 \
+	    systemd-nspawn --quiet --boot --directory="$PWD/root" --register=no \
 	    --keep-unit --private-network --console=pipe > boot.log 2>&1 &
 	echo $! > nspawn.pid
 	i=0
 	until pid=$(pgrep -P "$(cat nspawn.pid)") &&
-	    [ "$(nsenter --target "$pid" --all systemctl is-system-running \
-	    2>/dev/null)" = running ]; do
+	    state=$(nsenter --target "$pid" --all systemctl \
+	    is-system-running 2>/dev/null; true) &&
+	    { [ "$state" = running ] || [ "$state" = degraded ]; }; do
 		[ $i -lt 300 ] || atf_fail "the root did not boot: $(cat boot.log)"
 		sleep 0.1
 		i=$((i + 1))
@@ -130,7 +143,7 @@ boot_down()
 			i=$((i + 1))
 		done
 	fi
-	rm -rf root
+	rm -rf --one-file-system root
 	true
 }
 
@@ -227,6 +240,7 @@ sysvinit_body()
 	new="$top/.obj/debs/bookworm/wgd_${version}+upgrade_$arch.deb"
 	[ -f "$new" ] || atf_skip "no $new: run make check-deb"
 	make_root bookworm "$deb" sysvinit-core systemd
+	runlevel_stub
 	root_up
 	run=in_root start=sysv_start
 	lifecycle "$deb" "$new"
@@ -284,27 +298,29 @@ systemd_start()
 atf_test_case trixie cleanup
 trixie_head()
 {
-	deb_head
-	atf_set "descr" "Debian 13: its package installs and wgd -n accepts the example configuration"
+	deb_head systemd-nspawn
+	atf_set "descr" "Debian 13 booted with systemd (systemd-nspawn): its package installs disabled, wgd -n takes the example configuration, the unit passes systemd-analyze verify, starts, reloads and serves a managed peer"
 }
 trixie_body()
 {
 	deb="$top/.obj/debs/trixie/wgd_${version}_$arch.deb"
-	make_root trixie "$deb"
+	make_root trixie "$deb" systemd systemd-sysv dbus
 	cp "$deb" root/var/tmp/
-	root_up
-	run=in_root
-	in_root dpkg -i "/var/tmp/$(basename "$deb")" > install.log 2>&1 ||
+	boot_root
+	run=in_booted
+	$run dpkg -i "/var/tmp/$(basename "$deb")" > install.log 2>&1 ||
 	    atf_fail "dpkg -i: $(cat install.log)"
-	in_root wgd -n > check.log 2>&1 || atf_fail "wgd -n: $(cat check.log)"
-	[ -e root/usr/lib/systemd/system/wgd.service ] ||
-	    [ -e root/lib/systemd/system/wgd.service ] || atf_fail "no unit"
+	$run wgd -n > check.log 2>&1 || atf_fail "wgd -n: $(cat check.log)"
+	[ -e root/usr/lib/systemd/system/wgd.service ] || atf_fail "no unit"
 	wgd_parent > /dev/null && atf_fail "wgd started at install"
-	true
+	test_conf > root/etc/wgd.conf
+	systemd_start > start.log 2>&1 || atf_fail "start: $(cat start.log)"
+	$run wgctl show > show || atf_fail "wgctl show"
+	grep -q '^peer: laptop' show || atf_fail "$(cat show)"
 }
 trixie_cleanup()
 {
-	root_down
+	boot_down
 }
 
 atf_init_test_cases()
