@@ -50,7 +50,14 @@ wgd_up()
 	fi
 	ip netns exec "$1" "$WGD" -v "$2" 2> "$2.err" ||
 	    atf_fail "wgd $2 failed: $(cat "$2.err")"
-	parent_of "$1" "$2" > "$2.pid" || atf_fail "no parent for $2"
+	# The socket listens once wgd is ready, but the control process
+	# may not hold it yet: the parent hands it over.
+	i=0
+	until parent_of "$1" "$2" > "$2.pid"; do
+		[ $i -lt 50 ] || atf_fail "no parent for $2"
+		sleep 0.1
+		i=$((i + 1))
+	done
 }
 
 # parent_of NS IF: the wgd parent serving IF, started in NS: the parent
