@@ -21,8 +21,11 @@ skip_under_qemu()
 # Under qemu-user a time says nothing of the real machine's: not checked.
 fast_enough()
 {
-	[ -n "$QEMU_ARCH" ] ||
-	    /usr/bin/python3 -c "import sys; sys.exit(float('$1') >= $2)"
+	if [ -n "$QEMU_ARCH" ]; then
+		echo "under qemu-user: $1 s, not held against $2 s"
+		return 0
+	fi
+	awk -v t="$1" -v limit="$2" 'BEGIN { exit !(t < limit) }'
 }
 
 # proc_title pid: the title a process of wgd's has ("wgd: engine").
