@@ -194,6 +194,9 @@ lifecycle()
 	grep -q '^Endpoint = vpn.example.org:51820$' laptop.conf ||
 	    atf_fail "$(cat laptop.conf)"
 	state_sums > state.before
+	for f in wg0/server/privatekey-server wg0/peer_laptop/peer_laptop.conf; do
+		grep -q " \./$f\$" state.before || atf_fail "no $f in the state"
+	done
 
 	# Upgrade: restarted, same keys, addresses and client files.
 	$run dpkg -i "/var/tmp/$(basename "$new")" > upgrade.log 2>&1 ||
