@@ -25,7 +25,8 @@ fast_enough()
 		echo "under qemu-user: $1 s, not held against $2 s"
 		return 0
 	fi
-	awk -v t="$1" -v limit="$2" 'BEGIN { exit !(t < limit) }'
+	awk -v t="$1" -v limit="$2" \
+	    'BEGIN { exit !(t ~ /^[0-9]+(\.[0-9]+)?$/ && t + 0 < limit) }'
 }
 
 # proc_title pid: the title a process of wgd's has ("wgd: engine").

@@ -147,7 +147,7 @@ CONF
 	    WG_QUICK_USERSPACE_IMPLEMENTATION=wgd \
 	    wg-quick up "./$I1.conf" > up.log 2>&1 ||
 	    atf_fail "wg-quick up: $(cat up.log)"
-	parent_of "$X" "$I1" > "$I1.pid"
+	parent_of "$X" "$I1" > "$I1.pid" || atf_fail "no parent for $I1"
 	grep -q "wgd $I1" up.log || atf_fail "wgd did not run: $(cat up.log)"
 	ip netns exec "$X" wg show "$I1" fwmark | grep -qx 0xca6c ||
 	    atf_fail "fwmark: $(ip netns exec "$X" wg show "$I1")"

@@ -62,13 +62,30 @@ wgd_up()
 
 # parent_of NS IF: the wgd parent serving IF, started in NS: the parent
 # of the control process, which listens on the socket.
+#
+# Right after wgd is ready the parent may still hold the socket itself,
+# or no process may (the fd on its way to the control process): each
+# holder is taken by its title, and a pid of 1 never comes out, for a
+# cleanup would kill it.
 parent_of()
 {
-	c=$(ip netns exec "$1" ss -xlpH 2>/dev/null |
-	    grep "/var/run/wireguard/$2.sock " |
-	    sed -n 's/.*pid=\([0-9]*\),.*/\1/p' | head -n 1)
-	[ -n "$c" ] || return 1
-	awk '/^PPid:/ { print $2 }' "/proc/$c/status"
+	for c in $(ip netns exec "$1" ss -xlpH 2>/dev/null |
+	    grep "/var/run/wireguard/$2.sock " | grep -o 'pid=[0-9]*' |
+	    cut -d = -f 2); do
+		case $(proc_title "$c") in
+		"wgd: control")
+			p=$(awk '/^PPid:/ { print $2 }' "/proc/$c/status") ;;
+		"wgd: parent")
+			p=$c ;;
+		*)
+			continue ;;
+		esac
+		if [ "${p:-0}" -gt 1 ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
 }
 
 gone_within_2s()

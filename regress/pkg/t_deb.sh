@@ -116,7 +116,9 @@ boot_root()
 	    --keep-unit --private-network --console=pipe > boot.log 2>&1 &
 	echo $! > nspawn.pid
 	i=0
-	until pid=$(pgrep -P "$(cat nspawn.pid)") &&
+	# The container's init: nspawn's child once it runs systemd, not
+	# before (nsenter would then reach this machine's systemd).
+	until pid=$(pgrep -x -P "$(cat nspawn.pid)" systemd) &&
 	    state=$(nsenter --target "$pid" --all systemctl \
 	    is-system-running 2>/dev/null; true) &&
 	    { [ "$state" = running ] || [ "$state" = degraded ]; }; do
@@ -142,6 +144,8 @@ boot_down()
 			sleep 0.1
 			i=$((i + 1))
 		done
+		kill -9 "$(cat nspawn.pid)" 2>/dev/null
+		sleep 0.5
 	fi
 	rm -rf --one-file-system root
 	true
