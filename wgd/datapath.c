@@ -63,11 +63,16 @@
 
 /*
  * A batch from TUN: up to TX_SLOTS reads, each a packet or a super-packet
- * split into an arena of its own, all sealed by the workers at once.  A
- * read's vnet header lands so that a packet after it has the data
- * header's room before it, and padding and tag room after.
+ * split into an arena of its own, all sealed by the workers at once, and
+ * no more reads once TX_BATCH_SEGS packets wait (eight super-packets of
+ * a TCP stream), so a batch stays short.  A read's vnet header lands so
+ * that a packet after it has the data header's room before it, and
+ * padding and tag room after.  Small packets need many slots: each read
+ * of one is a system call, and a batch of them to one peer leaves in one
+ * GSO send.
  */
-#define TX_SLOTS		8
+#define TX_SLOTS		64
+#define TX_BATCH_SEGS		384
 #define TUN_HEADROOM		(WG_MSG_DATA_HEADER_SIZE - VNET_HDR_LEN)
 #define TUNBUF_SIZE		(WG_MSG_DATA_HEADER_SIZE + VNET_MAX_PACKET + \
 				    TAILROOM)
@@ -95,8 +100,9 @@ static size_t		 ntunq;
 static struct vnet_write writes[VNET_MAX_SEGMENTS];
 
 /* A batch's crypto, and for a received one what each job came from. */
-#define MAX_JOBS	(TX_SLOTS * VNET_MAX_SEGMENTS > UDPIO_MAX_DGRAMS ? \
-			    TX_SLOTS * VNET_MAX_SEGMENTS : UDPIO_MAX_DGRAMS)
+#define TX_MAX_JOBS	(TX_BATCH_SEGS + VNET_MAX_SEGMENTS)
+#define MAX_JOBS	(TX_MAX_JOBS > UDPIO_MAX_DGRAMS ? \
+			    TX_MAX_JOBS : UDPIO_MAX_DGRAMS)
 static struct crypt_job	 jobs[MAX_JOBS];
 static struct rx_meta {
 	struct eng_keypair	*kp;
@@ -226,17 +232,18 @@ void
 datapath_tun_read(int fd, short event, void *arg)
 {
 	struct eng_iface	*ifc = arg;
-	size_t			 nslots, njobs, i;
+	size_t			 nslots, nsegs, njobs, i, j, n;
 	int			 reads = 0, r = 0;
 
 	(void)event;
 	/* Dropped packets count too: a flood of them cannot keep us here. */
 	while (reads < TUN_READS && r != -1) {
-		for (nslots = 0; nslots < TX_SLOTS && reads < TUN_READS;
-		    reads++) {
+		for (nslots = 0, nsegs = 0; nslots < TX_SLOTS &&
+		    nsegs < TX_BATCH_SEGS && reads < TUN_READS; reads++) {
 			if ((r = tun_read_one(ifc, fd, &tx[nslots])) == -1)
 				break;
-			nslots += (size_t)r;
+			if (r == 1)
+				nsegs += tx[nslots++].nsegs;
 		}
 		if (nslots == 0)
 			return;
@@ -248,8 +255,21 @@ datapath_tun_read(int fd, short event, void *arg)
 			njobs += tx[i].njobs;
 		}
 		workers_run(jobs, njobs);
-		for (i = 0; i < nslots; i++)
-			peer_seal_finish(tx[i].peer, tx[i].jobs, tx[i].njobs);
+		/*
+		 * A super-packet leaves in a send of its own.  The jobs of
+		 * consecutive reads lie side by side: a run of single
+		 * packets to one peer leaves together, in order.  (Runs of
+		 * super-packets sent together made bursts that overflowed
+		 * the receiver's socket buffer: TCP retransmitted.)
+		 */
+		for (i = 0; i < nslots; i = j) {
+			n = tx[i].njobs;
+			for (j = i + 1; j < nslots && tx[i].nsegs == 1 &&
+			    tx[j].nsegs == 1 && tx[j].peer == tx[i].peer &&
+			    n < VNET_MAX_SEGMENTS; j++)
+				n += tx[j].njobs;
+			peer_seal_finish(tx[i].peer, tx[i].jobs, n);
+		}
 		keypairs_release();
 	}
 }

@@ -18,8 +18,12 @@
 /*
  * Bursts of packets arrive faster than one event loop pass drains them,
  * and the default buffers (about 200 KiB) overflow first under load.
+ * A peer's GSO sends arrive as datagrams of up to 64 KiB each, charged
+ * with their whole size: at 4 MiB (which the kernel doubles) four TCP
+ * streams through two wgd on two busy CPUs lost a few of them a second
+ * and retransmitted; at 8 MiB none (bench/bench.sh).
  */
-#define UDP_BUFSIZE	(4 * 1024 * 1024)
+#define UDP_BUFSIZE	(8 * 1024 * 1024)
 
 static const char *
 udp_afname(int af)
