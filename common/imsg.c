@@ -138,6 +138,13 @@ imsg_read(struct imsgbuf *ib)
 	do {
 		n = recvmsg(ib->fd, &msg, MSG_CMSG_CLOEXEC);
 	} while (n == -1 && errno == EINTR);
+	/*
+	 * A process that died with our messages unread resets the
+	 * connection: it is gone, as at end of file, and whoever reaps it
+	 * says why.
+	 */
+	if (n == -1 && errno == ECONNRESET)
+		return 0;
 	if (n == -1)
 		return -1;
 

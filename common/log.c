@@ -18,6 +18,11 @@
 static int	 log_foreground = 1;
 static int	 log_verbose;
 static const char *log_procname;
+static void	(*log_sink)(void *, int, const char *);
+static void	*log_sink_arg;
+
+static void	 logit(int, const char *, ...)
+		    __attribute__((__format__(printf, 2, 3)));
 
 /*
  * Opens syslog at once (LOG_NDELAY): the children chroot to a directory
@@ -32,11 +37,42 @@ log_init(int foreground, int facility)
 	tzset();
 }
 
+/*
+ * A child of the daemon: no syslog socket of its own, its lines go to
+ * the sink (log_setsink) unless it runs in the foreground.
+ */
+void
+log_init_child(int foreground)
+{
+	log_foreground = foreground;
+	tzset();
+}
+
 void
 log_procinit(const char *name)
 {
 	if (name != NULL)
 		log_procname = name;
+}
+
+/*
+ * A daemon's children hand their lines to the parent, which logs them:
+ * a sandboxed child has no socket of its own to syslog, and glibc would
+ * open a new one after a syslogd restart.  In the foreground they still
+ * write to stderr.
+ */
+void
+log_setsink(void (*sink)(void *, int, const char *), void *arg)
+{
+	log_sink = sink;
+	log_sink_arg = arg;
+}
+
+/* A line from a child, already formatted, at its priority. */
+void
+log_relay(int priority, const char *msg)
+{
+	logit(priority, "%s", msg);
 }
 
 void
@@ -54,12 +90,16 @@ log_getverbose(void)
 void
 vlog(int priority, const char *fmt, va_list ap)
 {
+	char	 msg[LOG_LINE_MAX];
 	int	 saved_errno = errno;
 
 	if (log_foreground) {
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
 		fflush(stderr);
+	} else if (log_sink != NULL) {
+		(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+		log_sink(log_sink_arg, priority, msg);
 	} else
 		vsyslog(priority, fmt, ap);
 	errno = saved_errno;

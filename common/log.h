@@ -9,7 +9,13 @@
 
 #include <stdarg.h>
 
+/* A line handed from a child to the parent, NUL included, at most. */
+#define LOG_LINE_MAX	1024
+
 void	log_init(int foreground, int facility);
+void	log_init_child(int foreground);
+void	log_setsink(void (*)(void *, int, const char *), void *);
+void	log_relay(int, const char *);
 void	log_procinit(const char *name);
 void	log_setverbose(int level);
 int	log_getverbose(void);

@@ -10,6 +10,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -20,9 +21,11 @@
 
 #include <event.h>
 
+#include "childlog.h"
 #include "control.h"
 #include "imsgev.h"
 #include "log.h"
+#include "sandbox.h"
 #include "uapi.h"
 #include "wgd.h"
 
@@ -498,6 +501,19 @@ control_dispatch_engine(int fd, short event, void *arg)
 }
 
 /*
+ * What control calls beyond every child's (sandbox.c): it accepts
+ * wgctl's and wg's connections on the sockets the parent bound, and
+ * libevent asks how much a UAPI connection has to read.
+ */
+const struct sandbox_rule control_syscalls[] = {
+	SB(accept4),
+	SB_ARG(ioctl, 1, FIONREAD),
+	/* An endpoint's zone, on the socket for nothing else (ifname.c). */
+	SB_ARGS(ioctl, 0, WGD_IFNAME_FD, 1, SIOCGIFINDEX),
+	SB_END
+};
+
+/*
  * Runs the control process until the parent goes away.  Called after
  * the process has chrooted and dropped its privileges.
  */
@@ -518,6 +534,8 @@ control_main(int fd, int verbose)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	imsgev_init(&env->parent, fd, control_dispatch_parent, NULL);
+	childlog_init(&env->parent);
+	sandbox_enter("control", control_syscalls);
 	event_dispatch();
 	fatalx("event loop ended");
 }

@@ -18,6 +18,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -34,11 +35,13 @@
 
 #include <sodium.h>
 
+#include "childlog.h"
 #include "dns.h"
 #include "dns_msg.h"
 #include "imsgev.h"
 #include "log.h"
 #include "resolvconf.h"
+#include "sandbox.h"
 #include "wgd.h"
 
 #define UDP_INFLIGHT		256
@@ -805,6 +808,26 @@ dns_dispatch_parent(int fd, short event, void *arg)
 	imsgev_add(iev);
 }
 
+/*
+ * What the dns process calls beyond every child's (sandbox.c): its own
+ * socket to a resolver for each query (IPv4 or IPv6, UDP or TCP), and
+ * the TCP clients of the sockets the parent bound.
+ */
+const struct sandbox_rule dns_syscalls[] = {
+	SB_ARG(socket, 0, AF_INET), SB_ARG(socket, 0, AF_INET6),
+	SB(connect), SB(sendto), SB(recvfrom), SB(accept4),
+	/*
+	 * How libevent learns that a TCP connect finished, and how much
+	 * a TCP connection has to read.
+	 */
+	SB_ARGS(getsockopt, 1, SOL_SOCKET, 2, SO_ERROR),
+	SB_ARG(ioctl, 1, FIONREAD),
+	/* Each datagram's local address, on the listeners it is given. */
+	SB_ARGS(setsockopt, 1, IPPROTO_IP, 2, IP_PKTINFO),
+	SB_ARGS(setsockopt, 1, IPPROTO_IPV6, 2, IPV6_RECVPKTINFO),
+	SB_END
+};
+
 void
 dns_main(int fd, int verbose)
 {
@@ -819,6 +842,8 @@ dns_main(int fd, int verbose)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	imsgev_init(&dns.parent, fd, dns_dispatch_parent, NULL);
+	childlog_init(&dns.parent);
+	sandbox_enter("dns", dns_syscalls);
 	event_dispatch();
 	fatalx("event loop ended");
 }

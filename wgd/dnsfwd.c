@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "childlog.h"
 #include "clientconf.h"
 #include "log.h"
 #include "masq.h"
@@ -174,11 +175,14 @@ dnsfwd_dispatch(int fd, short event, void *arg)
 		imsgev_del(iev);
 		return;
 	}
-	if ((n = imsg_get(&iev->ibuf, &imsg)) == -1)
+	while ((n = imsg_get(&iev->ibuf, &imsg)) > 0) {
+		if (!childlog_relay("dns", &imsg))
+			fatalx("unexpected imsg %u from the dns process",
+			    imsg.hdr.type);
+		imsg_free(&imsg);
+	}
+	if (n == -1)
 		fatal("imsg_get");
-	if (n > 0)
-		fatalx("unexpected imsg %u from the dns process",
-		    imsg.hdr.type);
 	imsgev_add(iev);
 }
 

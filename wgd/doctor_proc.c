@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "childlog.h"
 #include "clientconf.h"
 #include "doctor.h"
 #include "log.h"
@@ -196,6 +197,10 @@ doctor_dispatch(int fd, short event, void *arg)
 		return;
 	}
 	while ((n = imsg_get(&iev->ibuf, &imsg)) > 0) {
+		if (childlog_relay("doctor", &imsg)) {
+			imsg_free(&imsg);
+			continue;
+		}
 		len = imsg_get_len(&imsg);
 		switch (imsg.hdr.type) {
 		case IMSG_DOCTOR_LINE:
@@ -406,6 +411,7 @@ doctor_main(int fd)
 		fatal("prctl no_new_privs");
 	doctor_caps();
 	imsg_init(&ibuf, fd);
+	childlog_init_ibuf(&ibuf);
 	memset(&d, 0, sizeof(d));
 	while (!go) {
 		if ((r = imsg_get(&ibuf, &imsg)) == -1)

@@ -29,6 +29,7 @@
 #include <sodium.h>
 
 #include "engine.h"
+#include "ifname.h"
 #include "log.h"
 #include "uapi.h"
 #include "wgd.h"
@@ -125,7 +126,7 @@ get_peer(struct reply *r, const struct eng_peer *p)
 		if (sin6->sin6_scope_id == 0)
 			reply_printf(r, "endpoint=[%s]:%u\n", a,
 			    ntohs(sin6->sin6_port));
-		else if (if_indextoname(sin6->sin6_scope_id, zone) != NULL)
+		else if (ifname_name(sin6->sin6_scope_id, zone) != NULL)
 			reply_printf(r, "endpoint=[%s%%%s]:%u\n", a, zone,
 			    ntohs(sin6->sin6_port));
 		else

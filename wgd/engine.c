@@ -10,6 +10,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -20,6 +21,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +31,12 @@
 #include <event.h>
 #include <sodium.h>
 
+#include "childlog.h"
 #include "engine.h"
+#include "ifname.h"
 #include "imsgev.h"
 #include "log.h"
+#include "sandbox.h"
 #include "wgd.h"
 #include "workers.h"
 
@@ -777,7 +782,7 @@ engine_format_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
 		inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a));
 		/* A link-local address names its interface, as wg show. */
 		if (sin6->sin6_scope_id != 0 &&
-		    if_indextoname(sin6->sin6_scope_id, zone) != NULL)
+		    ifname_name(sin6->sin6_scope_id, zone) != NULL)
 			snprintf(buf, len, "[%s%%%s]:%u", a, zone,
 			    ntohs(sin6->sin6_port));
 		else if (sin6->sin6_scope_id != 0)
@@ -1097,6 +1102,23 @@ engine_dispatch_control(int fd, short event, void *arg)
 }
 
 /*
+ * What the engine calls beyond every child's (sandbox.c): datagrams on
+ * the sockets the parent opened, packets on the TUN descriptor it
+ * passed (read and writev), and its crypto workers, which are threads.
+ * No open, socket, bind or connect: nothing the engine uses comes from
+ * anywhere but the parent.
+ */
+const struct sandbox_rule engine_syscalls[] = {
+	SB(recvmmsg), SB(recvmmsg_time64), SB(sendmmsg), SB(sendto),
+	SB(recvfrom),
+	SB_MASKED(clone, 0, CLONE_THREAD, CLONE_THREAD),
+	SB(set_robust_list), SB(rseq), SB(rt_sigaction), SB(sched_yield),
+	/* An endpoint's zone, on the socket for nothing else (ifname.c). */
+	SB_ARGS(ioctl, 0, WGD_IFNAME_FD, 1, SIOCGIFNAME),
+	SB_END
+};
+
+/*
  * Runs the engine until the parent goes away.  Called after the process
  * has chrooted and dropped its privileges; fd is the parent's socket.
  */
@@ -1120,6 +1142,8 @@ engine_main(int fd, int verbose)
 	/* The parent ends us; a terminal's ^C is for the parent only. */
 	signal(SIGINT, SIG_IGN);
 	imsgev_init(&env->parent, fd, engine_dispatch_parent, NULL);
+	childlog_init(&env->parent);
+	sandbox_enter("engine", engine_syscalls);
 	event_dispatch();
 	fatalx("event loop ended");
 }

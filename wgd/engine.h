@@ -27,6 +27,7 @@
 #include "noise.h"
 #include "ratelimiter.h"
 #include "replay.h"
+#include "sandbox.h"
 #include "timers.h"
 #include "udpio.h"
 #include "wgd.h"
@@ -176,6 +177,8 @@ struct eng_iface {
 TAILQ_HEAD(eng_ifaces, eng_iface);
 
 /* engine.c */
+extern const struct sandbox_rule engine_syscalls[];
+
 void	engine_main(int, int) __attribute__((__noreturn__));
 void	engine_format_addr(const struct sockaddr_storage *, char *, size_t);
 uint64_t now_ns(void);

@@ -21,6 +21,7 @@
 #include <event.h>
 #include <sodium.h>
 
+#include "childlog.h"
 #include "clientconf.h"
 #include "log.h"
 #include "masq.h"
@@ -248,6 +249,10 @@ parent_dispatch(int fd, short event, void *arg)
 			fatal("imsg_get from %s", from);
 		if (n == 0)
 			break;
+		if (childlog_relay(from, &imsg)) {
+			imsg_free(&imsg);
+			continue;
+		}
 		if (iev == &env->engine && imsg.hdr.type == IMSG_UAPI_BIND) {
 			uapi_bind(env, &imsg);
 			imsg_free(&imsg);

@@ -57,7 +57,9 @@ proc_from_name(const char *name, enum wgd_proc *p)
 
 /*
  * Forks and re-executes wgd as child p with its end of a new socketpair
- * on fd 3.  Returns the child's pid and the parent's end in *fd.
+ * on fd 3, and for the engine and control a dead datagram socket on fd
+ * 4 for their interface name lookups (ifname.c).  Returns the child's
+ * pid and the parent's end in *fd.
  * Through /proc/self/exe, not argv[0]: that may be relative, and the
  * parent has changed directory.
  */
@@ -66,21 +68,34 @@ proc_start(enum wgd_proc p, const char *user, int debug, int verbose,
     int *fd)
 {
 	char	*argv[16];
-	int	 sp[2], argc = 0, i, nullfd;
+	int	 sp[2], ifs[2] = { -1, -1 }, argc = 0, i, nullfd;
 	pid_t	 pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
 		fatal("socketpair");
+	if ((p == PROC_ENGINE || p == PROC_CONTROL) &&
+	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, ifs) == -1)
+		fatal("socketpair");
+	if (ifs[1] != -1)
+		close(ifs[1]);
 
 	switch (pid = fork()) {
 	case -1:
 		fatal("fork");
 	case 0:
-		/* dup2 clears close-on-exec on the copy. */
+		/* Out of fd 3's way; dup2 clears close-on-exec on a copy. */
+		if (ifs[0] == WGD_CHILD_FD &&
+		    (ifs[0] = fcntl(ifs[0], F_DUPFD_CLOEXEC, 10)) == -1)
+			fatal("fcntl");
 		if (sp[1] == WGD_CHILD_FD) {
 			if (fcntl(sp[1], F_SETFD, 0) == -1)
 				fatal("fcntl");
 		} else if (dup2(sp[1], WGD_CHILD_FD) == -1)
+			fatal("dup2");
+		if (ifs[0] == WGD_IFNAME_FD) {
+			if (fcntl(ifs[0], F_SETFD, 0) == -1)
+				fatal("fcntl");
+		} else if (ifs[0] != -1 && dup2(ifs[0], WGD_IFNAME_FD) == -1)
 			fatal("dup2");
 		argv[argc++] = (char *)"wgd";
 		argv[argc++] = (char *)"-P";
@@ -110,6 +125,8 @@ proc_start(enum wgd_proc p, const char *user, int debug, int verbose,
 	}
 
 	close(sp[1]);
+	if (ifs[0] != -1)
+		close(ifs[0]);
 	if (fcntl(sp[0], F_SETFL, O_NONBLOCK) == -1)
 		fatal("fcntl");
 	*fd = sp[0];

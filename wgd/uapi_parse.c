@@ -19,6 +19,7 @@
 
 #include <sodium.h>
 
+#include "ifname.h"
 #include "uapi.h"
 
 void
@@ -92,7 +93,7 @@ parse_endpoint(char *s, struct uapi_endpoint *ep)
 		if ((zone = strchr(host, '%')) != NULL) {
 			*zone++ = '\0';
 			if (parse_uint(zone, UINT32_MAX, &ep->scope) == -1 &&
-			    (ep->scope = if_nametoindex(zone)) == 0)
+			    (ep->scope = ifname_index(zone)) == 0)
 				return -1;
 			if (ep->scope == 0)
 				return -1;

@@ -21,10 +21,12 @@
 #include <sodium.h>
 
 #include "aead.h"
+#include "childlog.h"
 #include "config.h"
 #include "control.h"
 #include "dns.h"
 #include "engine.h"
+#include "ifname.h"
 #include "import.h"
 #include "log.h"
 #include "parent.h"
@@ -130,7 +132,11 @@ ready(void)
 static void __attribute__((__noreturn__))
 child_main(enum wgd_proc p, const char *user, int debug, int verbose)
 {
-	log_init(debug, LOG_DAEMON);
+	static struct imsgbuf	 early;
+
+	log_init_child(debug);
+	imsg_init(&early, WGD_CHILD_FD);
+	childlog_init_ibuf(&early);
 	log_procinit(proc_name(p));
 	setproctitle("%s", proc_name(p));
 	if (sodium_init() == -1)
@@ -141,6 +147,12 @@ child_main(enum wgd_proc p, const char *user, int debug, int verbose)
 	if (p == PROC_DOCTOR)
 		doctor_main(WGD_CHILD_FD);
 	proc_drop(p, user, WGD_CHROOT);
+	if (p == PROC_ENGINE || p == PROC_CONTROL) {
+		if (fcntl(WGD_IFNAME_FD, F_GETFD) == -1)
+			fatal("no interface name socket on fd %d",
+			    WGD_IFNAME_FD);
+		ifname_init(WGD_IFNAME_FD);
+	}
 	if (p == PROC_ENGINE)
 		engine_main(WGD_CHILD_FD, verbose);
 	if (p == PROC_DNS)

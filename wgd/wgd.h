@@ -27,6 +27,7 @@
 
 /* fd 3 of a child is its socketpair to the parent. */
 #define WGD_CHILD_FD		3
+#define WGD_IFNAME_FD		4	/* engine and control: ifname.c */
 
 enum wgd_proc {
 	PROC_PARENT,
@@ -119,6 +120,9 @@ enum imsg_type {
 	/* doctor -> parent */
 	IMSG_DOCTOR_LINE,		/* text for wgctl, NUL-terminated */
 	IMSG_DOCTOR_END,		/* struct ctl_end */
+
+	/* every child -> parent, when not in the foreground */
+	IMSG_LOG,			/* int32_t priority; text, NUL-ended */
 
 	IMSG_MAX
 };

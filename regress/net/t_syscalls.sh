@@ -1,0 +1,93 @@
+#! /usr/bin/env atf-sh
+#
+# Under qemu-user, which has no seccomp, the ARM children run without
+# their filters (the build for the qemu suites allows it), so nothing
+# there would notice a call missing from an ARM list.  This runs one
+# whole session under QEMU_STRACE instead (a handshake and traffic, a
+# query to the DNS forwarder, wgctl show and reload, wg show and set)
+# and checks every call each child makes after its sandbox point
+# against its list for that architecture (regress/net/sysallow).
+# Natively the filters themselves run in every test.
+
+. "$(atf_get_srcdir)/lib.sh"
+SYSALLOW="$top/regress/net/sysallow"
+
+atf_test_case session cleanup
+session_head()
+{
+	atf_set "require.user" "root"
+	atf_set "require.progs" "ip pgrep ping wg wireguard-go dig"
+	atf_set "descr" "under qemu-user: every system call of engine, control and dns through a session is in its seccomp list"
+	atf_set "timeout" "600"
+}
+session_body()
+{
+	[ -n "$QEMU_ARCH" ] ||
+	    atf_skip "not under qemu-user: natively the filters run in every test"
+	net_setup
+	echo "nameserver 127.0.0.1" > resolv.conf
+	cat > wgd.conf <<CONF
+socket "$PWD/wgd.sock"
+state-dir "$PWD/state"
+interface "wgt0" {
+	listen-port 51820
+	address 10.77.0.1/24
+	address fd00:77::1/64
+	client dns tunnel
+	peer "go" {
+		public-key "$(cat peer.pub)"
+		allowed-ips { 10.77.0.2/32, fd00:77::2/128 }
+	}
+}
+CONF
+	wgd_start QEMU_STRACE=1 WGD_TEST_RESOLV_CONF="$PWD/resolv.conf"
+	go_start endpoint 192.168.241.1:51820
+	ping_ok "$B" 10.77.0.1
+	ip netns exec "$B" dig +time=2 +tries=1 @10.77.0.1 example.org \
+	    > dig.out 2>&1
+	wgctl show > show.out || atf_fail "wgctl show"
+	ip netns exec "$A" wg show wgt0 > wg.out || atf_fail "wg show"
+	ip netns exec "$A" wg set wgt0 peer "$(cat peer.pub)" \
+	    persistent-keepalive 5 || atf_fail "wg set"
+	wgctl reload > reload.out || atf_fail "wgctl reload"
+	ping_ok "$B" 10.77.0.1
+
+	parent=$(cat wgd.pid)
+	for p in $(pgrep -P "$parent"); do
+		role=$(proc_title "$p")
+		role=${role#wgd: }
+		case $role in
+		engine|control|dns) ;;
+		*) continue ;;
+		esac
+		echo "$p $role" >> children
+	done
+	[ "$(wc -l < children)" -eq 3 ] ||
+	    atf_fail "not three children: $(cat children)"
+	kill "$parent"
+	wait "$parent"
+
+	while read -r p role; do
+		# Each child says where its sandbox would have begun.
+		start=$(grep -n "^$role: .*running without a sandbox" wgd.log |
+		    head -n 1 | cut -d: -f1)
+		[ -n "$start" ] || atf_fail "$role: no sandbox point in the log"
+		awk -v p="$p" -v s="$start" 'NR > s && $1 == p &&
+		    $2 ~ /^[a-z_0-9]+\(/ { sub(/\(.*/, "", $2); print $2 }' \
+		    wgd.log | sort -u > "calls.$role"
+		[ -s "calls.$role" ] || atf_fail "$role: no calls traced"
+		echo "$role: $(wc -l < "calls.$role") calls: $(tr '\n' ' ' < "calls.$role")"
+		"$SYSALLOW" "$role" < "calls.$role" > "missing.$role" ||
+		    atf_fail "$role calls what its list lacks: $(cat "missing.$role")"
+	done < children
+}
+session_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	net_cleanup
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case session
+}

@@ -1,0 +1,146 @@
+/*
+ * Children's log lines, relayed by the parent.  A sandboxed child may
+ * not open a socket, and glibc's syslog() opens a new one whenever the
+ * old one fails (after a syslogd restart): so a child that is not in
+ * the foreground hands each formatted line to the parent over its imsg
+ * socket instead, and the parent logs it.  In the foreground a child
+ * writes to the inherited stderr, as before.
+ */
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "childlog.h"
+#include "log.h"
+#include "wgd.h"
+
+/* How long a fatal line waits for a parent that does not read. */
+#define CHILDLOG_FLUSH_MS	1000
+
+static struct imsgbuf	*sink_ibuf;
+static struct imsgev	*sink_iev;
+static pthread_t	 sink_thread;
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Writes what is queued, waiting at most CHILDLOG_FLUSH_MS: a child
+ * that is about to exit must get its last words out, but never hang
+ * on a parent that itself waits for this child.
+ */
+static void
+flush_bounded(struct imsgbuf *ib)
+{
+	struct pollfd	 pfd;
+	int64_t		 end = now_ms() + CHILDLOG_FLUSH_MS, left;
+
+	pfd.fd = ib->fd;
+	pfd.events = POLLOUT;
+	while (ib->queued > 0 && imsg_write(ib) != -1 && ib->queued > 0) {
+		if ((left = end - now_ms()) <= 0)
+			return;
+		if (poll(&pfd, 1, (int)left) == -1 && errno != EINTR)
+			return;
+	}
+}
+
+/*
+ * The sink log.c calls.  Only the thread that set it logs: the engine's
+ * crypto workers never do, and the imsgbuf is the loop thread's alone.
+ * A line logged while one is being queued (an allocation failing in
+ * imsg_compose, say) is dropped rather than recurse.
+ */
+static void
+sink(void *arg, int priority, const char *msg)
+{
+	static int	 busy;
+	struct iovec	 iov[2];
+	int32_t		 pri = priority;
+
+	(void)arg;
+	if (busy || sink_ibuf == NULL ||
+	    !pthread_equal(pthread_self(), sink_thread))
+		return;
+	busy = 1;
+	iov[0].iov_base = &pri;
+	iov[0].iov_len = sizeof(pri);
+	iov[1].iov_base = (void *)msg;
+	iov[1].iov_len = strlen(msg) + 1;
+	if (imsg_composev(sink_ibuf, IMSG_LOG, 0, 0, -1, iov, 2) != -1) {
+		(void)imsg_write(sink_ibuf);
+		if (sink_ibuf->queued > 0) {
+			if (priority <= LOG_CRIT || sink_iev == NULL)
+				flush_bounded(sink_ibuf);
+			else if (sink_iev != NULL && sink_iev->events != 0)
+				imsgev_add(sink_iev);
+		}
+	}
+	busy = 0;
+}
+
+/* A child driven by libevent: its lines go up with the other messages. */
+void
+childlog_init(struct imsgev *iev)
+{
+	sink_iev = iev;
+	sink_ibuf = &iev->ibuf;
+	sink_thread = pthread_self();
+	log_setsink(sink, NULL);
+}
+
+/*
+ * A child without an event loop (the doctor), or any child until its
+ * loop runs: each line is written at once.
+ */
+void
+childlog_init_ibuf(struct imsgbuf *ib)
+{
+	sink_iev = NULL;
+	sink_ibuf = ib;
+	sink_thread = pthread_self();
+	log_setsink(sink, NULL);
+}
+
+/*
+ * In the parent: logs an IMSG_LOG from the child named from, and says
+ * 1; 0 for any other message.  A malformed one is fatal, as every
+ * malformed message between wgd's processes is.  Control characters
+ * become '?', so that a child cannot forge lines of its own.
+ */
+int
+childlog_relay(const char *from, struct imsg *imsg)
+{
+	char		 line[LOG_LINE_MAX];
+	int32_t		 pri;
+	size_t		 len, i;
+
+	if (imsg->hdr.type != IMSG_LOG)
+		return 0;
+	len = imsg_get_len(imsg);
+	if (len < sizeof(pri) + 1 || len - sizeof(pri) > sizeof(line))
+		fatalx("bad IMSG_LOG from %s", from);
+	memcpy(&pri, imsg->data, sizeof(pri));
+	memcpy(line, (char *)imsg->data + sizeof(pri), len - sizeof(pri));
+	len -= sizeof(pri);
+	if (pri < LOG_EMERG || pri > LOG_DEBUG || line[len - 1] != '\0')
+		fatalx("bad IMSG_LOG from %s", from);
+	for (i = 0; i + 1 < len; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
+	log_relay(pri, line);
+	return 1;
+}
