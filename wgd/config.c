@@ -444,6 +444,17 @@ check_fixed_address(struct wgd_iface_conf *iface, struct wgd_peer_conf *peer,
 				conf_msg(msgs, 0, &peer->where, "peer \"%s\": "
 				    "address %s is already peer \"%s\"'s",
 				    peer->name, s, other->name);
+		/*
+		 * The address is routed to its peer as a host prefix: the
+		 * same prefix in another peer's allowed-ips would take its
+		 * packets (the table keeps one peer per prefix).
+		 */
+		for (i = 0; i < other->allowed_ips.n; i++)
+			if (addr_equal(&other->allowed_ips.v[i], a))
+				conf_msg(msgs, 0, &peer->where, "peer \"%s\": "
+				    "address %s is already routed to peer "
+				    "\"%s\" (its allowed-ips %s/%u)",
+				    peer->name, s, other->name, s, a->plen);
 	}
 }
 
@@ -469,6 +480,15 @@ check_routes(struct wgd_iface_conf *iface, struct wgd_peer_conf *peer,
 			addr_format_prefix(p, s, sizeof(s));
 			conf_msg(msgs, 0, &peer->where, "peer \"%s\": "
 			    "allowed-ips %s is already peer \"%s\"'s",
+			    peer->name, s, other->name);
+		}
+		/* A fixed address is its peer's host prefix. */
+		for (i = 0; i < other->addresses.n; i++) {
+			if (!addr_equal(&other->addresses.v[i], p))
+				continue;
+			addr_format_prefix(p, s, sizeof(s));
+			conf_msg(msgs, 0, &peer->where, "peer \"%s\": "
+			    "allowed-ips %s is already peer \"%s\"'s address",
 			    peer->name, s, other->name);
 		}
 	}
