@@ -642,25 +642,28 @@ imported(struct import *imp, const char *name)
 	return NULL;
 }
 
-/* The addresses a managed peer keeps in the state dir (provision.c). */
-static void
+/*
+ * The addresses a managed peer keeps in the state dir (provision.c):
+ * one that does not read would stop wgd, so it stops the import first.
+ */
+static int
 use_kept(struct import *imp, const char *name)
 {
-	struct wgd_prefix	 a;
-	char			 path[PATH_MAX], line[128], *nl;
-	FILE			*fp;
+	struct wgd_prefixes	 kept;
+	char			 path[PATH_MAX];
+	size_t			 i;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/peer_%s/address-peer_%s",
-	    imp->ifdir, name, name) >= sizeof(path) ||
-	    (fp = fopen(path, "re")) == NULL)
-		return;
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		if ((nl = strchr(line, '\n')) != NULL)
-			*nl = '\0';
-		if (addr_parse(line, &a) == 0)
-			use(imp, &a, name);
+	    imp->ifdir, name, name) >= sizeof(path)) {
+		log_warnx("%s: path too long", imp->ifdir);
+		return -1;
 	}
-	fclose(fp);
+	if (statedir_read_addresses(path, &kept) == -1)
+		return -1;
+	for (i = 0; i < kept.n; i++)
+		use(imp, &kept.v[i], name);
+	prefixes_free(&kept);
+	return 0;
 }
 
 /*
@@ -704,8 +707,8 @@ import_check_conf(struct import *imp)
 					if (a->plen == addr_maxlen(a->af))
 						use(imp, a, cp->name);
 				}
-				if (cp->managed)
-					use_kept(imp, cp->name);
+				if (cp->managed && use_kept(imp, cp->name) == -1)
+					return -1;
 				continue;
 			}
 			if (oifc != ifc || !cp->managed) {

@@ -6,11 +6,12 @@
  *	STATE/IF/peer_NAME/peer_NAME.conf		peer_NAME.png
  *
  * Keys are made once and never again while the peer stays in the
- * configuration; a key file that exists but does not parse stops wgd.
- * Each peer gets the lowest free host address of every subnet of its
- * interface, kept in address-peer_NAME, so adding or removing another
- * peer never moves it.  A removed peer's folder goes to
- * STATE/IF/removed/peer_NAME.TIMESTAMP, kept for recovery by hand.
+ * configuration; a key or address file that exists but does not parse
+ * stops wgd, or fails a reload.  Each peer gets the lowest free host
+ * address of every subnet of its interface, kept in address-peer_NAME,
+ * so adding or removing another peer never moves it.  A removed peer's
+ * folder goes to STATE/IF/removed/peer_NAME.TIMESTAMP, kept for
+ * recovery by hand.
  */
 
 #include <sys/stat.h>
@@ -108,26 +109,20 @@ peer_keys(const char *dir, struct wgd_peer_conf *peer)
 	return 0;
 }
 
-/* address-peer_NAME: one address a line, as the peer last had them. */
-static void
+/* address-peer_NAME: -1 (logged) when it does not read. */
+static int
 read_addresses(const char *dir, const struct wgd_peer_conf *peer,
     struct wgd_prefixes *out)
 {
-	char			 path[PATH_MAX], line[128], *nl;
-	struct wgd_prefix	 a;
-	FILE			*fp;
+	char	 path[PATH_MAX];
 
 	memset(out, 0, sizeof(*out));
-	snprintf(path, sizeof(path), "%s/address-peer_%s", dir, peer->name);
-	if ((fp = fopen(path, "re")) == NULL)
-		return;
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		if ((nl = strchr(line, '\n')) != NULL)
-			*nl = '\0';
-		if (addr_parse(line, &a) == 0 && prefixes_add(out, &a) == -1)
-			fatal("%s", __func__);
+	if ((size_t)snprintf(path, sizeof(path), "%s/address-peer_%s", dir,
+	    peer->name) >= sizeof(path)) {
+		log_warnx("peer %s: state path too long", peer->name);
+		return -1;
 	}
-	fclose(fp);
+	return statedir_read_addresses(path, out);
 }
 
 static int
@@ -277,7 +272,8 @@ provision_addresses(const struct wgd_config *conf, struct wgd_iface_conf *ifc)
 		    peer) == -1)
 			continue;
 		prefixes_free(&peer->prov_addresses);
-		read_addresses(dir, peer, &kept);
+		if (read_addresses(dir, peer, &kept) == -1)
+			goto done;
 		for (i = 0; i < ifc->addresses.n; i++) {
 			const struct wgd_prefix *sub = &ifc->addresses.v[i];
 
@@ -311,7 +307,8 @@ provision_addresses(const struct wgd_config *conf, struct wgd_iface_conf *ifc)
 		    peer) == -1)
 			continue;
 		changed = 0;
-		read_addresses(dir, peer, &kept);
+		if (read_addresses(dir, peer, &kept) == -1)
+			goto done;
 		for (i = 0; i < ifc->addresses.n; i++) {
 			const struct wgd_prefix *sub = &ifc->addresses.v[i];
 

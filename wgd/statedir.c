@@ -7,6 +7,7 @@
 
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -232,5 +233,65 @@ statedir_server_key(const char *state_dir, const char *ifname,
 	rv = 0;
 done:
 	sodium_memzero(b64, sizeof(b64));
+	return rv;
+}
+
+/*
+ * A managed peer's address-peer_NAME: one address a line, as the peer
+ * last had them.  A missing file keeps none (a new peer).  One that does
+ * not read as addresses is an error, as a bad key file is: new addresses
+ * in its place would silently break the conf the phone scanned.  out is
+ * the caller's to free after 0; after -1 (logged) it is empty.
+ */
+int
+statedir_read_addresses(const char *path, struct wgd_prefixes *out)
+{
+	struct wgd_prefix	 a;
+	char			 line[128], *s, *e;
+	FILE			*fp;
+	int			 n = 0, rv = -1;
+
+	memset(out, 0, sizeof(*out));
+	if ((fp = fopen(path, "re")) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("%s", path);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		n++;
+		if (strchr(line, '\n') == NULL && !feof(fp)) {
+			log_warnx("%s:%d: not an address (too long): correct "
+			    "it, or remove the file to give the peer new "
+			    "addresses", path, n);
+			goto done;
+		}
+		for (s = line; isspace((unsigned char)*s); s++)
+			;
+		for (e = s + strlen(s); e > s &&
+		    isspace((unsigned char)e[-1]); e--)
+			;
+		*e = '\0';
+		/* wgd writes none, but an editor may leave one. */
+		if (*s == '\0')
+			continue;
+		if (addr_parse(s, &a) == -1) {
+			log_warnx("%s:%d: not an address: correct it, or "
+			    "remove the file to give the peer new addresses",
+			    path, n);
+			goto done;
+		}
+		if (prefixes_add(out, &a) == -1)
+			fatal("%s", __func__);
+	}
+	if (ferror(fp)) {
+		log_warn("%s", path);
+		goto done;
+	}
+	rv = 0;
+done:
+	fclose(fp);
+	if (rv == -1)
+		prefixes_free(out);
 	return rv;
 }

@@ -9,11 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "key.h"
 
 int	statedir_mkdir(const char *);
 int	statedir_sync(const char *);
 int	statedir_write(const char *, const char *, const void *, size_t);
 int	statedir_server_key(const char *, const char *, uint8_t [WG_KEY_LEN]);
+int	statedir_read_addresses(const char *, struct wgd_prefixes *);
 
 #endif /* WGD_STATEDIR_H */

@@ -392,6 +392,49 @@ key_persists_cleanup()
 	ns_cleanup
 }
 
+atf_test_case bad_address_file cleanup
+bad_address_file_head()
+{
+	control_head
+	atf_set "descr" "an address-peer_NAME that does not parse fails a reload and stops a start, naming the file; it is never replaced"
+}
+bad_address_file_body()
+{
+	need_user
+	ns_create
+	write_conf
+	wgd_start_debug
+	parent_pid > /dev/null || atf_fail "no parent"
+	f=state/wgt0/peer_laptop/address-peer_laptop
+	[ -s $f ] || atf_fail "no $f"
+	wgctl show > before
+	printf '10.13.13.2\nfd00:13::zz\n' > $f
+	atf_check -s exit:1 -o empty -e match:'cannot provision' wgctl reload
+	grep -q "$f:2: not an address" log ||
+	    atf_fail "the log does not name $f: $(cat log)"
+	wgctl show > after
+	cmp -s before after || atf_fail "the running configuration changed"
+	printf '10.13.13.2\nfd00:13::zz\n' | cmp -s - $f ||
+	    atf_fail "$f was replaced: $(cat $f)"
+
+	kill "$(cat parent.pid)"
+	gone_within_2s "$(cat parent.pid)" || atf_fail "wgd did not stop"
+	atf_check -s not-exit:0 -o empty -e match:"$f:2: not an address" \
+	    ip netns exec "$(ns)" "$WGD" -f "$PWD/wgd.conf"
+	printf '10.13.13.2\nfd00:13::zz\n' | cmp -s - $f ||
+	    atf_fail "$f was replaced: $(cat $f)"
+	# A blank line left by an editor is no error.
+	printf '10.13.13.2\n\nfd00:13::2\n' > $f
+	wgd_start
+	wgctl show peer laptop | grep -q 'allowed ips: 10.13.13.2/32' ||
+	    atf_fail "laptop lost its address: $(wgctl show peer laptop)"
+}
+bad_address_file_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	ns_cleanup
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case show
@@ -403,4 +446,5 @@ atf_init_test_cases()
 	atf_add_test_case log_level
 	atf_add_test_case bad_clients
 	atf_add_test_case key_persists
+	atf_add_test_case bad_address_file
 }

@@ -385,6 +385,15 @@ CONF
 	atf_check -s exit:1 -o empty -e match:'10.13.13.2.*office' \
 	    "$WGD" -i fixture -f wgd.conf
 	[ -e state ] && atf_fail "something was written"
+	# A managed peer's kept addresses that do not read would stop wgd:
+	# they stop the import first.
+	import_conf '	peer "tablet"'
+	mkdir -p state/wgt0/peer_tablet
+	echo garbage > state/wgt0/peer_tablet/address-peer_tablet
+	atf_check -s exit:1 -o empty \
+	    -e match:'address-peer_tablet:1: not an address' \
+	    "$WGD" -i fixture -f wgd.conf
+	[ -e state/wgt0/peer_laptop ] && atf_fail "laptop was written"
 	true
 }
 
