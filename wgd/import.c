@@ -93,6 +93,7 @@ struct import_used {
 
 struct import {
 	const char			*dir;
+	int				 dirfd;	/* dir, open */
 	const struct wgd_config		*conf;
 	const struct wgd_iface_conf	*ifc;
 	char				 ifdir[PATH_MAX];
@@ -108,13 +109,34 @@ struct import {
 };
 
 /*
- * Reads a key file as wg(8) does: 44 characters of base64, then only
- * white space.  Unlike conf_read_key_file() any owner and mode will do:
- * the container leaves its files 0644, or 0600 owned by uid 1000.
- * 0, 1 when optional is set and the file does not exist, or -1 (logged).
+ * Opens path, a file of the folder being imported, by rel, its path
+ * inside it (import_openat: no link followed); or of the state dir,
+ * wgd's own, when rel is NULL.  -1 with errno; logged but for ENOENT.
  */
 static int
-import_read_key(const char *path, uint8_t key[WG_KEY_LEN], int optional)
+import_open(const struct import *imp, const char *path, const char *rel)
+{
+	int	 fd;
+
+	if (rel != NULL)
+		return import_openat(imp->dirfd, imp->dir, rel,
+		    O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) == -1 && errno != ENOENT)
+		log_warn("%s", path);
+	return fd;
+}
+
+/*
+ * Reads a key file (import_open) as wg(8) does: 44 characters of
+ * base64, then only white space.  Unlike conf_read_key_file() any
+ * owner and mode will do: the container leaves its files 0644, or 0600
+ * owned by uid 1000.  0, 1 when optional is set and the file does not
+ * exist, or -1 (logged).
+ */
+static int
+import_read_key(const struct import *imp, const char *path, const char *rel,
+    uint8_t key[WG_KEY_LEN], int optional)
 {
 	struct stat	 st;
 	char		 buf[IMPORT_KEY_FILE_MAX + 1];
@@ -122,11 +144,11 @@ import_read_key(const char *path, uint8_t key[WG_KEY_LEN], int optional)
 	ssize_t		 n;
 	int		 fd, rv = -1;
 
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) ==
-	    -1) {
+	if ((fd = import_open(imp, path, rel)) == -1) {
 		if (errno == ENOENT && optional)
 			return 1;
-		log_warn("%s", path);
+		if (errno == ENOENT)
+			log_warn("%s", path);
 		return -1;
 	}
 	if (fstat(fd, &st) == -1) {
@@ -269,22 +291,25 @@ conf_key(const char *path, int line, const char *what, const char *v,
  * options for the hints.
  */
 static int
-import_read_conf(const char *path, struct import_peer *p,
-    struct import_conf_keys *k)
+import_read_conf(const struct import *imp, const char *path, const char *rel,
+    struct import_peer *p, struct import_conf_keys *k)
 {
 	enum { NONE, IFACE, PEER }	 section = NONE;
 	FILE				*fp;
 	char				*buf = NULL, *s, *key, *val, *eq;
 	size_t				 cap = 0;
 	const char			*errstr;
-	int				 line = 0, npeers = 0, rv = -1;
+	int				 fd, line = 0, npeers = 0, rv = -1;
 
-	if ((fp = fopen(path, "re")) == NULL) {
+	if ((fd = import_open(imp, path, rel)) == -1) {
 		if (errno == ENOENT)
 			log_warnx("%s: missing: it holds the peer's address",
 			    path);
-		else
-			log_warn("%s", path);
+		return -1;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		log_warn("%s", path);
+		close(fd);
 		return -1;
 	}
 	while (getline(&buf, &cap, fp) != -1) {
@@ -394,7 +419,7 @@ static int
 import_read_peer(struct import *imp, struct import_peer *p)
 {
 	struct import_conf_keys	 k;
-	char			 dir[PATH_MAX], path[PATH_MAX];
+	char			 dir[PATH_MAX], path[PATH_MAX], rel[PATH_MAX];
 	uint8_t			 pub[WG_KEY_LEN];
 	int			 r, rv = -1;
 
@@ -403,11 +428,13 @@ import_read_peer(struct import *imp, struct import_peer *p)
 		return -1;
 
 	if (path_of(path, sizeof(path), dir, p->id, ".conf") == -1 ||
-	    import_read_conf(path, p, &k) == -1)
+	    path_of(rel, sizeof(rel), p->id, p->id, ".conf") == -1 ||
+	    import_read_conf(imp, path, rel, p, &k) == -1)
 		goto done;
 
 	if (path_of(path, sizeof(path), dir, "privatekey-", p->id) == -1 ||
-	    (r = import_read_key(path, p->priv, 1)) == -1)
+	    path_of(rel, sizeof(rel), p->id, "privatekey-", p->id) == -1 ||
+	    (r = import_read_key(imp, path, rel, p->priv, 1)) == -1)
 		goto done;
 	if (r == 1 && !k.has_priv) {
 		log_warnx("%s: missing", path);
@@ -426,7 +453,8 @@ import_read_peer(struct import *imp, struct import_peer *p)
 	}
 
 	if (path_of(path, sizeof(path), dir, "publickey-", p->id) == -1 ||
-	    (r = import_read_key(path, pub, 1)) == -1)
+	    path_of(rel, sizeof(rel), p->id, "publickey-", p->id) == -1 ||
+	    (r = import_read_key(imp, path, rel, pub, 1)) == -1)
 		goto done;
 	if (r == 0 && !key_equal(pub, p->pub)) {
 		log_warnx("%s: not the public key of privatekey-%s", path,
@@ -435,7 +463,8 @@ import_read_peer(struct import *imp, struct import_peer *p)
 	}
 
 	if (path_of(path, sizeof(path), dir, "presharedkey-", p->id) == -1 ||
-	    (r = import_read_key(path, p->psk, 1)) == -1)
+	    path_of(rel, sizeof(rel), p->id, "presharedkey-", p->id) == -1 ||
+	    (r = import_read_key(imp, path, rel, p->psk, 1)) == -1)
 		goto done;
 	if (r == 1 && k.has_psk)
 		memcpy(p->psk, k.psk, WG_KEY_LEN);
@@ -474,7 +503,8 @@ import_read_server(struct import *imp)
 	if (path_of(path, sizeof(path), imp->dir, "server/",
 	    "privatekey-server") == -1)
 		return -1;
-	if ((r = import_read_key(path, imp->server_priv, 1)) == -1)
+	if ((r = import_read_key(imp, path, "server/privatekey-server",
+	    imp->server_priv, 1)) == -1)
 		return -1;
 	if (r == 1) {
 		log_warnx("%s has no server/privatekey-server: not the "
@@ -489,7 +519,8 @@ import_read_server(struct import *imp)
 	}
 	if (path_of(path, sizeof(path), imp->dir, "server/",
 	    "publickey-server") == -1 ||
-	    (r = import_read_key(path, pub, 1)) == -1)
+	    (r = import_read_key(imp, path, "server/publickey-server", pub,
+	    1)) == -1)
 		return -1;
 	if (r == 0 && !key_equal(pub, imp->server_pub)) {
 		log_warnx("%s: not the public key of privatekey-server", path);
@@ -509,10 +540,14 @@ import_scan(struct import *imp)
 	const char		*n, *name;
 	char			 path[PATH_MAX];
 	size_t			 i;
-	int			 rv = -1;
+	int			 fd, rv = -1;
 
-	if ((d = opendir(imp->dir)) == NULL) {
+	/* A descriptor of its own: closedir() closes it. */
+	if ((fd = openat(imp->dirfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 || (d = fdopendir(fd)) == NULL) {
 		log_warn("%s", imp->dir);
+		if (fd != -1)
+			close(fd);
 		return -1;
 	}
 	for (;;) {
@@ -534,10 +569,14 @@ import_scan(struct import *imp)
 			continue;
 		if (path_of(path, sizeof(path), imp->dir, n, "") == -1)
 			goto done;
-		if (stat(path, &st) == -1) {
+		if (fstatat(imp->dirfd, n, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 			if (errno == ENOENT)
 				continue;
 			log_warn("%s", path);
+			goto done;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			log_warnx("%s: %s", path, IMPORT_LINK_REFUSED);
 			goto done;
 		}
 		if (!S_ISDIR(st.st_mode))
@@ -707,7 +746,8 @@ import_check_conf(struct import *imp)
 					if (a->plen == addr_maxlen(a->af))
 						use(imp, a, cp->name);
 				}
-				if (cp->managed && use_kept(imp, cp->name) == -1)
+				if (cp->managed &&
+				    use_kept(imp, cp->name) == -1)
 					return -1;
 				continue;
 			}
@@ -802,7 +842,7 @@ import_check_state(struct import *imp)
 
 	if (path_of(path, sizeof(path), imp->ifdir,
 	    "server/", "privatekey-server") == -1 ||
-	    (r = import_read_key(path, key, 1)) == -1)
+	    (r = import_read_key(imp, path, NULL, key, 1)) == -1)
 		goto done;
 	/* With the key in the configuration, the state dir's is unused. */
 	if (r == 0 && !key_equal(key, imp->server_priv) &&
@@ -833,14 +873,14 @@ import_check_state(struct import *imp)
 		}
 		if (path_of(path, sizeof(path), dir, "/privatekey-peer_",
 		    p->name) == -1 ||
-		    (r = import_read_key(path, key, 1)) == -1)
+		    (r = import_read_key(imp, path, NULL, key, 1)) == -1)
 			goto done;
 		if (r == 0 && !key_equal(key, p->priv))
 			goto other;
 		p->state_priv = r == 0;
 		if (path_of(path, sizeof(path), dir, "/presharedkey-peer_",
 		    p->name) == -1 ||
-		    (r = import_read_key(path, key, 1)) == -1)
+		    (r = import_read_key(imp, path, NULL, key, 1)) == -1)
 			goto done;
 		if (r == 0 && !key_equal(key, p->psk))
 			goto other;
@@ -1346,6 +1386,8 @@ import_free(struct import *imp)
 	free(imp->peers);
 	free(imp->used);
 	import_server_free(&imp->srv);
+	if (imp->dirfd != -1)
+		close(imp->dirfd);
 	sodium_memzero(imp, sizeof(*imp));
 }
 
@@ -1366,8 +1408,14 @@ import_container(const char *dir, const struct wgd_config *conf)
 	memset(&imp, 0, sizeof(imp));
 	imp.dir = dir;
 	imp.conf = conf;
+	if ((imp.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1) {
+		log_warn("%s", dir);
+		goto done;
+	}
 	if (import_read_server(&imp) == -1 ||
-	    import_server_read(dir, &imp.srv) == -1 || import_scan(&imp) == -1)
+	    import_server_read(imp.dirfd, dir, &imp.srv) == -1 ||
+	    import_scan(&imp) == -1)
 		goto done;
 	for (i = 0; i < imp.npeers; i++)
 		if (import_read_peer(&imp, &imp.peers[i]) == -1)

@@ -21,12 +21,15 @@
  */
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -262,17 +265,71 @@ done:
 }
 
 /*
- * Reads DIR/wg_confs/wg0.conf, or DIR/wg0.conf of an older container.
- * 0 with srv->path empty when there is neither, 0 when read, -1 (logged)
- * when one does not read as the container's.
+ * Opens rel, a path inside the folder being imported (dirfd, named dir
+ * in messages), following no symbolic link on the way.  The folder is
+ * the container's, writable by its uid, and wgd -i runs as root: a link
+ * could have it read a file of root's from anywhere and copy it into
+ * the state dir, or print what it says.  Links in the folder are
+ * refused, not skipped: the import is all or nothing, and the fix
+ * (copy the file itself in) is easy.  The folder itself may be a link:
+ * the user named it.  Returns the descriptor, or -1 with errno; all but
+ * ENOENT (which only the caller can judge) is logged.
  */
 int
-import_server_read(const char *dir, struct import_server *srv)
+import_openat(int dirfd, const char *dir, const char *rel, int flags)
+{
+	struct stat	 st;
+	char		 buf[PATH_MAX], *comp, *slash;
+	int		 fd = dirfd, next, saved;
+
+	if (strlcpy(buf, rel, sizeof(buf)) >= sizeof(buf)) {
+		log_warnx("%s/%s: path too long", dir, rel);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (comp = buf;; comp = slash + 1) {
+		if ((slash = strchr(comp, '/')) != NULL)
+			*slash = '\0';
+		next = openat(fd, comp, O_NOFOLLOW | O_CLOEXEC |
+		    (slash != NULL ? O_RDONLY | O_DIRECTORY : flags));
+		saved = errno;
+		/* O_NOFOLLOW says ELOOP, or ENOTDIR with O_DIRECTORY. */
+		if (next == -1 && (saved == ELOOP || saved == ENOTDIR) &&
+		    fstatat(fd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(st.st_mode)) {
+			log_warnx("%s/%.*s: %s", dir,
+			    (int)(comp - buf + strlen(comp)), rel,
+			    IMPORT_LINK_REFUSED);
+			saved = ELOOP;
+		} else if (next == -1 && saved != ENOENT)
+			log_warnx("%s/%.*s: %s", dir,
+			    (int)(comp - buf + strlen(comp)), rel,
+			    strerror(saved));
+		if (fd != dirfd)
+			close(fd);
+		if (next == -1) {
+			errno = saved;
+			return -1;
+		}
+		if (slash == NULL)
+			return next;
+		fd = next;
+	}
+}
+
+/*
+ * Reads DIR/wg_confs/wg0.conf, or DIR/wg0.conf of an older container,
+ * through dirfd, the open DIR.  0 with srv->path empty when there is
+ * neither, 0 when read, -1 (logged) when one does not read as the
+ * container's.
+ */
+int
+import_server_read(int dirfd, const char *dir, struct import_server *srv)
 {
 	static const char *const names[] = { "wg_confs/wg0.conf", "wg0.conf" };
 	FILE	*fp;
 	size_t	 i;
-	int	 rv;
+	int	 fd, rv;
 
 	memset(srv, 0, sizeof(*srv));
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -281,16 +338,20 @@ import_server_read(const char *dir, struct import_server *srv)
 			log_warnx("%s: path too long", dir);
 			return -1;
 		}
-		if ((fp = fopen(srv->path, "re")) != NULL)
+		if ((fd = import_openat(dirfd, dir, names[i],
+		    O_RDONLY | O_NONBLOCK | O_NOCTTY)) != -1)
 			break;
-		if (errno != ENOENT) {
-			log_warn("%s", srv->path);
+		if (errno != ENOENT)
 			return -1;
-		}
 	}
 	if (i == sizeof(names) / sizeof(names[0])) {
 		srv->path[0] = '\0';
 		return 0;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		log_warn("%s", srv->path);
+		close(fd);
+		return -1;
 	}
 	rv = read_file(srv, fp);
 	fclose(fp);

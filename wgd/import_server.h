@@ -28,7 +28,13 @@ struct import_server {
 	size_t			 ndropped;
 };
 
-int	import_server_read(const char *, struct import_server *);
+/* What wgd -i says of a symbolic link in the folder it imports. */
+#define IMPORT_LINK_REFUSED	"a symbolic link, which wgd -i does not " \
+	"follow (it could lead out of the folder): put the file or folder " \
+	"itself there"
+
+int	import_openat(int, const char *, const char *, int);
+int	import_server_read(int, const char *, struct import_server *);
 void	import_server_free(struct import_server *);
 char	*import_trim(char *);
 

@@ -362,6 +362,41 @@ bad_key_body()
 	atf_check -s exit:0 -o ignore -e empty "$WGD" -i fixture -f wgd.conf
 }
 
+atf_test_case symlinks
+symlinks_head()
+{
+	import_head
+	atf_set "descr" "a symbolic link in the folder, to a file or a folder out of it, is refused by name and nothing is written; the folder itself may be a link"
+}
+# refused PATH: PATH of the fixture moved out of it and linked back in.
+refused()
+{
+	mkdir -p outside
+	mv "fixture/$1" outside/
+	ln -s "$PWD/outside/${1##*/}" "fixture/$1"
+	atf_check -s exit:1 -o empty -e match:"^fixture/$1: a symbolic link" \
+	    "$WGD" -i fixture -f wgd.conf
+	[ -e state ] && atf_fail "something was written for $1"
+	rm "fixture/$1"
+	mv "outside/${1##*/}" "fixture/$1"
+}
+symlinks_body()
+{
+	container fixture laptop
+	import_conf
+	for f in server server/privatekey-server wg_confs \
+	    wg_confs/wg0.conf peer_laptop peer_laptop/peer_laptop.conf \
+	    peer_laptop/privatekey-peer_laptop \
+	    peer_laptop/publickey-peer_laptop \
+	    peer_laptop/presharedkey-peer_laptop; do
+		refused $f
+	done
+	# The folder named on the command line is the user's choice.
+	ln -s fixture linked
+	atf_check -s exit:0 -o ignore -e empty "$WGD" -i linked -f wgd.conf
+	imported fixture peer_laptop laptop 10.13.13.2
+}
+
 atf_test_case address_checks
 address_checks_head()
 {
@@ -632,6 +667,7 @@ atf_init_test_cases()
 	atf_add_test_case other_peer_keys
 	atf_add_test_case mismatch
 	atf_add_test_case bad_key
+	atf_add_test_case symlinks
 	atf_add_test_case address_checks
 	atf_add_test_case no_interface
 	atf_add_test_case wgd_serves_them
