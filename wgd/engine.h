@@ -181,7 +181,6 @@ extern const struct sandbox_rule engine_syscalls[];
 
 void	engine_main(int, int) __attribute__((__noreturn__));
 void	engine_format_addr(const struct sockaddr_storage *, char *, size_t);
-uint64_t now_ns(void);
 struct eng_iface *engine_iface(const char *);
 void	engine_send_control(uint32_t, int, const void *, size_t);
 void	engine_send_parent(int, int, const void *, size_t);
@@ -202,6 +201,9 @@ void	uapi_set_end(uint32_t, struct imsg *);
 void	uapi_bind_fd(struct imsg *);
 void	uapi_bound(struct imsg *);
 void	uapi_peer_del(struct eng_iface *, struct eng_peer *);
+
+/* clock.c */
+uint64_t now_ns(void);
 
 /* peer.c: a peer's protocol state */
 void	index_init(void);

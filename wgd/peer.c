@@ -147,15 +147,6 @@ index_del(struct eng_index *e)
 	e->linked = 0;
 }
 
-uint64_t
-now_ns(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 static unsigned int
 jitter_ms(void)
 {
