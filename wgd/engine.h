@@ -225,6 +225,7 @@ void	peer_set_endpoint(struct eng_peer *, const struct sockaddr *,
 	    socklen_t, const struct udpio_local *);
 void	peer_configured_endpoint(struct eng_peer *);
 void	peer_timers_update(struct eng_peer *);
+void	peer_timers_run(struct eng_peer *);
 void	peer_send_initiation(struct eng_peer *, int);
 void	peer_send_keepalive(struct eng_peer *);
 void	peer_send_staged(struct eng_peer *);

@@ -246,16 +246,16 @@ peer_configured_endpoint(struct eng_peer *p)
 	}
 }
 
-static void
-peer_timer_cb(int fd, short event, void *arg)
+/*
+ * Does what the peer's timers ask for at now_ns(): its timer event
+ * calls this, and the unit tests do after moving their fake clock.
+ */
+void
+peer_timers_run(struct eng_peer *p)
 {
-	struct eng_peer	*p = arg;
 	uint64_t	 again;
 	int		 due;
 
-	(void)fd;
-	(void)event;
-	p->timer_scheduled = 0;
 	due = timers_expired(&p->timers, now_ns());
 	if (due & TIMER_DO_ZERO_KEYS) {
 		log_debug("peer %s: no session for %d s, keys zeroed",
@@ -265,6 +265,12 @@ peer_timer_cb(int fd, short event, void *arg)
 	if (due & TIMER_DO_GIVE_UP) {
 		log_debug("peer %s: no answer to %d s of handshakes",
 		    p->name, REKEY_ATTEMPT_TIME);
+		/*
+		 * What waited for the handshake goes with it, as in Linux;
+		 * counted by what stood in the way.
+		 */
+		p->iface->drops[p->endpoint_len == 0 ? DROP_NO_ENDPOINT :
+		    DROP_HANDSHAKE_TIMEOUT] += p->nstaged;
 		staged_flush(p);
 	}
 	if (due & TIMER_DO_SEND_INITIATION)
@@ -277,6 +283,17 @@ peer_timer_cb(int fd, short event, void *arg)
 			p->timers.deadline[TIMER_SEND_KEEPALIVE] = again;
 	}
 	peer_timers_update(p);
+}
+
+static void
+peer_timer_cb(int fd, short event, void *arg)
+{
+	struct eng_peer	*p = arg;
+
+	(void)fd;
+	(void)event;
+	p->timer_scheduled = 0;
+	peer_timers_run(p);
 }
 
 /*
@@ -472,13 +489,25 @@ peer_send_initiation(struct eng_peer *p, int retry)
 	uint8_t				 tai[WG_TIMESTAMP_SIZE];
 	uint64_t			 now = now_ns();
 
-	if (!p->usable || p->endpoint_len == 0)
+	if (!p->usable)
 		return;
 	/* A fresh attempt, not a retry, gets its full 90 s (as Linux). */
 	if (!retry)
 		p->timers.handshake_attempts = 0;
 	if (!retry && !timers_may_initiate(&p->timers, now))
 		return;
+	/*
+	 * Without the peer's address nothing can leave, but the attempt
+	 * counts as made, as in wireguard-go: the retries run out after
+	 * REKEY_ATTEMPT_TIME and take the packets waiting with them,
+	 * which would otherwise wait for good; an address learned
+	 * meanwhile gets the next retry.
+	 */
+	if (p->endpoint_len == 0) {
+		timers_initiation_sent(&p->timers, now, jitter_ms());
+		peer_timers_update(p);
+		return;
+	}
 	index_add(&p->hs_idx, p, NULL);
 	key_generate_private(eph);
 	clock_gettime(CLOCK_REALTIME, &ts);

@@ -265,6 +265,7 @@ enum drop_reason {
 	DROP_NO_ENDPOINT,	/* outgoing, peer's address unknown */
 	DROP_QUEUE_FULL,	/* waiting for a handshake, queue full */
 	DROP_IO,		/* the kernel refused to send or write */
+	DROP_HANDSHAKE_TIMEOUT,	/* outgoing, waited for a handshake in vain */
 	DROP_MAX
 };
 
@@ -273,7 +274,7 @@ enum drop_reason {
 	"bad_handshake", "unknown_peer", "replayed_handshake",		\
 	"unknown_index", "expired_session", "bad_auth", "replayed",	\
 	"bad_inner_packet", "source_not_allowed", "no_route",		\
-	"no_endpoint", "queue_full", "io_error"				\
+	"no_endpoint", "queue_full", "io_error", "handshake_timeout"	\
 }
 
 /* A kind of refused packet: when last, how often, from where. */

@@ -34,7 +34,8 @@
 	"\"unknown_peer\":0,\"replayed_handshake\":0,\"unknown_index\":0," \
 	"\"expired_session\":0,\"bad_auth\":0,\"replayed\":0," \
 	"\"bad_inner_packet\":0,\"source_not_allowed\":0,\"no_route\":0," \
-	"\"no_endpoint\":0,\"queue_full\":0,\"io_error\":0}"
+	"\"no_endpoint\":0,\"queue_full\":0,\"io_error\":0," \
+	"\"handshake_timeout\":0}"
 
 /* The new keys of a peer that never had a handshake nor any traffic. */
 #define STATS0	"\"latest_handshake\":0,\"transfer_rx\":0,\"transfer_tx\":0,\"runtime\":false,\"disabled\":false"
@@ -556,7 +557,8 @@ ATF_TC_BODY(json_stats, tc)
 	    "\"unknown_index\":9,\"expired_session\":10,\"bad_auth\":11,"
 	    "\"replayed\":12,\"bad_inner_packet\":13,"
 	    "\"source_not_allowed\":14,\"no_route\":15,\"no_endpoint\":16,"
-	    "\"queue_full\":17,\"io_error\":18446744073709551615},"
+	    "\"queue_full\":17,\"io_error\":18446744073709551615,"
+	    "\"handshake_timeout\":19},"
 	    "\"peers\":["
 	    "{\"name\":\"laptop\",\"public_key\":\"" KEY32 "\","
 	    "\"endpoint\":null,\"allowed_ips\":[],"

@@ -41,7 +41,7 @@ DROPS0='"drops":{"short":0,"bad_type":0,"bad_mac1":0,"cookie_sent":0,'\
 '"replayed_handshake":0,"unknown_index":0,"expired_session":0,'\
 '"bad_auth":0,"replayed":0,"bad_inner_packet":0,'\
 '"source_not_allowed":0,"no_route":0,"no_endpoint":0,"queue_full":0,'\
-'"io_error":0}'
+'"io_error":0,"handshake_timeout":0}'
 STATS0='"latest_handshake":0,"transfer_rx":0,"transfer_tx":0,"runtime":false,"disabled":false'
 
 # What fakewgd's peer scenarios send, to ./conf.want.
@@ -373,7 +373,7 @@ show_metrics_body()
 	    'wgd_handshakes_sent_total{interface="wg1"} 0.0'; do
 		grep -qxF "$l" parsed || atf_fail "no $l: $(cat parsed)"
 	done
-	[ "$(grep -c '^wgd_drops_total' parsed)" = 36 ] ||
+	[ "$(grep -c '^wgd_drops_total' parsed)" = 38 ] ||
 	    atf_fail "not every drop reason of both interfaces"
 	# Prometheus's own linter, from Debian's package (make deps).
 	promtool="$(atf_get_srcdir)/../../.obj/promtool/promtool"
@@ -464,7 +464,8 @@ show_stats_json_body()
 		printf '"expired_session":1009,"bad_auth":1010,"replayed":1011,'
 		printf '"bad_inner_packet":1012,"source_not_allowed":1013,'
 		printf '"no_route":1014,"no_endpoint":1015,"queue_full":1016,'
-		printf '"io_error":18446744073709551615},"peers":['
+		printf '"io_error":18446744073709551615,'
+		printf '"handshake_timeout":1018},"peers":['
 		printf '{"name":"laptop","public_key":"%s",' $KEY32
 		printf '"endpoint":"203.0.113.7:44524",'
 		printf '"allowed_ips":["10.13.13.2/32"],'
