@@ -500,6 +500,11 @@ consume_initiation(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 	p->unconfirmed = 1;
 	p->last_initiation_in = now;
 	ifc->handshakes_received++;
+	/*
+	 * An accepted handshake message counts in the peer's transfer, as
+	 * in Linux and wireguard-go; like them, not a cookie reply.
+	 */
+	p->state.rx_bytes += len;
 	peer_set_endpoint(p, src, srclen, local);
 	timers_authenticated_received(&p->timers, now);
 
@@ -557,6 +562,7 @@ consume_response(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 		return;
 	}
 	ifc->handshakes_received++;
+	p->state.rx_bytes += len;
 	if ((kp = keypair_new(p)) == NULL)
 		return;
 	peer_set_endpoint(p, src, srclen, local);

@@ -454,7 +454,10 @@ peer_timers_update(struct eng_peer *p)
 	evtimer_add(&p->timer_ev, &tv);
 }
 
-/* Sends a whole UDP payload to the peer's endpoint. */
+/*
+ * Sends a whole UDP payload to the peer's endpoint.  What leaves counts
+ * in its transfer, as the kernel counts its handshake messages.
+ */
 int
 peer_send_buf(struct eng_peer *p, const void *buf, size_t len)
 {
@@ -473,6 +476,7 @@ peer_send_buf(struct eng_peer *p, const void *buf, size_t len)
 		ifc->drops[DROP_IO]++;
 		return -1;
 	}
+	p->state.tx_bytes += len;
 	return 0;
 }
 

@@ -258,9 +258,87 @@ ATF_TC_BODY(staged_unanswered, tc)
 	close(sink);
 }
 
+/* What the engine does when fd has something to read. */
+static void
+readable(struct eng_iface *ifc)
+{
+	datapath_udp_read(ifc->udp4_fd, EV_READ, ifc);
+}
+
+/*
+ * A whole handshake between two interfaces of this process, and the
+ * keepalives that confirm it: each side's transfer counts the handshake
+ * messages it sent and accepted, as wg show has them from the kernel.
+ */
+ATF_TC_WITHOUT_HEAD(handshake_bytes);
+ATF_TC_BODY(handshake_bytes, tc)
+{
+	struct eng_iface	 a, b;
+	struct eng_peer		 pa, pb;	/* b as a has it, a as b has it */
+	struct sockaddr_in	 sa, sb;
+	const uint64_t		 keepalive = WG_MSG_DATA_HEADER_SIZE +
+				    WG_AEAD_TAG_SIZE;
+	uint8_t			 msg[256];
+	uint64_t		 rx;
+	int			 i;
+
+	iface_up(&a, "wg0", udp_socket(&sa));
+	iface_up(&b, "wg1", udp_socket(&sb));
+	peer_up(&pa, &a, "b", b.pubkey);
+	peer_up(&pb, &b, "a", a.pubkey);
+	peer_set_endpoint(&pa, (struct sockaddr *)&sb, sizeof(sb), NULL);
+
+	peer_send_initiation(&pa, 0);
+	ATF_REQUIRE_EQ(a.handshakes_sent, 1);
+	ATF_CHECK_EQ(pa.state.tx_bytes, sizeof(struct wg_msg_initiation));
+	ATF_CHECK_EQ(pa.state.tx_bytes, 148);
+
+	/* b answers: initiation in, response out. */
+	readable(&b);
+	ATF_REQUIRE_EQ(b.handshakes_received, 1);
+	ATF_CHECK_EQ(pb.state.rx_bytes, 148);
+	ATF_CHECK_EQ(pb.state.tx_bytes, sizeof(struct wg_msg_response));
+	ATF_CHECK_EQ(pb.state.tx_bytes, 92);
+
+	/* a has its session, and confirms it with a keepalive. */
+	readable(&a);
+	ATF_REQUIRE(pa.current != NULL);
+	ATF_CHECK_EQ(pa.state.rx_bytes, 92);
+	ATF_CHECK_EQ(pa.state.tx_bytes, 148 + keepalive);
+
+	/* b takes it, and says so with one of its own. */
+	readable(&b);
+	ATF_REQUIRE(pb.current != NULL);
+	ATF_CHECK_EQ(pb.state.rx_bytes, 148 + keepalive);
+	ATF_CHECK_EQ(pb.state.tx_bytes, 92 + keepalive);
+	readable(&a);
+	ATF_CHECK_EQ(pa.state.rx_bytes, 92 + keepalive);
+
+	/*
+	 * An initiation that comes twice counts once: the copy is refused.
+	 * Its timestamp is of the real clock, with a grain of 16 ms: the
+	 * first copy must be newer than the first handshake's.
+	 */
+	fake_now += S(REKEY_TIMEOUT);
+	usleep(50000);
+	rx = pb.state.rx_bytes;
+	peer_send_initiation(&pa, 0);
+	ATF_REQUIRE_EQ(recv(b.udp4_fd, msg, sizeof(msg), 0), 148);
+	for (i = 0; i < 2; i++)
+		ATF_REQUIRE_EQ(sendto(a.udp4_fd, msg, 148, 0,
+		    (struct sockaddr *)&sb, sizeof(sb)), 148);
+	readable(&b);
+	ATF_CHECK_EQ(b.drops[DROP_REPLAYED_HANDSHAKE], 1);
+	ATF_CHECK_EQ(pb.state.rx_bytes, rx + 148);
+
+	iface_down(&a);
+	iface_down(&b);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, staged_without_endpoint);
 	ATF_TP_ADD_TC(tp, staged_unanswered);
+	ATF_TP_ADD_TC(tp, handshake_bytes);
 	return atf_no_error();
 }
