@@ -816,6 +816,7 @@ dns_dispatch_parent(int fd, short event, void *arg)
 const struct sandbox_rule dns_syscalls[] = {
 	SB_ARG(socket, 0, AF_INET), SB_ARG(socket, 0, AF_INET6),
 	SB(connect), SB(sendto), SB(recvfrom), SB(accept4),
+	SB(send), SB(recv),		/* what send(2) and recv(2) are on armhf */
 	/*
 	 * How libevent learns that a TCP connect finished, and how much
 	 * a TCP connection has to read.

@@ -306,8 +306,13 @@ sandbox_enter(const char *name, const struct sandbox_rule *list)
 		fatalx("%s: no_new_privs is not set", name);
 	sandbox_landlock(name);
 
-	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
-		fatalx("%s: seccomp_init failed", name);
+	/* libseccomp asks the kernel what it has: under qemu, nothing. */
+	errno = 0;
+	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
+		sandbox_failed(name, "seccomp_init", errno != 0 ? errno :
+		    ENOSYS);
+		return;
+	}
 	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
 	    SCMP_ACT_KILL_PROCESS)) < 0 ||
 	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0) {

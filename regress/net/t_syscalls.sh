@@ -68,11 +68,12 @@ CONF
 	wait "$parent"
 
 	while read -r p role; do
-		# Each child says where its sandbox would have begun.
-		start=$(grep -n "^$role: .*running without a sandbox" wgd.log |
+		# Each child says where its sandbox would have begun (the
+		# line may follow the trace of the write that prints it).
+		start=$(grep -a -n "$role: seccomp.*running without a sandbox" wgd.log |
 		    head -n 1 | cut -d: -f1)
 		[ -n "$start" ] || atf_fail "$role: no sandbox point in the log"
-		awk -v p="$p" -v s="$start" 'NR > s && $1 == p &&
+		LC_ALL=C awk -v p="$p" -v s="$start" 'NR > s && $1 == p &&
 		    $2 ~ /^[a-z_0-9]+\(/ { sub(/\(.*/, "", $2); print $2 }' \
 		    wgd.log | sort -u > "calls.$role"
 		[ -s "calls.$role" ] || atf_fail "$role: no calls traced"
