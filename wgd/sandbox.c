@@ -90,6 +90,7 @@ static const struct sandbox_rule sanitizer_rules[] = {
 	SB(getrlimit), SB(prlimit64), SB(openat), SB(open), SB(readlink),
 	SB(readlinkat), SB(newfstatat), SB(fstat), SB(lseek), SB(prctl),
 	SB(getppid), SB(pipe2), SB(mincore), SB(munmap),
+	SB(sched_getaffinity),		/* in their pthread_create */
 	SB_END
 };
 #endif
