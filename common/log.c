@@ -21,9 +21,6 @@ static const char *log_procname;
 static void	(*log_sink)(void *, int, const char *);
 static void	*log_sink_arg;
 
-static void	 logit(int, const char *, ...)
-		    __attribute__((__format__(printf, 2, 3)));
-
 /*
  * Opens syslog at once (LOG_NDELAY): the children chroot to a directory
  * without /dev/log, so the socket must exist before they do.
@@ -68,11 +65,15 @@ log_setsink(void (*sink)(void *, int, const char *), void *arg)
 	log_sink_arg = arg;
 }
 
-/* A line from a child, already formatted, at its priority. */
+/* A line from a child, at its priority, whatever the verbosity here. */
 void
-log_relay(int priority, const char *msg)
+log_relay(int priority, const char *fmt, ...)
 {
-	logit(priority, "%s", msg);
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(priority, fmt, ap);
+	va_end(ap);
 }
 
 void

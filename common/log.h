@@ -15,7 +15,8 @@
 void	log_init(int foreground, int facility);
 void	log_init_child(int foreground);
 void	log_setsink(void (*)(void *, int, const char *), void *);
-void	log_relay(int, const char *);
+void	log_relay(int, const char *, ...)
+	    __attribute__((__format__(printf, 2, 3)));
 void	log_procinit(const char *name);
 void	log_setverbose(int level);
 int	log_getverbose(void);

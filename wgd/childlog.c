@@ -38,9 +38,11 @@ now_ms(void)
 }
 
 /*
- * Writes what is queued, waiting at most CHILDLOG_FLUSH_MS: a child
- * that is about to exit must get its last words out, but never hang
- * on a parent that itself waits for this child.
+ * Writes what is queued before a child exits or while it has no loop.
+ * A child's end of the socket blocks (only the parent's does not), so
+ * this returns once the parent has read enough, which it always does
+ * since its own end never blocks it; the poll and its bound are for a
+ * socket made non-blocking.
  */
 static void
 flush_bounded(struct imsgbuf *ib)
@@ -85,7 +87,7 @@ sink(void *arg, int priority, const char *msg)
 		if (sink_ibuf->queued > 0) {
 			if (priority <= LOG_CRIT || sink_iev == NULL)
 				flush_bounded(sink_ibuf);
-			else if (sink_iev != NULL && sink_iev->events != 0)
+			else if (sink_iev->events != 0)
 				imsgev_add(sink_iev);
 		}
 	}
@@ -119,14 +121,15 @@ childlog_init_ibuf(struct imsgbuf *ib)
  * In the parent: logs an IMSG_LOG from the child named from, and says
  * 1; 0 for any other message.  A malformed one is fatal, as every
  * malformed message between wgd's processes is.  Control characters
- * become '?', so that a child cannot forge lines of its own.
+ * become '?', so that a child cannot start lines of its own, and each
+ * line names the child.
  */
 int
 childlog_relay(const char *from, struct imsg *imsg)
 {
 	char		 line[LOG_LINE_MAX];
 	int32_t		 pri;
-	size_t		 len, i;
+	size_t		 len, i, n;
 
 	if (imsg->hdr.type != IMSG_LOG)
 		return 0;
@@ -141,6 +144,15 @@ childlog_relay(const char *from, struct imsg *imsg)
 	for (i = 0; i + 1 < len; i++)
 		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
 			line[i] = '?';
-	log_relay(pri, line);
+	/*
+	 * The parent's syslog ident and pid are on every line: the child's
+	 * name says who wrote it, unless the line already begins so.
+	 */
+	n = strlen(from);
+	if ((strncmp(line, from, n) == 0 && line[n] == ':') ||
+	    strncmp(line, "fatal in ", 9) == 0)
+		log_relay(pri, "%s", line);
+	else
+		log_relay(pri, "%s: %s", from, line);
 	return 1;
 }

@@ -813,8 +813,14 @@ dns_dispatch_parent(int fd, short event, void *arg)
  * socket to a resolver for each query (IPv4 or IPv6, UDP or TCP), and
  * the TCP clients of the sockets the parent bound.
  */
+/* A socket's type, without SOCK_NONBLOCK and SOCK_CLOEXEC. */
+#define SOCK_TYPE_BITS	0xf
+
 const struct sandbox_rule dns_syscalls[] = {
-	SB_ARG(socket, 0, AF_INET), SB_ARG(socket, 0, AF_INET6),
+	SB_MASKED_ARGS(socket, 1, SOCK_TYPE_BITS, SOCK_DGRAM, 0, AF_INET),
+	SB_MASKED_ARGS(socket, 1, SOCK_TYPE_BITS, SOCK_DGRAM, 0, AF_INET6),
+	SB_MASKED_ARGS(socket, 1, SOCK_TYPE_BITS, SOCK_STREAM, 0, AF_INET),
+	SB_MASKED_ARGS(socket, 1, SOCK_TYPE_BITS, SOCK_STREAM, 0, AF_INET6),
 	SB(connect), SB(sendto), SB(recvfrom), SB(accept4),
 	SB(send), SB(recv),		/* what send(2) and recv(2) are on armhf */
 	/*

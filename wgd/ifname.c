@@ -1,10 +1,12 @@
 /*
  * if_nametoindex(3) and if_indextoname(3) open a socket for their ioctl,
  * which the engine's and control's seccomp filters refuse.  The parent
- * hands those children one end of an AF_UNIX datagram socketpair whose
- * other end it has closed (WGD_IFNAME_FD): nothing can be sent or
- * received on it, and the two read-only netdevice ioctls, which any
- * socket answers for its network namespace, are all it is good for.
+ * hands those children one end of an AF_UNIX stream socketpair whose
+ * other end it has closed (WGD_IFNAME_FD): nothing can be sent on it,
+ * not even to an address of its own choosing (a datagram socket could,
+ * to any abstract socket), or received, and the two read-only
+ * netdevice ioctls, which any socket answers for its network
+ * namespace, are all it is good for.
  * Elsewhere (the parent, wgctl, the tests) libc's functions do.
  */
 

@@ -57,8 +57,8 @@ proc_from_name(const char *name, enum wgd_proc *p)
 
 /*
  * Forks and re-executes wgd as child p with its end of a new socketpair
- * on fd 3, and for the engine and control a dead datagram socket on fd
- * 4 for their interface name lookups (ifname.c).  Returns the child's
+ * on fd 3, and for the engine and control a dead socket on fd 4 for
+ * their interface name lookups (ifname.c).  Returns the child's
  * pid and the parent's end in *fd.
  * Through /proc/self/exe, not argv[0]: that may be relative, and the
  * parent has changed directory.
@@ -74,7 +74,7 @@ proc_start(enum wgd_proc p, const char *user, int debug, int verbose,
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
 		fatal("socketpair");
 	if ((p == PROC_ENGINE || p == PROC_CONTROL) &&
-	    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, ifs) == -1)
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ifs) == -1)
 		fatal("socketpair");
 	if (ifs[1] != -1)
 		close(ifs[1]);

@@ -19,8 +19,8 @@
  * to every thread (TSYNC), those started later included.
  *
  * Under qemu-user neither Landlock nor seccomp exists.  A build with
- * WGD_SANDBOX_OPTIONAL (the one the ARM suites run under qemu) then logs
- * a warning and goes on; any other stops.
+ * WGD_SANDBOX_OPTIONAL (wgd-qemu, which the ARM suites run under qemu)
+ * then logs a warning and goes on; any other stops.
  */
 
 #include <sys/mman.h>
@@ -29,6 +29,7 @@
 #include <sys/syscall.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -51,6 +52,15 @@
 #ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
 #define LANDLOCK_ACCESS_FS_IOCTL_DEV	(1ULL << 15)
 #endif
+
+/*
+ * Once a process has more malloc arenas than glibc's arena_test (8 on
+ * 64-bit, 2 on 32-bit: a 4-core Pi's armhf engine reaches it), glibc
+ * counts the CPUs, by opening /sys or with sched_getaffinity, which the
+ * filters refuse.  A set maximum means it never counts; the crypto
+ * workers allocate once each, so sharing arenas costs nothing.
+ */
+#define SANDBOX_ARENA_MAX	4
 
 /* What libc, libevent, malloc and the imsg socket need in any child. */
 static const struct sandbox_rule base_rules[] = {
@@ -89,7 +99,7 @@ static const struct sandbox_rule sanitizer_rules[] = {
 	SB(sched_yield), SB(sigaltstack), SB(rt_sigaction),
 	SB(getrlimit), SB(prlimit64), SB(openat), SB(open), SB(readlink),
 	SB(readlinkat), SB(newfstatat), SB(fstat), SB(lseek), SB(prctl),
-	SB(getppid), SB(pipe2), SB(mincore), SB(munmap),
+	SB(getppid), SB(pipe2), SB(mincore),
 	SB(sched_getaffinity),		/* in their pthread_create */
 	SB_END
 };
@@ -288,6 +298,42 @@ sandbox_allows(const struct sandbox_rule *list, const char *name)
 	return 0;
 }
 
+/* The first name of list that none of wgd's architectures knows. */
+static const char *
+misnamed(const struct sandbox_rule *list)
+{
+	const struct sandbox_rule	*r;
+
+	for (r = list; r->name != NULL; r++)
+		if (seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64,
+		    r->name) < 0 &&
+		    seccomp_syscall_resolve_name_arch(SCMP_ARCH_AARCH64,
+		    r->name) < 0 &&
+		    seccomp_syscall_resolve_name_arch(SCMP_ARCH_ARM,
+		    r->name) < 0)
+			return r->name;
+	return NULL;
+}
+
+/*
+ * For the tests: a name in list or the base that is no system call of
+ * amd64, arm64 or armhf (a typo, which add_rules would skip), or NULL.
+ */
+const char *
+sandbox_misnamed(const struct sandbox_rule *list)
+{
+	const char	*name;
+
+	if ((name = misnamed(base_rules)) != NULL ||
+	    (name = misnamed(list)) != NULL)
+		return name;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	return misnamed(sanitizer_rules);
+#else
+	return NULL;
+#endif
+}
+
 /*
  * Locks the calling process (all its threads) into Landlock and a
  * seccomp filter of base_rules and list.  name is the process's, for
@@ -301,6 +347,11 @@ sandbox_enter(const char *name, const struct sandbox_rule *list)
 
 #ifdef WGD_TEST_HOOKS
 	test_hook();
+#endif
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+	/* (A sanitizer's allocator has no arenas, nor mallopt.) */
+	if (mallopt(M_ARENA_MAX, SANDBOX_ARENA_MAX) != 1)
+		fatalx("%s: mallopt M_ARENA_MAX failed", name);
 #endif
 	/* proc_drop set it; Landlock and seccomp both insist. */
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)

@@ -32,9 +32,11 @@ struct sandbox_rule {
 #define SB_ARG(call, i, v)	{ #call, (i), 0, (v), -1, 0 }
 #define SB_ARGS(call, i, v, j, w) { #call, (i), 0, (v), (j), (w) }
 #define SB_MASKED(call, i, m, v) { #call, (i), (m), (v), -1, 0 }
+#define SB_MASKED_ARGS(call, i, m, v, j, w) { #call, (i), (m), (v), (j), (w) }
 #define SB_END			{ NULL, 0, 0, 0, -1, 0 }
 
 void	sandbox_enter(const char *, const struct sandbox_rule *);
 int	sandbox_allows(const struct sandbox_rule *, const char *);
+const char *sandbox_misnamed(const struct sandbox_rule *);
 
 #endif /* WGD_SANDBOX_H */

@@ -128,12 +128,39 @@ ready(void)
 	}
 }
 
+/*
+ * libevent reads EVENT_NOEPOLL, EVENT_PRECISE_TIMER and the like from
+ * the environment: they would pick calls (select, timerfd) that no
+ * child's seccomp filter allows.
+ */
+static void
+drop_libevent_env(void)
+{
+	char	**e, name[64], *eq;
+	size_t	 n;
+
+	for (e = environ; *e != NULL;) {
+		if (strncmp(*e, "EVENT_", 6) != 0 ||
+		    (eq = strchr(*e, '=')) == NULL) {
+			e++;
+			continue;
+		}
+		if ((n = (size_t)(eq - *e)) >= sizeof(name))
+			fatalx("environment: %.20s...", *e);
+		memcpy(name, *e, n);
+		name[n] = '\0';
+		if (unsetenv(name) == -1)
+			fatal("unsetenv %s", name);
+	}
+}
+
 /* A child: lock itself up, then serve the parent on fd 3. */
 static void __attribute__((__noreturn__))
 child_main(enum wgd_proc p, const char *user, int debug, int verbose)
 {
 	static struct imsgbuf	 early;
 
+	drop_libevent_env();
 	log_init_child(debug);
 	imsg_init(&early, WGD_CHILD_FD);
 	childlog_init_ibuf(&early);

@@ -24,6 +24,8 @@ start_all()
 	ns_create
 	echo "nameserver 127.0.0.1" > resolv.conf
 	write_conf "	client dns tunnel"
+	# Crypto workers, whatever the CPUs here.
+	sed -i '1i engine-threads 3' wgd.conf
 	WGD_ENV="WGD_TEST_RESOLV_CONF=$PWD/resolv.conf ${WGD_ENV:-}"
 	wgd_start_debug
 	WGDPID=$!

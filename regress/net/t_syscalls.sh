@@ -26,7 +26,9 @@ session_body()
 	    atf_skip "not under qemu-user: natively the filters run in every test"
 	net_setup
 	echo "nameserver 127.0.0.1" > resolv.conf
+	# Workers, busy: batches of pings below.
 	cat > wgd.conf <<CONF
+engine-threads 4
 socket "$PWD/wgd.sock"
 state-dir "$PWD/state"
 interface "wgt0" {
@@ -43,6 +45,8 @@ CONF
 	wgd_start QEMU_STRACE=1 WGD_TEST_RESOLV_CONF="$PWD/resolv.conf"
 	go_start endpoint 192.168.241.1:51820
 	ping_ok "$B" 10.77.0.1
+	ip netns exec "$B" ping -q -l 64 -c 640 -s 1300 -i 0.01 -w 60 \
+	    10.77.0.1 > flood.out 2>&1 || atf_fail "pings: $(cat flood.out)"
 	ip netns exec "$B" dig +time=2 +tries=1 @10.77.0.1 example.org \
 	    > dig.out 2>&1
 	wgctl show > show.out || atf_fail "wgctl show"

@@ -1,8 +1,8 @@
 /*
  * wgd/childlog.c: a daemon child's log lines go up its imsg socket as
  * IMSG_LOG with their priority, whole, fatal ones included; the parent
- * logs each one with control characters made harmless, and takes a
- * malformed one for the fatal error it is.
+ * logs each one under the child's name with control characters made
+ * harmless, and takes a malformed one for the fatal error it is.
  */
 
 #include <sys/socket.h>
@@ -137,12 +137,20 @@ ATF_TC_BODY(parent_relays, tc)
 
 	st = relay(b, body(b, LOG_INFO, "a line", 7), "out");
 	ATF_REQUIRE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	ATF_CHECK(atf_utils_grep_file("^a line$", "out"));
+	ATF_CHECK(atf_utils_grep_file("^engine: a line$", "out"));
+	/* Named once. */
+	st = relay(b, body(b, LOG_INFO, "engine: up", 11), "out");
+	ATF_REQUIRE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ATF_CHECK(atf_utils_grep_file("^engine: up$", "out"));
+	st = relay(b, body(b, LOG_CRIT, "fatal in engine: x", 19), "out");
+	ATF_REQUIRE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ATF_CHECK(atf_utils_grep_file("^fatal in engine: x$", "out"));
 
 	/* A child cannot write a line of its own into the log. */
 	st = relay(b, body(b, LOG_WARNING, hostile, sizeof(hostile)), "out");
 	ATF_REQUIRE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	ATF_CHECK(atf_utils_grep_file("^x\\?fake: root\\?\\?\\[2J$", "out"));
+	ATF_CHECK(atf_utils_grep_file("^engine: x\\?fake: root\\?\\?\\[2J$",
+	    "out"));
 	ATF_CHECK(!atf_utils_grep_file("^fake", "out"));
 
 	/* Malformed: fatal, and said so. */

@@ -386,6 +386,29 @@ ATF_TC_BODY(exact_payload_size, tc)
 	free(r);
 }
 
+/*
+ * A process that dies with our messages unread resets the connection:
+ * imsg_read says end of file, so that the one who reaps it says why.
+ */
+ATF_TC_WITHOUT_HEAD(reset_is_end_of_file);
+ATF_TC_BODY(reset_is_end_of_file, tc)
+{
+	struct imsgbuf	*ib;
+	int		 sv[2], n = 7;
+
+	ATF_REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	ATF_REQUIRE((ib = malloc(sizeof(*ib))) != NULL);
+	imsg_init(ib, sv[0]);
+	ATF_REQUIRE(imsg_compose(ib, 1, 0, 0, -1, &n, sizeof(n)) != -1);
+	ATF_REQUIRE(imsg_flush(ib) == 0);
+	/* Closed with that message unread. */
+	close(sv[1]);
+	ATF_CHECK_EQ(imsg_read(ib), 0);
+	imsg_clear(ib);
+	free(ib);
+	close(sv[0]);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, random_sizes_round_trip);
@@ -394,5 +417,6 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, oversized_header_is_error);
 	ATF_TP_ADD_TC(tp, half_arrived_message_waits);
 	ATF_TP_ADD_TC(tp, exact_payload_size);
+	ATF_TP_ADD_TC(tp, reset_is_end_of_file);
 	return atf_no_error();
 }

@@ -25,6 +25,9 @@
 #include <atf-c.h>
 #include <linux/seccomp.h>
 
+#include "control.h"
+#include "dns.h"
+#include "engine.h"
 #include "sandbox.h"
 
 static const struct sandbox_rule test_rules[] = {
@@ -46,11 +49,43 @@ need_seccomp(void)
 		    strerror(errno));
 }
 
+#define ARENA_THREADS	16
+
+static pthread_barrier_t	 arena_barrier;
+
+/* Each thread's first allocation takes a malloc arena of its own. */
+static void *
+thread_malloc(void *arg)
+{
+	void	*p;
+
+	(void)arg;
+	if ((p = malloc(1000)) == NULL)
+		return arg;
+	pthread_barrier_wait(&arena_barrier);
+	free(p);
+	return NULL;
+}
+
 static void *
 thread_socket6(void *arg)
 {
 	(void)arg;
 	(void)socket(AF_INET6, SOCK_DGRAM, 0);
+	return NULL;
+}
+
+static int	 go_fd[2];
+
+/* Started before the filter: waits for the word, then calls. */
+static void *
+thread_waits_then_socket6(void *arg)
+{
+	char	 c;
+
+	(void)arg;
+	if (read(go_fd[0], &c, 1) == 1)
+		(void)socket(AF_INET6, SOCK_DGRAM, 0);
 	return NULL;
 }
 
@@ -62,8 +97,9 @@ thread_socket6(void *arg)
 static int
 sandboxed(const char *what)
 {
-	pthread_t	 t;
-	void		*page;
+	pthread_t	 t, ts[ARENA_THREADS];
+	void		*page, *ret;
+	int		 i;
 	pid_t		 pid, parent = getpid();
 	int		 status, fd;
 
@@ -76,6 +112,35 @@ sandboxed(const char *what)
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		_exit(2);
+	if (strcmp(what, "thread_before") == 0) {
+		/* The filter reaches a thread that was already there. */
+		if (pipe(go_fd) == -1 || pthread_create(&t, NULL,
+		    thread_waits_then_socket6, NULL) != 0)
+			_exit(60);
+		sandbox_enter("t_sandbox", test_rules);
+		if (write(go_fd[1], "x", 1) != 1)
+			_exit(61);
+		pthread_join(t, NULL);
+		_exit(62);
+	}
+	if (strcmp(what, "engine_arenas") == 0) {
+		/*
+		 * The engine's own list, and more threads allocating at
+		 * once than glibc's arena_test: it must not count CPUs.
+		 */
+		sandbox_enter("engine", engine_syscalls);
+		if (pthread_barrier_init(&arena_barrier, NULL,
+		    ARENA_THREADS) != 0)
+			_exit(50);
+		for (i = 0; i < ARENA_THREADS; i++)
+			if (pthread_create(&ts[i], NULL, thread_malloc,
+			    NULL) != 0)
+				_exit(51);
+		for (i = 0; i < ARENA_THREADS; i++)
+			if (pthread_join(ts[i], &ret) != 0 || ret != NULL)
+				_exit(52);
+		_exit(0);
+	}
 	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (page == MAP_FAILED)
@@ -167,7 +232,28 @@ ATF_TC_WITHOUT_HEAD(threads);
 ATF_TC_BODY(threads, tc)
 {
 	check_killed("thread");
+	check_killed("thread_before");
 	check_exit("clone3");
+}
+
+ATF_TC_WITHOUT_HEAD(engine_arenas);
+ATF_TC_BODY(engine_arenas, tc)
+{
+	check_exit("engine_arenas");
+}
+
+/* Every name in the lists is a call of amd64, arm64 or armhf. */
+ATF_TC_WITHOUT_HEAD(names);
+ATF_TC_BODY(names, tc)
+{
+	const char	*n;
+
+	if ((n = sandbox_misnamed(engine_syscalls)) != NULL)
+		atf_tc_fail("engine: %s", n);
+	if ((n = sandbox_misnamed(control_syscalls)) != NULL)
+		atf_tc_fail("control: %s", n);
+	if ((n = sandbox_misnamed(dns_syscalls)) != NULL)
+		atf_tc_fail("dns: %s", n);
 }
 
 ATF_TC_WITHOUT_HEAD(landlock);
@@ -183,6 +269,8 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, allowed);
 	ATF_TP_ADD_TC(tp, killed);
 	ATF_TP_ADD_TC(tp, threads);
+	ATF_TP_ADD_TC(tp, engine_arenas);
+	ATF_TP_ADD_TC(tp, names);
 	ATF_TP_ADD_TC(tp, landlock);
 	return atf_no_error();
 }
