@@ -46,7 +46,7 @@ proc_title()
 	1|2|3)	echo "$cmd"; return ;;
 	esac
 	case $3 in
-	*/wgd)	;;
+	*/wgd|*/wgd-qemu)	;;
 	*)	echo "$cmd"; return ;;
 	esac
 	if [ "${5:-}" = -P ]; then
