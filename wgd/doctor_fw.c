@@ -20,6 +20,14 @@
 #define FW_WORDS_MAX	64
 #define FW_WORD_MAX	128
 #define FW_DEPTH_MAX	16
+/*
+ * Rules looked at for one packet, at most.  Chains that jump to others
+ * several times each, as deep as FW_DEPTH_MAX, would take exponential
+ * time (three jumps a chain, 15 deep: 14 million rules); a big real
+ * ruleset (a Kubernetes node's, thousands of services) takes some
+ * ten thousand.
+ */
+#define FW_STEPS_MAX	100000
 #define FW_MANAGED_MAX	16
 
 enum cond_kind {
@@ -927,10 +935,14 @@ result_where(const struct fw *fw, struct fw_result *res,
 	strlcpy(res->chain, c->name, sizeof(res->chain));
 }
 
-/* A chain's verdict: an enum fw_verdict, or V_CONTINUE at its end. */
+/*
+ * A chain's verdict: an enum fw_verdict, or V_CONTINUE at its end.
+ * *steps is how many more rules may be looked at for the packet.
+ */
 static int
 eval_chain(const struct fw *fw, const struct chain *c,
-    const struct fw_packet *pkt, int depth, struct fw_result *res)
+    const struct fw_packet *pkt, int depth, size_t *steps,
+    struct fw_result *res)
 {
 	const struct rule	*r;
 	const struct chain	*to;
@@ -939,6 +951,13 @@ eval_chain(const struct fw *fw, const struct chain *c,
 	int			 v;
 
 	for (i = 0; i < c->nrules; i++) {
+		if (*steps == 0) {
+			result_where(fw, res, c, 0);
+			strlcpy(res->unread, "too many jumps",
+			    sizeof(res->unread));
+			return FW_UNKNOWN;
+		}
+		(*steps)--;
 		r = &c->rules[i];
 		if (r->action == A_NONE ||
 		    (m = rule_match(r, pkt)) == M_FALSE)
@@ -971,7 +990,7 @@ eval_chain(const struct fw *fw, const struct chain *c,
 			    c->legacy, c->family, c->table, r->target)) ==
 			    NULL)
 				break;
-			v = eval_chain(fw, to, pkt, depth + 1, res);
+			v = eval_chain(fw, to, pkt, depth + 1, steps, res);
 			/* A jump comes back here, whether it was taken or not. */
 			if (v == V_CONTINUE && r->action == A_JUMP)
 				continue;
@@ -1002,7 +1021,7 @@ fw_eval(const struct fw *fw, const struct fw_packet *pkt,
 {
 	struct fw_result	 r, unknown;
 	const struct chain	*c;
-	size_t			 i;
+	size_t			 i, steps = FW_STEPS_MAX;
 	int			 v, have_unknown = 0, have_dnat = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -1015,7 +1034,8 @@ fw_eval(const struct fw *fw, const struct fw_packet *pkt,
 		    (pkt->hook == FW_HOOK_PREROUTING ? !c->nat : !c->filter))
 			continue;
 		memset(&r, 0, sizeof(r));
-		if ((v = eval_chain(fw, c, pkt, 0, &r)) == V_CONTINUE) {
+		if ((v = eval_chain(fw, c, pkt, 0, &steps, &r)) ==
+		    V_CONTINUE) {
 			if (!c->policy_drop)
 				continue;
 			result_where(fw, &r, c, 1);

@@ -6,6 +6,7 @@
 
 #include <netinet/in.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -342,12 +343,37 @@ ATF_TC_BODY(hostile, tc)
 	    "-A FORWARD ! ! -p\n\"unterminated\n\ttype hook policy\n";
 	struct fw		*fw;
 	struct fw_result	 r;
-	char			 big[9000];
-	size_t			 i;
+	char			 big[9000], line[128];
+	size_t			 i, k;
 
 	fw = load(loop, NULL);
 	ATF_CHECK_EQ(eval(fw, FW_HOOK_INPUT, "eth0", "", IPPROTO_UDP, 51820,
 	    &r), FW_UNKNOWN);
+	fw_free(fw);
+
+	/*
+	 * Chains that each jump four times to the next, 15 deep: 4^15
+	 * paths, every one ending in an empty chain.  The walk gives up
+	 * long before it would end, and says so.
+	 */
+	big[0] = '\0';
+	strlcat(big, "table ip t {\n", sizeof(big));
+	for (i = 0; i < 15; i++) {
+		snprintf(line, sizeof(line), " chain c%zu {\n%s", i, i == 0 ?
+		    "  type filter hook input priority 0; policy accept;\n" :
+		    "");
+		strlcat(big, line, sizeof(big));
+		snprintf(line, sizeof(line), "  jump c%zu\n", i + 1);
+		for (k = 0; k < 4; k++)
+			strlcat(big, line, sizeof(big));
+		strlcat(big, " }\n", sizeof(big));
+	}
+	ATF_REQUIRE(strlcat(big, " chain c15 {\n }\n}\n", sizeof(big)) <
+	    sizeof(big));
+	fw = load(big, NULL);
+	ATF_CHECK_EQ(eval(fw, FW_HOOK_INPUT, "eth0", "", IPPROTO_UDP, 51820,
+	    &r), FW_UNKNOWN);
+	ATF_CHECK_STREQ(r.unread, "too many jumps");
 	fw_free(fw);
 
 	fw = load(junk, junk);
