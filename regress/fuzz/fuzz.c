@@ -60,15 +60,34 @@ fuzz_tmpdir(void)
 	return tmpdir;
 }
 
-const char *
-fuzz_write_file(const char *name, const void *data, size_t len, int mode)
+static const char *
+path_of(const char *name)
 {
 	static char	 path[PATH_MAX];
-	int		 fd;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", fuzz_tmpdir(),
 	    name) >= sizeof(path))
 		abort();
+	return path;
+}
+
+void
+fuzz_mkdir(const char *name)
+{
+	const char	*path = path_of(name);
+
+	if (mkdir(path, 0700) == -1) {
+		perror(path);
+		abort();
+	}
+}
+
+const char *
+fuzz_write_file(const char *name, const void *data, size_t len, int mode)
+{
+	const char	*path = path_of(name);
+	int		 fd;
+
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    mode)) == -1 || fchmod(fd, mode) == -1 ||
 	    (len > 0 && write(fd, data, len) != (ssize_t)len) ||

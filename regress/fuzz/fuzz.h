@@ -32,6 +32,8 @@ void		 fuzz_fail(const char *, int, const char *)
 const char	*fuzz_tmpdir(void);
 /* Writes len bytes to the file name in it; its path, or aborts. */
 const char	*fuzz_write_file(const char *, const void *, size_t, int);
+/* Makes the folder name in it, or aborts. */
+void		 fuzz_mkdir(const char *);
 
 /* The input as a NUL-terminated string (cut at its first NUL); free it. */
 char		*fuzz_strdup(const uint8_t *, size_t);
