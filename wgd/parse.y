@@ -67,7 +67,7 @@ static int		 igetc(void);
 static int		 lgetc(int);
 static void		 lungetc(int);
 static int		 findeol(void);
-static char		*resolve_path(const char *);
+static char		*resolve_path(const char *, const char *);
 
 struct sym {
 	TAILQ_ENTRY(sym)	 entry;
@@ -163,9 +163,9 @@ include		: INCLUDE STRING {
 			struct file	*nfile;
 			char		*path;
 
-			if ((path = resolve_path($2)) == NULL)
-				fatal("%s", __func__);
-			if (file->depth >= MAXINCLUDE)
+			if ((path = resolve_path("include", $2)) == NULL)
+				;	/* said */
+			else if (file->depth >= MAXINCLUDE)
 				yyerror("include \"%s\": nested too deep", $2);
 			else if (++nincludes > MAXINCLUDES)
 				yyerror("include \"%s\": more than %d included "
@@ -980,26 +980,33 @@ top:
 	return c;
 }
 
-/* Relative to the directory of the file being read. */
+/*
+ * Relative to the directory of the file being read.  NULL for an empty
+ * path, an error said here: "include" or "key file" is what it is for.
+ */
 static char *
-resolve_path(const char *path)
+resolve_path(const char *what, const char *path)
 {
 	char	*dir, *copy, *res;
 
 	if (path[0] == '\0') {
-		yyerror("empty path");
+		yyerror("%s \"\": empty path", what);
 		return NULL;
 	}
 	if (path[0] == '/' || file == NULL)
-		return strdup(path);
-	if ((copy = strdup(file->name)) == NULL)
-		return NULL;
-	dir = dirname(copy);
-	if (strcmp(dir, ".") == 0)
 		res = strdup(path);
-	else if (asprintf(&res, "%s/%s", dir, path) == -1)
-		res = NULL;
-	free(copy);
+	else {
+		if ((copy = strdup(file->name)) == NULL)
+			fatal("%s", __func__);
+		dir = dirname(copy);
+		if (strcmp(dir, ".") == 0)
+			res = strdup(path);
+		else if (asprintf(&res, "%s/%s", dir, path) == -1)
+			res = NULL;
+		free(copy);
+	}
+	if (res == NULL)
+		fatal("%s", __func__);
 	return res;
 }
 
@@ -1109,9 +1116,9 @@ set_key_file(char *name, uint8_t key[WG_KEY_LEN], char *path, size_t len)
 	char	 err[PATH_MAX + 128];
 	char	*full;
 
-	if ((full = resolve_path(name)) == NULL)
-		fatal("%s", __func__);
-	if (strlcpy(path, full, len) >= len)
+	if ((full = resolve_path("key file", name)) == NULL)
+		;	/* said */
+	else if (strlcpy(path, full, len) >= len)
 		yyerror("key file \"%s\": path too long", name);
 	else if (conf_read_key_file(full, key, err, sizeof(err)) == -1)
 		yyerror("%s", err);
