@@ -29,25 +29,8 @@
 #include "output.h"
 #include "parser.h"
 #include "qr.h"
+#include "reply.h"
 #include "wgd.h"
-
-/* What one request's replies have built so far. */
-struct reply {
-	const struct output	*out;		/* NULL: not a show */
-	struct output_ctx	 ctx;		/* writes to a buffer */
-	int			 begun;		/* out->head was called */
-	int			 has_iface;
-	char			 iface[IFNAMSIZ];
-	int			 has_peer;	/* peer is waiting for aips */
-	struct ctl_peer		 peer;
-	struct wgd_prefix	*aips;
-	size_t			 naips;
-	int			 nerrors;	/* IMSG_CTL_ERROR lines */
-	int			 status;	/* from IMSG_CTL_END */
-	int			 want_conf;	/* a peer request */
-	int			 lines_say_why;	/* FAIL lines explain a 1 */
-	char			*conf;		/* its IMSG_CTL_CONF, to wipe */
-};
 
 static void __attribute__((__noreturn__))
 usage(void)
@@ -167,194 +150,6 @@ ctl_request(struct imsgbuf *ibuf, const struct parse_result *res)
 	}
 }
 
-/* A text payload: NUL-terminated, with no NUL before the end. */
-static const char *
-reply_text(const struct imsg *imsg)
-{
-	size_t	 len = imsg_get_len(imsg);
-
-	if (len == 0 || memchr(imsg->data, '\0', len) !=
-	    (char *)imsg->data + len - 1)
-		bad_reply();
-	return imsg->data;
-}
-
-/* Prints the waiting peer, now that it has all its allowed ips. */
-static void
-reply_flush_peer(struct reply *r)
-{
-	if (!r->has_peer)
-		return;
-	r->out->peer(&r->ctx, &r->peer, r->aips, r->naips);
-	r->has_peer = 0;
-	free(r->aips);
-	r->aips = NULL;
-	r->naips = 0;
-}
-
-static void
-reply_iface(struct reply *r, const struct imsg *imsg)
-{
-	struct ctl_iface	 iface;
-
-	if (r->out == NULL || imsg_get_data(imsg, &iface, sizeof(iface)) == -1)
-		bad_reply();
-	if (!STR_TERMINATED(iface.name) || !conf_valid_ifname(iface.name))
-		bad_reply();
-	reply_flush_peer(r);
-	if (!r->begun) {
-		/*
-		 * The clock for "latest handshake: ... ago", read once wgd
-		 * has answered: a handshake it reports as just now is then
-		 * never ahead of it.
-		 */
-		r->ctx.now = time(NULL);
-		r->out->head(&r->ctx);
-		r->begun = 1;
-	}
-	r->out->iface(&r->ctx, &iface);
-	r->has_iface = 1;
-	memcpy(r->iface, iface.name, sizeof(r->iface));
-}
-
-/*
- * A peer belongs to the interface sent last; it must name that one.  Its
- * latest handshake is a time since the epoch, or 0 for never: a negative
- * one is no time wgd can have seen.
- */
-static void
-reply_peer(struct reply *r, const struct imsg *imsg)
-{
-	struct ctl_peer	 peer;
-
-	if (r->out == NULL || !r->has_iface ||
-	    imsg_get_data(imsg, &peer, sizeof(peer)) == -1)
-		bad_reply();
-	if (!STR_TERMINATED(peer.iface) || !STR_TERMINATED(peer.name) ||
-	    !STR_TERMINATED(peer.endpoint) || peer.has_pubkey > 1 ||
-	    peer.runtime > 1 || peer.disabled > 1 ||
-	    peer.last_handshake < 0 ||
-	    strcmp(peer.iface, r->iface) != 0 ||
-	    (peer.runtime ? peer.name[0] != '\0' || !peer.has_pubkey :
-	    !conf_valid_peer_name(peer.name)))
-		bad_reply();
-	reply_flush_peer(r);
-	r->peer = peer;
-	r->has_peer = 1;
-}
-
-/* More allowed ips of the peer sent last. */
-static void
-reply_allowed_ips(struct reply *r, const struct imsg *imsg)
-{
-	struct wgd_prefix	*p;
-	size_t			 len = imsg_get_len(imsg), n, i;
-
-	if (!r->has_peer || len % sizeof(*p) != 0)
-		bad_reply();
-	if ((n = len / sizeof(*p)) == 0)
-		return;
-	if ((p = reallocarray(r->aips, r->naips + n, sizeof(*p))) == NULL)
-		err(1, NULL);
-	r->aips = p;
-	memcpy(&r->aips[r->naips], imsg->data, len);
-	for (i = r->naips; i < r->naips + n; i++)
-		if ((p[i].af != AF_INET && p[i].af != AF_INET6) ||
-		    p[i].plen > addr_maxlen(p[i].af))
-			bad_reply();
-	r->naips += n;
-}
-
-/*
- * A managed peer's client configuration, which holds its private key:
- * the only reply to a peer request that is not an error, sent once.
- */
-static void
-reply_conf(struct reply *r, const struct imsg *imsg)
-{
-	const char	*text;
-	size_t		 len;
-
-	if (!r->want_conf || r->conf != NULL)
-		bad_reply();
-	text = reply_text(imsg);
-	if ((len = imsg_get_len(imsg)) == 1)
-		bad_reply();
-	if ((r->conf = malloc(len)) == NULL)
-		err(1, NULL);
-	memcpy(r->conf, text, len);
-}
-
-static void
-reply_end(struct reply *r, const struct imsg *imsg)
-{
-	struct ctl_end	 end;
-
-	if (imsg_get_data(imsg, &end, sizeof(end)) == -1 ||
-	    (end.status != 0 && end.status != 1))
-		bad_reply();
-	r->status = end.status;
-	if (r->want_conf && r->status == 0 && r->conf == NULL)
-		bad_reply();
-	if (r->out != NULL) {
-		reply_flush_peer(r);
-		/* A failed show with nothing to show prints nothing. */
-		if (!r->begun && r->status == 0) {
-			r->out->head(&r->ctx);
-			r->begun = 1;
-		}
-		if (r->begun)
-			r->out->tail(&r->ctx);
-	}
-	/* SPEC: an error is explained on stderr, even if wgd did not. */
-	if (r->status != 0 && r->nerrors == 0 && !r->lines_say_why)
-		warnx("wgd reported a failure without a reason");
-}
-
-/* Returns 1 once the reply is complete. */
-static int
-reply_dispatch(struct reply *r, const struct imsg *imsg)
-{
-	if (imsg->hdr.flags & IMSGF_HASFD)
-		bad_reply();
-	switch (imsg->hdr.type) {
-	case IMSG_CTL_IFACE:
-		reply_iface(r, imsg);
-		break;
-	case IMSG_CTL_PEER:
-		reply_peer(r, imsg);
-		break;
-	case IMSG_CTL_ALLOWED_IPS:
-		reply_allowed_ips(r, imsg);
-		break;
-	case IMSG_CTL_LINE:
-		/* A peer's conf is all a peer request prints. */
-		if (r->want_conf)
-			bad_reply();
-		/* The doctor's, as they come: its checks take seconds. */
-		if (r->lines_say_why) {
-			if (printf("%s\n", reply_text(imsg)) < 0 ||
-			    fflush(stdout) == EOF)
-				err(1, "stdout");
-		} else
-			fprintf(r->ctx.f, "%s\n", reply_text(imsg));
-		break;
-	case IMSG_CTL_CONF:
-		reply_conf(r, imsg);
-		break;
-	case IMSG_CTL_ERROR:
-		warnx("%s", reply_text(imsg));
-		r->nerrors++;
-		break;
-	case IMSG_CTL_END:
-		reply_end(r, imsg);
-		return 1;
-	default:
-		bad_reply();
-	}
-	return 0;
-}
-
 /*
  * Reads replies up to IMSG_CTL_END.  Standard output is collected in a
  * buffer and written only then, so a reply refused half-way leaves no
@@ -380,6 +175,8 @@ ctl_replies(struct imsgbuf *ibuf, const struct output *out, char **conf,
 
 	memset(&r, 0, sizeof(r));
 	r.out = out;
+	r.lines = stdout;
+	r.errors = stderr;
 	r.want_conf = conf != NULL;
 	r.lines_say_why = nerrors != NULL;
 	if ((r.ctx.f = open_memstream(&buf, &buflen)) == NULL)
@@ -402,7 +199,8 @@ ctl_replies(struct imsgbuf *ibuf, const struct output *out, char **conf,
 				closed();
 			continue;
 		}
-		done = reply_dispatch(&r, &imsg);
+		if ((done = reply_dispatch(&r, &imsg)) == -1)
+			bad_reply();
 		imsg_free(&imsg);
 	}
 	if (fclose(r.ctx.f) == EOF)
