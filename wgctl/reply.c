@@ -45,6 +45,22 @@ reply_flush_peer(struct reply *r)
 	r->naips = 0;
 }
 
+/*
+ * Failed handshakes or packets wgd remembers: each at a time since the
+ * epoch (0: never), from an address it wrote.  The hints compare the
+ * time with the clock and print the address.
+ */
+static int
+fails_valid(const struct ctl_fail *f, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (f[i].when < 0 || !STR_TERMINATED(f[i].from))
+			return 0;
+	return 1;
+}
+
 static int
 reply_iface(struct reply *r, const struct imsg *imsg)
 {
@@ -52,7 +68,8 @@ reply_iface(struct reply *r, const struct imsg *imsg)
 
 	if (r->out == NULL || imsg_get_data(imsg, &iface, sizeof(iface)) == -1)
 		return -1;
-	if (!STR_TERMINATED(iface.name) || !conf_valid_ifname(iface.name))
+	if (!STR_TERMINATED(iface.name) || !conf_valid_ifname(iface.name) ||
+	    !fails_valid(iface.fails, IFACE_FAIL_MAX))
 		return -1;
 	reply_flush_peer(r);
 	if (!r->begun) {
@@ -74,7 +91,7 @@ reply_iface(struct reply *r, const struct imsg *imsg)
 /*
  * A peer belongs to the interface sent last; it must name that one.  Its
  * latest handshake is a time since the epoch, or 0 for never: a negative
- * one is no time wgd can have seen.
+ * one is no time wgd can have seen.  Every string ends in its field.
  */
 static int
 reply_peer(struct reply *r, const struct imsg *imsg)
@@ -85,7 +102,12 @@ reply_peer(struct reply *r, const struct imsg *imsg)
 	    imsg_get_data(imsg, &peer, sizeof(peer)) == -1)
 		return -1;
 	if (!STR_TERMINATED(peer.iface) || !STR_TERMINATED(peer.name) ||
-	    !STR_TERMINATED(peer.endpoint) || peer.has_pubkey > 1 ||
+	    !STR_TERMINATED(peer.endpoint) ||
+	    !STR_TERMINATED(peer.endpoint_host) ||
+	    !STR_TERMINATED(peer.client_endpoint) ||
+	    !fails_valid(peer.fails, PEER_FAIL_MAX) ||
+	    !fails_valid(peer.iface_fails, IFACE_FAIL_MAX) ||
+	    peer.has_pubkey > 1 ||
 	    peer.runtime > 1 || peer.disabled > 1 ||
 	    peer.last_handshake < 0 ||
 	    strcmp(peer.iface, r->iface) != 0 ||

@@ -498,6 +498,74 @@ sc_peer_negative_handshake(void)
 	send_end(0);
 }
 
+/* A failure of the interface at no time wgd can have seen. */
+static void
+sc_iface_fail_negative(void)
+{
+	struct ctl_iface	 i = make_iface("wg0", 0, 1);
+
+	i.fails[0].when = INT64_MIN;
+	send_msg(IMSG_CTL_IFACE, &i, sizeof(i));
+	send_end(0);
+}
+
+/* An address of a failure that does not end in its field. */
+static void
+sc_iface_fail_unterminated(void)
+{
+	struct ctl_iface	 i = make_iface("wg0", 0, 1);
+
+	i.fails[IFACE_FAIL_MAX - 1].when = 1;
+	memset(i.fails[IFACE_FAIL_MAX - 1].from, '1',
+	    sizeof(i.fails[IFACE_FAIL_MAX - 1].from));
+	send_msg(IMSG_CTL_IFACE, &i, sizeof(i));
+	send_end(0);
+}
+
+static void
+sc_peer_fail_unterminated(void)
+{
+	struct ctl_peer	 p = make_peer("wg0", "laptop", 32, "", 0);
+
+	memset(p.fails[0].from, '1', sizeof(p.fails[0].from));
+	send_iface("wg0", 0, 1);
+	send_peer(&p);
+	send_end(0);
+}
+
+static void
+sc_peer_iface_fail_negative(void)
+{
+	struct ctl_peer	 p = make_peer("wg0", "laptop", 32, "", 0);
+
+	p.iface_fails[IFACE_FAIL_MAX - 1].when = -1;
+	send_iface("wg0", 0, 1);
+	send_peer(&p);
+	send_end(0);
+}
+
+static void
+sc_peer_unterminated_host(void)
+{
+	struct ctl_peer	 p = make_peer("wg0", "laptop", 32, "", 0);
+
+	memset(p.endpoint_host, 'a', sizeof(p.endpoint_host));
+	send_iface("wg0", 0, 1);
+	send_peer(&p);
+	send_end(0);
+}
+
+static void
+sc_peer_unterminated_client_endpoint(void)
+{
+	struct ctl_peer	 p = make_peer("wg0", "laptop", 32, "", 0);
+
+	memset(p.client_endpoint, 'a', sizeof(p.client_endpoint));
+	send_iface("wg0", 0, 1);
+	send_peer(&p);
+	send_end(0);
+}
+
 static void
 sc_aips_first(void)
 {
@@ -798,6 +866,13 @@ static const struct scenario {
 	{ "bad-runtime-keyless",	sc_runtime_keyless },
 	{ "bad-runtime-2",		sc_runtime_2 },
 	{ "bad-peer-negative-handshake", sc_peer_negative_handshake },
+	{ "bad-iface-fail-negative",	sc_iface_fail_negative },
+	{ "bad-iface-fail-unterminated", sc_iface_fail_unterminated },
+	{ "bad-peer-fail-unterminated",	sc_peer_fail_unterminated },
+	{ "bad-peer-iface-fail-negative", sc_peer_iface_fail_negative },
+	{ "bad-peer-unterminated-host",	sc_peer_unterminated_host },
+	{ "bad-peer-unterminated-client-endpoint",
+					sc_peer_unterminated_client_endpoint },
 	{ "bad-aips-first",		sc_aips_first },
 	{ "bad-aips-odd-size",		sc_aips_odd_size },
 	{ "bad-aips-af",		sc_aips_bad_af },

@@ -562,6 +562,9 @@ bad_replies_body()
 	    bad-peer-long bad-peer-no-stats bad-peer-name \
 	    bad-peer-unterminated-name bad-peer-unterminated-endpoint \
 	    bad-peer-has-pubkey-2 bad-peer-negative-handshake \
+	    bad-iface-fail-negative bad-iface-fail-unterminated \
+	    bad-peer-fail-unterminated bad-peer-iface-fail-negative \
+	    bad-peer-unterminated-host bad-peer-unterminated-client-endpoint \
 	    bad-runtime-named bad-runtime-keyless bad-runtime-2 \
 	    bad-disabled-2 \
 	    bad-aips-first bad-aips-odd-size \
