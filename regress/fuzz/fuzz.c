@@ -82,6 +82,17 @@ fuzz_mkdir(const char *name)
 	}
 }
 
+void
+fuzz_unlink(const char *name)
+{
+	const char	*path = path_of(name);
+
+	if (unlink(path) == -1 && errno != ENOENT) {
+		perror(path);
+		abort();
+	}
+}
+
 const char *
 fuzz_write_file(const char *name, const void *data, size_t len, int mode)
 {

@@ -34,6 +34,8 @@ const char	*fuzz_tmpdir(void);
 const char	*fuzz_write_file(const char *, const void *, size_t, int);
 /* Makes the folder name in it, or aborts. */
 void		 fuzz_mkdir(const char *);
+/* Removes the file name from it, if it is there. */
+void		 fuzz_unlink(const char *);
 
 /* The input as a NUL-terminated string (cut at its first NUL); free it. */
 char		*fuzz_strdup(const uint8_t *, size_t);
