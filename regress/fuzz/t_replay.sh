@@ -7,7 +7,7 @@
 # report, failed check or leak fails the case, and so does a word on
 # stderr.
 
-TARGETS="dns_msg doctor_fw uapi_parse imsg config wgctl_reply importer"
+TARGETS="dns_msg doctor_fw uapi_parse imsg config wgctl_reply importer vnet"
 
 replay()
 {
