@@ -7,7 +7,8 @@
 # report, failed check or leak fails the case, and so does a word on
 # stderr.
 
-TARGETS="dns_msg doctor_fw uapi_parse imsg config wgctl_reply importer vnet"
+TARGETS="dns_msg doctor_fw uapi_parse imsg config wgctl_reply importer vnet
+    engine"
 
 replay()
 {
@@ -34,10 +35,12 @@ targets_head()
 }
 targets_body()
 {
+	# shellcheck disable=SC2086
+	all=" $(echo $TARGETS) "
 	for f in "$(atf_get_srcdir)"/fuzz_*.c; do
 		t=${f##*/fuzz_}
 		t=${t%.c}
-		case " $TARGETS " in
+		case $all in
 		*" $t "*)	;;
 		*)		atf_fail "fuzz_$t.c is not replayed" ;;
 		esac
