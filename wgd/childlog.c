@@ -9,56 +9,18 @@
 
 #include <sys/types.h>
 
-#include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
 
 #include "childlog.h"
 #include "log.h"
 #include "wgd.h"
 
-/* How long a fatal line waits for a parent that does not read. */
-#define CHILDLOG_FLUSH_MS	1000
-
 static struct imsgbuf	*sink_ibuf;
 static struct imsgev	*sink_iev;
 static pthread_t	 sink_thread;
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * Writes what is queued before a child exits or while it has no loop.
- * A child's end of the socket blocks (only the parent's does not), so
- * this returns once the parent has read enough, which it always does
- * since its own end never blocks it; the poll and its bound are for a
- * socket made non-blocking.
- */
-static void
-flush_bounded(struct imsgbuf *ib)
-{
-	struct pollfd	 pfd;
-	int64_t		 end = now_ms() + CHILDLOG_FLUSH_MS, left;
-
-	pfd.fd = ib->fd;
-	pfd.events = POLLOUT;
-	while (ib->queued > 0 && imsg_write(ib) != -1 && ib->queued > 0) {
-		if ((left = end - now_ms()) <= 0)
-			return;
-		if (poll(&pfd, 1, (int)left) == -1 && errno != EINTR)
-			return;
-	}
-}
 
 /*
  * The sink log.c calls.  Only the thread that set it logs: the engine's
@@ -85,8 +47,14 @@ sink(void *arg, int priority, const char *msg)
 	if (imsg_composev(sink_ibuf, IMSG_LOG, 0, 0, -1, iov, 2) != -1) {
 		(void)imsg_write(sink_ibuf);
 		if (sink_ibuf->queued > 0) {
+			/*
+			 * Before an exit, or without a loop, the line goes
+			 * now.  A child's end of the socket blocks, and the
+			 * parent's end never blocks the parent, which so
+			 * always reads it.
+			 */
 			if (priority <= LOG_CRIT || sink_iev == NULL)
-				flush_bounded(sink_ibuf);
+				(void)imsg_flush(sink_ibuf);
 			else if (sink_iev->events != 0)
 				imsgev_add(sink_iev);
 		}
