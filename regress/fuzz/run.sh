@@ -1,0 +1,53 @@
+#!/bin/sh
+# Run one libFuzzer harness and keep its figures.
+#
+# usage: run.sh FUZZER TARGET SECONDS RUNS [libFuzzer flags...]
+#
+# The fuzzer grows RUNS/corpus/TARGET from it and the seeds in
+# regress/fuzz/TARGET; a crash lands in RUNS/crashes/.  Each run adds
+# one line to RUNS/history (date, target, seconds, executions, coverage,
+# features, status), so the time a target has been fuzzed in all, over
+# many runs and sessions, is there to read: run.sh -s RUNS sums it.
+
+set -u
+
+if [ "${1:-}" = -s ]; then
+	[ -f "$2/history" ] || { echo "no fuzz runs in $2"; exit 0; }
+	awk '{ s[$2] += $3; e[$2] += $4; r[$2]++
+	    cov[$2] = $5; ft[$2] = $6; if ($7 != "ok") bad[$2]++ }
+	END { printf "%-12s %5s %8s %12s %6s %6s %7s\n", "target",
+	    "runs", "seconds", "executions", "cov", "ft", "failed"
+	    for (t in s) printf "%-12s %5d %8d %12d %6d %6d %7d\n", t,
+	        r[t], s[t], e[t], cov[t], ft[t], bad[t] }' "$2/history" |
+	    sort
+	exit 0
+fi
+
+[ $# -ge 4 ] || { echo "usage: run.sh FUZZER TARGET SECONDS RUNS" \
+    "[flags...]" >&2; exit 2; }
+fuzzer=$1 target=$2 seconds=$3 runs=$4
+shift 4
+
+mkdir -p "$runs/corpus/$target" "$runs/crashes" "$runs/logs" || exit 1
+log=$runs/logs/$target-$(date -u +%Y%m%dT%H%M%S).log
+echo "fuzz_$target: $seconds s"
+start=$(date +%s)
+"$fuzzer" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
+    -artifact_prefix="$runs/crashes/$target-" "$@" \
+    "$runs/corpus/$target" "regress/fuzz/$target" >"$log" 2>&1
+status=$?
+elapsed=$(( $(date +%s) - start ))
+
+# The last status line carries coverage; the final stats the executions.
+execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+line=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -1)
+cov=$(printf '%s\n' "$line" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
+ft=$(printf '%s\n' "$line" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
+if [ $status -eq 0 ]; then result=ok; else result=exit$status; fi
+printf '%s %s %s %s %s %s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+    "$target" "$elapsed" "${execs:-0}" "${cov:-0}" "${ft:-0}" "$result" \
+    >>"$runs/history"
+printf '%s\n' "$line"
+[ $status -eq 0 ] || { echo "fuzz_$target failed: see $log" >&2;
+    tail -30 "$log" >&2; }
+exit $status
