@@ -7,7 +7,10 @@
  *   was 1 (with forwarding on, the kernel ignores router advertisements
  *   at 1 and the host would lose its IPv6 default route).  Each value
  *   wgd changes is remembered and put back when no longer wanted; one
- *   that already was as wanted is left alone, then and later.
+ *   that already was as wanted is left alone, then and later.  The
+ *   record is also kept in /run/wgd/sysctls, written before the change:
+ *   after a kill -9 the next start takes it over, so the values put
+ *   back are still those from before wgd first changed them.
  * - The nftables table "inet wgd": masquerade for what comes in from the
  *   tunnel and leaves by IF, and the forward-to limits of peers (chain
  *   guard).  It is replaced whole in one transaction (nft -f), and
@@ -21,7 +24,9 @@
  *
  * nft and iptables are Debian's programs, run by run_prog (run.c).  The
  * parent waits for each: a few milliseconds at start, reload and
- * shutdown.
+ * shutdown.  The first call at start also removes what a killed wgd
+ * left (the table, our DOCKER-USER rules), even when masquerading is
+ * off now.
  */
 
 #include <sys/types.h>
@@ -40,6 +45,7 @@
 #include "log.h"
 #include "masq.h"
 #include "run.h"
+#include "statedir.h"
 
 #define MASQ_TABLE	"wgd"			/* table inet wgd */
 #define MASQ_COMMENT	"wgd"			/* on our DOCKER-USER rules */
@@ -50,6 +56,9 @@
 #define SYSCTL_IPV4_FWD	"/proc/sys/net/ipv4/ip_forward"
 #define SYSCTL_IPV6_FWD	"/proc/sys/net/ipv6/conf/all/forwarding"
 #define SYSCTL_IPV6_DIR	"/proc/sys/net/ipv6/conf"
+#define SYSCTL_PREFIX	"/proc/sys/net/"	/* all that wgd changes */
+#define SYSCTL_RECORD	"/run/wgd/sysctls"	/* PATH OLD SET a line */
+#define SYSCTL_RECORD_MAX 64			/* lines */
 
 /* A sysctl wgd changed: what it was, and what wgd wrote. */
 struct masq_sysctl {
@@ -68,15 +77,19 @@ TAILQ_HEAD(masq_sysctls, masq_sysctl);
 static struct {
 	struct masq_sysctls	 sysctls;	/* in the order changed */
 	int			 active;	/* something may be set up */
+	int			 started;	/* the first masq_apply ran */
 	int			 nft_ok;	/* the table is as last wanted */
+	int			 record_ok;	/* /run/wgd/sysctls is ours */
 	uint16_t		 dns_port;	/* the DNS forwarder's */
-} masq = { TAILQ_HEAD_INITIALIZER(masq.sysctls), 0, 0, 0 };
+} masq = { TAILQ_HEAD_INITIALIZER(masq.sysctls), 0, 0, 0, 0, 0 };
 
 static int	masq_cmd(const char *, const char *const [], const char *);
 static int	masq_nft(const struct wgd_config *);
 static int	masq_docker(const char *, const struct wgd_config *);
 static int	masq_sysctls(const struct wgd_config *);
 static void	sysctl_release(void);
+static void	sysctl_record_load(void);
+static int	sysctl_record_save(void);
 
 /*
  * Names go into nft's language and iptables' arguments: keep to what
@@ -633,12 +646,15 @@ sysctl_want(const char *path, const char *val)
 		s->wanted = 1;
 		TAILQ_INSERT_TAIL(&masq.sysctls, s, entry);
 		created = 1;
+		/* Recorded first: a kill -9 must not lose the old value. */
+		(void)sysctl_record_save();
 	}
 	if (sysctl_write(path, val) == -1) {
 		log_warn("%s: cannot set %s", path, val);
 		if (created) {
 			TAILQ_REMOVE(&masq.sysctls, s, entry);
 			free(s);
+			(void)sysctl_record_save();
 		}
 		return -1;
 	}
@@ -655,12 +671,14 @@ sysctl_release(void)
 {
 	struct masq_sysctl	*s, *prev;
 	char			 cur[SYSCTL_VAL_MAX];
+	int			 released = 0;
 
 	for (s = TAILQ_LAST(&masq.sysctls, masq_sysctls); s != NULL;
 	    s = prev) {
 		prev = TAILQ_PREV(s, masq_sysctls, entry);
 		if (s->wanted)
 			continue;
+		released = 1;
 		if (sysctl_read(s->path, cur, sizeof(cur)) == -1) {
 			if (errno != ENOENT)
 				log_warn("%s", s->path);
@@ -674,6 +692,135 @@ sysctl_release(void)
 		TAILQ_REMOVE(&masq.sysctls, s, entry);
 		free(s);
 	}
+	if (released)
+		(void)sysctl_record_save();
+}
+
+static const char *
+sysctl_record_path(void)
+{
+	const char	*p = getenv("WGD_TEST_SYSCTL_RECORD");
+
+	return p != NULL && *p == '/' ? p : SYSCTL_RECORD;
+}
+
+/* A record's word: a sysctl path of ours, or a value. */
+static int
+record_word_ok(const char *w, int is_path)
+{
+	const char	*p;
+
+	if (*w == '\0')
+		return 0;
+	if (is_path && (strncmp(w, SYSCTL_PREFIX, strlen(SYSCTL_PREFIX)) !=
+	    0 || strstr(w, "/..") != NULL))
+		return 0;
+	for (p = w; *p != '\0'; p++)
+		if (*p < '!' || *p > '~')
+			return 0;
+	return 1;
+}
+
+/*
+ * Takes over the record a killed wgd left: its values from before are
+ * the ones to put back.  A record that does not read is left as it is,
+ * for the admin, and not written again by this wgd.
+ */
+static void
+sysctl_record_load(void)
+{
+	struct masq_sysctl	*s;
+	const char		*path = sysctl_record_path();
+	char			 line[PATH_MAX + 2 * SYSCTL_VAL_MAX + 8];
+	char			*w[3], *last;
+	FILE			*fp;
+	int			 n = 0, i;
+
+	if ((fp = fopen(path, "re")) == NULL) {
+		if (errno != ENOENT) {
+			log_warn("%s", path);
+			return;
+		}
+		masq.record_ok = 1;
+		return;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (++n > SYSCTL_RECORD_MAX || strchr(line, '\n') == NULL)
+			goto bad;
+		w[0] = strtok_r(line, " \n", &last);
+		for (i = 1; i < 3; i++)
+			w[i] = strtok_r(NULL, " \n", &last);
+		if (w[2] == NULL || strtok_r(NULL, " \n", &last) != NULL ||
+		    !record_word_ok(w[0], 1) || !record_word_ok(w[1], 0) ||
+		    !record_word_ok(w[2], 0) ||
+		    strlen(w[0]) >= sizeof(s->path) ||
+		    strlen(w[1]) >= sizeof(s->old) ||
+		    strlen(w[2]) >= sizeof(s->set) || sysctl_find(w[0]) != NULL)
+			goto bad;
+		if ((s = calloc(1, sizeof(*s))) == NULL)
+			fatal("%s", __func__);
+		strlcpy(s->path, w[0], sizeof(s->path));
+		strlcpy(s->old, w[1], sizeof(s->old));
+		strlcpy(s->set, w[2], sizeof(s->set));
+		TAILQ_INSERT_TAIL(&masq.sysctls, s, entry);
+		log_info("%s: %s before wgd set it to %s, as an earlier wgd "
+		    "recorded in %s", s->path, s->old, s->set, path);
+	}
+	if (ferror(fp)) {
+		log_warn("%s", path);
+		goto drop;
+	}
+	fclose(fp);
+	masq.record_ok = 1;
+	return;
+bad:
+	log_warnx("%s:%d: not a record of wgd's: left alone; the sysctls "
+	    "it names are not put back", path, n);
+drop:
+	fclose(fp);
+	while ((s = TAILQ_FIRST(&masq.sysctls)) != NULL) {
+		TAILQ_REMOVE(&masq.sysctls, s, entry);
+		free(s);
+	}
+}
+
+/* Writes the record anew, or removes it when nothing is left to undo. */
+static int
+sysctl_record_save(void)
+{
+	struct masq_sysctl	*s;
+	const char		*path = sysctl_record_path();
+	char			 dir[PATH_MAX], *slash, *text = NULL;
+	size_t			 len = 0;
+	FILE			*f;
+	int			 rv;
+
+	if (!masq.record_ok)
+		return -1;
+	strlcpy(dir, path, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return -1;
+	*slash = '\0';
+	if (TAILQ_EMPTY(&masq.sysctls)) {
+		if (unlink(path) == -1 && errno != ENOENT) {
+			log_warn("%s", path);
+			return -1;
+		}
+		return 0;
+	}
+	if ((f = open_memstream(&text, &len)) == NULL)
+		fatal("%s", __func__);
+	TAILQ_FOREACH(s, &masq.sysctls, entry)
+		fprintf(f, "%s %s %s\n", s->path, s->old, s->set);
+	if (fclose(f) != 0)
+		fatal("%s", __func__);
+	rv = statedir_mkdir(dir) == 0 &&
+	    statedir_write(dir, slash + 1, text, len) == 0 ? 0 : -1;
+	if (rv == -1)
+		log_warnx("%s: cannot record the sysctls wgd changed: after "
+		    "a crash they stay as wgd set them", path);
+	free(text);
+	return rv;
 }
 
 /*
@@ -790,6 +937,15 @@ masq_apply(const struct wgd_config *conf)
 			continue;
 		}
 		want = 1;
+	}
+	/*
+	 * A wgd killed before its teardown left what it set up: taken
+	 * over here, and removed when not wanted.
+	 */
+	if (!masq.started) {
+		masq.started = 1;
+		masq.active = 1;
+		sysctl_record_load();
 	}
 	if (!want) {
 		masq_teardown();

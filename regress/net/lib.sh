@@ -37,7 +37,9 @@ net_setup()
 	    "$PWD/wgd.sock" > bin/wgctl
 	chmod 755 bin/wgctl
 	PATH="$PWD/bin:$PATH"
-	export PATH
+	# The sysctls are the namespace's: so is wgd's record of them.
+	WGD_TEST_SYSCTL_RECORD="$PWD/sysctls"
+	export PATH WGD_TEST_SYSCTL_RECORD
 	id _wgd >/dev/null 2>&1 ||
 	    useradd --system --home-dir /var/empty --no-create-home \
 	    --shell /usr/sbin/nologin _wgd || atf_fail "cannot create _wgd"
@@ -80,6 +82,18 @@ wgd_start()
 		i=$((i + 1))
 	done
 	[ -S wgd.sock ] || atf_fail "wgd did not start: $(cat wgd.log)"
+}
+
+# wgd_ready: until wgd has logged that it is up: interfaces, routes,
+# masquerade, all done (the control socket comes before those).
+wgd_ready()
+{
+	i=0
+	while ! grep -qx 'started' wgd.log; do
+		[ $i -lt 100 ] || atf_fail "wgd did not get ready: $(cat wgd.log)"
+		sleep 0.1
+		i=$((i + 1))
+	done
 }
 
 wgd_pubkey()

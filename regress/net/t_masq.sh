@@ -6,7 +6,7 @@
 # 192.168.77.1 and fd00:177::1) as the source; the same behind Docker's
 # FORWARD DROP; and when wgd stops or the option goes, the table, the
 # DOCKER-USER rules and the sysctls are as they were, nothing else
-# touched.
+# touched; after a kill -9 too, once wgd has started again.
 
 . "$(atf_get_srcdir)/lib.sh"
 
@@ -301,6 +301,121 @@ reload_cleanup()
 	masq_cleanup
 }
 
+# masq_kill: kill -9 of wgd's parent, then wait for its children to
+# follow (they end when the parent's end of their socket closes).
+masq_kill()
+{
+	pid=$(cat wgd.pid)
+	children=$(pgrep -P "$pid")
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	rm wgd.pid
+	for c in $children; do
+		i=0
+		while kill -0 "$c" 2>/dev/null; do
+			[ $i -lt 50 ] || atf_fail "child $c outlived the parent"
+			sleep 0.1
+			i=$((i + 1))
+		done
+	done
+}
+
+atf_test_case killed cleanup
+killed_head()
+{
+	masq_head
+	atf_set "descr" "after kill -9, the next start takes over what the" \
+	    "killed wgd set up: one table, no rule twice, and the sysctls" \
+	    "from before the first start put back"
+}
+killed_body()
+{
+	net_setup
+	lan_setup
+	docker_setup
+	before=$(sysctls)
+	[ "$before" = "0 0 1 " ] || atf_fail "unexpected start: $before"
+	fw_before=$(firewall)
+	masq_conf 'masquerade on "vL"'
+	server_client
+	[ "$(sysctls)" = "1 1 2 " ] || atf_fail "sysctls: $(sysctls)"
+	[ -s sysctls ] || atf_fail "no record of the sysctls"
+	cp sysctls record.first
+	grep -q '^/proc/sys/net/ipv4/ip_forward 0 1$' sysctls ||
+	    fail_with "ip_forward not recorded" sysctls
+	masq_kill
+	[ "$(sysctls)" = "1 1 2 " ] || atf_fail "sysctls: $(sysctls)"
+
+	# The second start finds forwarding on: the record keeps the
+	# values from before the first.
+	wgd_start
+	wgd_ready
+	[ "$(sysctls)" = "1 1 2 " ] ||
+	    fail_with "sysctls after a restart: $(sysctls)" wgd.log
+	cmp -s sysctls record.first || fail_with "the record changed" sysctls
+	[ "$(ip netns exec "$A" nft list tables | grep -c 'inet wgd')" -eq 1 ] ||
+	    atf_fail "not one table inet wgd"
+	for t in iptables ip6tables; do
+		ip netns exec "$A" $t -S DOCKER-USER > rules
+		[ "$(grep -c -- '--comment wgd' rules)" -eq 2 ] ||
+		    fail_with "$t: not 2 rules of wgd" rules
+		[ "$(sort rules | uniq -d | wc -l)" -eq 0 ] ||
+		    fail_with "$t: a rule twice" rules
+	done
+	ping_ok "$B" 192.168.77.2
+	masq_kill
+
+	# Without masquerade, the start undoes what the killed one left.
+	masq_conf ''
+	wgd_start
+	wgd_ready
+	[ "$(sysctls)" = "$before" ] || atf_fail "sysctls: $(sysctls)"
+	[ ! -e sysctls ] || fail_with "the record stayed" sysctls
+	! ip netns exec "$A" nft list table inet wgd >/dev/null 2>&1 ||
+	    atf_fail "table inet wgd is still there"
+	firewall > fw_after
+	[ "$(cat fw_after)" = "$fw_before" ] ||
+	    fail_with "the firewall changed" fw_after
+	grep -q 'ip_forward: 0 again' wgd.log ||
+	    fail_with "no log line for ip_forward" wgd.log
+	masq_stop
+}
+killed_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	masq_cleanup
+}
+
+atf_test_case bad_record cleanup
+bad_record_head()
+{
+	masq_head
+	atf_set "descr" "a sysctl record that does not read is left alone" \
+	    "and named in the log; nothing it names is written"
+}
+bad_record_body()
+{
+	net_setup
+	lan_setup
+	printf '/etc/passwd 0 1\n' > sysctls
+	cp sysctls record.bad
+	masq_conf 'masquerade on "vL"'
+	server_client
+	[ "$(sysctls)" = "1 1 2 " ] || atf_fail "sysctls: $(sysctls)"
+	cmp -s sysctls record.bad || fail_with "the record changed" sysctls
+	grep -q 'sysctls:1: not a record of wgd' wgd.log ||
+	    fail_with "no log line for the bad record" wgd.log
+	masq_stop
+	# Not recorded, but this run's own changes are still put back.
+	[ "$(sysctls)" = "0 0 1 " ] || atf_fail "sysctls: $(sysctls)"
+	cmp -s sysctls record.bad || fail_with "the record changed" sysctls
+}
+bad_record_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	masq_cleanup
+}
+
 # unreached NS SRC DST: a ping from SRC to DST gets no answer.
 unreached()
 {
@@ -440,4 +555,6 @@ atf_init_test_cases()
 	atf_add_test_case lan_access
 	atf_add_test_case docker
 	atf_add_test_case reload
+	atf_add_test_case killed
+	atf_add_test_case bad_record
 }
