@@ -391,7 +391,8 @@ parent_resolvers_changed(void *arg)
 {
 	struct wgd	*env = arg;
 
-	provision_write_clients(env->conf, "the host's resolvers changed");
+	(void)provision_write_clients(env->conf,
+	    "the host's resolvers changed");
 	dnsfwd_apply(env);
 	if (masq_apply(env->conf) == -1)
 		log_warnx("masquerade: not fully set up (see above)");
@@ -708,8 +709,10 @@ parent_main(struct wgd *env, void (*ready)(void))
 		/* A guest unlimited would be worse than no start. */
 		if (masq_guard_possible(env->conf) == -1)
 			fatalx("not starting: forward-to cannot be enforced");
+		if (provision_write_clients(env->conf, NULL) == -1)
+			fatalx("cannot write the managed peers' client "
+			    "configurations");
 		provision_commit(env->conf);
-		provision_write_clients(env->conf, NULL);
 	}
 
 	/* Signals first: a child that dies at once is not missed. */

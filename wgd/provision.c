@@ -99,13 +99,18 @@ peer_keys(const char *dir, struct wgd_peer_conf *peer)
 		log_warnx("peer %s: unusable private key", peer->name);
 		return -1;
 	}
+	/*
+	 * Derived, for people: written whenever it is missing or wrong, as
+	 * after a crash between the private key and this file.
+	 */
 	snprintf(name, sizeof(name), "publickey-peer_%s", peer->name);
 	key_to_base64(b64, peer->prov_public);
 	strlcat(b64, "\n", sizeof(b64));
-	if (made && statedir_write(dir, name, b64, strlen(b64)) == -1)
+	if (statedir_write_if_changed(dir, name, b64) == -1)
 		return -1;
-	if (made)
-		log_info("peer %s: made its keys", peer->name);
+	if (made || made_psk)
+		log_info("peer %s: made its %s", peer->name, made && made_psk ?
+		    "keys" : made ? "private key" : "preshared key");
 	return 0;
 }
 
@@ -362,18 +367,20 @@ provision(struct wgd_config *conf)
 	char			 dir[PATH_MAX], ifdir[PATH_MAX];
 	size_t			 i;
 
+	statedir_error_clear();
 	if (statedir_mkdir(conf->state_dir) == -1)
 		return -1;
 	TAILQ_FOREACH(ifc, &conf->ifaces, entry) {
 		if ((size_t)snprintf(ifdir, sizeof(ifdir), "%s/%s",
 		    conf->state_dir, ifc->name) >= sizeof(ifdir) ||
-		    statedir_mkdir(ifdir) == -1)
+		    statedir_mkdir(ifdir) == -1 || statedir_sweep(ifdir) == -1)
 			return -1;
 		TAILQ_FOREACH(peer, &ifc->peers, entry) {
 			if (!peer->managed)
 				continue;
 			if (peer_dir(dir, sizeof(dir), conf, ifc, peer) == -1 ||
 			    statedir_mkdir(dir) == -1 ||
+			    statedir_sweep(dir) == -1 ||
 			    peer_keys(dir, peer) == -1)
 				return -1;
 		}
@@ -419,12 +426,30 @@ write_png(const char *dir, const char *peer, const char *text)
 }
 
 /*
+ * Whether the QR code may not show the conf: missing, or written after
+ * it.  Both are written PNG first, so a PNG newer than its conf is one
+ * whose conf a crash kept from being written.
+ */
+static int
+png_stale(const char *png, const char *conf)
+{
+	struct stat	 ps, cs;
+
+	if (*png == '\0' || stat(png, &ps) == -1 || stat(conf, &cs) == -1)
+		return 1;
+	return ps.st_mtim.tv_sec > cs.st_mtim.tv_sec ||
+	    (ps.st_mtim.tv_sec == cs.st_mtim.tv_sec &&
+	    ps.st_mtim.tv_nsec > cs.st_mtim.tv_nsec);
+}
+
+/*
  * peer_NAME.conf and its QR code, rewritten only when the text changed.
  * With why, a change outside wgd.conf (the host's resolvers, for client
  * dns auto): the device does not know, so each peer that needs its new
- * QR code is named at warning level.
+ * QR code is named at warning level.  -1 when a file could not be
+ * written: logged, statedir_error() says why, and the old files stay.
  */
-void
+int
 provision_write_clients(const struct wgd_config *conf, const char *why)
 {
 	const struct wgd_iface_conf	*ifc;
@@ -435,8 +460,9 @@ provision_write_clients(const struct wgd_config *conf, const char *why)
 	char				*text;
 	ssize_t				 n = -1;
 	FILE				*fp;
-	int				 changed;
+	int				 changed, rv = 0;
 
+	statedir_error_clear();
 	TAILQ_FOREACH(ifc, &conf->ifaces, entry)
 		TAILQ_FOREACH(peer, &ifc->peers, entry) {
 			if (!peer->provisioned || peer_dir(dir, sizeof(dir),
@@ -457,15 +483,17 @@ provision_write_clients(const struct wgd_config *conf, const char *why)
 				png[0] = '\0';
 			changed = n >= 0 && ((size_t)n != strlen(text) ||
 			    memcmp(old, text, n) != 0);
-			if (n < 0 || changed || access(png, F_OK) == -1) {
+			if (n < 0 || changed || png_stale(png, path)) {
 				/* The PNG first: a failed one is retried. */
 				if (write_png(dir, peer->name, text) == 0 &&
 				    statedir_write(dir, name, text,
 				    strlen(text)) == 0)
 					log_info("peer %s: wrote %s and its QR "
 					    "code", peer->name, path);
-				else
+				else {
 					changed = 0;
+					rv = -1;
+				}
 				if (why != NULL && changed)
 					log_warnx("peer %s: %s: its client "
 					    "configuration changed: scan its new "
@@ -476,6 +504,7 @@ provision_write_clients(const struct wgd_config *conf, const char *why)
 			sodium_memzero(text, strlen(text));
 			free(text);
 		}
+	return rv;
 }
 
 /*

@@ -10,7 +10,7 @@
 #include "config.h"
 
 int	provision(struct wgd_config *);
-void	provision_write_clients(const struct wgd_config *, const char *);
+int	provision_write_clients(const struct wgd_config *, const char *);
 void	provision_commit(const struct wgd_config *);
 
 #endif /* WGD_PROVISION_H */

@@ -17,6 +17,7 @@
 #include "masq.h"
 #include "parent.h"
 #include "provision.h"
+#include "statedir.h"
 
 #define CHANGES_MAX	256
 
@@ -347,7 +348,7 @@ reload(struct wgd *env, uint32_t id)
 	struct iface_fds	*fds = NULL;
 	size_t			 n = 0, i;
 	int			 changes;
-	char			 line[128];
+	char			 line[1024];
 
 	new = parse_config(env->conffile, &msgs);
 	TAILQ_FOREACH(m, &msgs, entry)
@@ -366,9 +367,12 @@ reload(struct wgd *env, uint32_t id)
 		}
 		n++;
 	}
-	if (provision(new) == -1) {
-		parent_reply(env, id, 1, "cannot provision the managed peers "
-		    "(see the log)");
+	/* The peers' files before anything runs: a full disk fails here. */
+	if (provision(new) == -1 || provision_write_clients(new, NULL) == -1) {
+		snprintf(line, sizeof(line), "cannot provision the managed "
+		    "peers: %s", statedir_error() != NULL ? statedir_error() :
+		    "see the log");
+		parent_reply(env, id, 1, line);
 		goto fail;
 	}
 	if (masq_guard_possible(new) == -1) {
@@ -424,7 +428,6 @@ reload(struct wgd *env, uint32_t id)
 	changes = report_changes(env, id, env->conf, new) +
 	    report_runtime(env, id, env->conf, new);
 	provision_commit(new);
-	provision_write_clients(new, NULL);
 	config_free(env->conf);
 	env->conf = new;
 	resolve_all(env, 1);

@@ -8,9 +8,11 @@
 #include <sys/stat.h>
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +22,41 @@
 #include "config.h"
 #include "log.h"
 #include "statedir.h"
+
+static char	 last_error[PATH_MAX + 64];
+
+/*
+ * log_warn(), and the line kept for statedir_error(): a reload's reply
+ * says what failed ("No space left on device"), not only "see the log".
+ */
+static void __attribute__((format(printf, 1, 2)))
+sd_warn(const char *fmt, ...)
+{
+	char	 what[PATH_MAX + 16];
+	va_list	 ap;
+	int	 saved = errno;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(last_error, sizeof(last_error), "%s: %s", what,
+	    strerror(saved));
+	log_warnx("%s", last_error);
+	errno = saved;
+}
+
+/* The last failure of a statedir function since statedir_error_clear. */
+const char *
+statedir_error(void)
+{
+	return last_error[0] != '\0' ? last_error : NULL;
+}
+
+void
+statedir_error_clear(void)
+{
+	last_error[0] = '\0';
+}
 
 
 /*
@@ -36,7 +73,7 @@ statedir_mkdir(const char *path)
 	if (mkdir(path, 0700) == 0) {
 		/* The mode regardless of the umask, the entry durable. */
 		if (chmod(path, 0700) == -1) {
-			log_warn("chmod %s", path);
+			sd_warn("chmod %s", path);
 			return -1;
 		}
 		strlcpy(parent, path, sizeof(parent));
@@ -48,11 +85,11 @@ statedir_mkdir(const char *path)
 				return -1;
 		}
 	} else if (errno != EEXIST) {
-		log_warn("mkdir %s", path);
+		sd_warn("mkdir %s", path);
 		return -1;
 	}
 	if (lstat(path, &st) == -1) {
-		log_warn("%s", path);
+		sd_warn("%s", path);
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
@@ -80,11 +117,11 @@ statedir_sync(const char *dir)
 	int	 fd, rv = 0;
 
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		log_warn("%s", dir);
+		sd_warn("%s", dir);
 		return -1;
 	}
 	if (fsync(fd) == -1) {
-		log_warn("fsync %s", dir);
+		sd_warn("fsync %s", dir);
 		rv = -1;
 	}
 	close(fd);
@@ -113,37 +150,37 @@ statedir_write(const char *dir, const char *name, const void *data,
 	}
 	/* Left by a crash in the middle of a write: never a real file. */
 	if (unlink(tmp) == -1 && errno != ENOENT) {
-		log_warn("unlink %s", tmp);
+		sd_warn("unlink %s", tmp);
 		return -1;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
 	if (fd == -1) {
-		log_warn("%s", tmp);
+		sd_warn("%s", tmp);
 		return -1;
 	}
 	while (len > 0) {
 		if ((n = write(fd, p, len)) == -1) {
 			if (errno == EINTR)
 				continue;
-			log_warn("write %s", tmp);
+			sd_warn("write %s", tmp);
 			goto fail;
 		}
 		p += n;
 		len -= n;
 	}
 	if (fsync(fd) == -1) {
-		log_warn("fsync %s", tmp);
+		sd_warn("fsync %s", tmp);
 		goto fail;
 	}
 	if (close(fd) == -1) {
 		fd = -1;
-		log_warn("close %s", tmp);
+		sd_warn("close %s", tmp);
 		goto fail;
 	}
 	fd = -1;
 	if (rename(tmp, path) == -1) {
-		log_warn("rename %s", path);
+		sd_warn("rename %s", path);
 		goto fail;
 	}
 	return statedir_sync(dir);
@@ -154,9 +191,42 @@ fail:
 	return -1;
 }
 
+/*
+ * Removes the temporary files (".NAME.new") that a crash in the middle
+ * of statedir_write() left in dir: never whole, and never read.
+ */
+int
+statedir_sweep(const char *dir)
+{
+	struct dirent	*de;
+	DIR		*d;
+	size_t		 len;
+	int		 rv = 0;
+
+	if ((d = opendir(dir)) == NULL) {
+		sd_warn("%s", dir);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (de->d_name[0] != '.' || len <= strlen("..new") ||
+		    strcmp(de->d_name + len - strlen(".new"), ".new") != 0)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == -1 && errno != ENOENT) {
+			sd_warn("%s/%s", dir, de->d_name);
+			rv = -1;
+		} else
+			log_debug("%s/%s: removed, left by a crash", dir,
+			    de->d_name);
+	}
+	closedir(d);
+	return rv;
+}
+
 /* Same as statedir_write(), skipped when the file already says it. */
-static int
-write_if_changed(const char *dir, const char *name, const char *text)
+int
+statedir_write_if_changed(const char *dir, const char *name,
+    const char *text)
 {
 	char	 path[PATH_MAX], old[256];
 	ssize_t	 n = -1;
@@ -199,7 +269,7 @@ statedir_server_key(const char *state_dir, const char *ifname,
 		return -1;
 	}
 	if (statedir_mkdir(state_dir) == -1 || statedir_mkdir(ifdir) == -1 ||
-	    statedir_mkdir(dir) == -1)
+	    statedir_mkdir(dir) == -1 || statedir_sweep(dir) == -1)
 		return -1;
 
 	if (access(path, F_OK) == 0) {
@@ -228,7 +298,7 @@ statedir_server_key(const char *state_dir, const char *ifname,
 	}
 	key_to_base64(b64, pub);
 	strlcat(b64, "\n", sizeof(b64));
-	if (write_if_changed(dir, "publickey-server", b64) == -1)
+	if (statedir_write_if_changed(dir, "publickey-server", b64) == -1)
 		goto done;
 	rv = 0;
 done:

@@ -15,6 +15,10 @@
 int	statedir_mkdir(const char *);
 int	statedir_sync(const char *);
 int	statedir_write(const char *, const char *, const void *, size_t);
+int	statedir_write_if_changed(const char *, const char *, const char *);
+int	statedir_sweep(const char *);
+const char	*statedir_error(void);
+void	statedir_error_clear(void);
 int	statedir_server_key(const char *, const char *, uint8_t [WG_KEY_LEN]);
 int	statedir_read_addresses(const char *, struct wgd_prefixes *);
 
