@@ -6,6 +6,8 @@
  *	hsflood -g count seed
  *	hsflood [-c cpu] [-d seconds] [-n peers] [-P initiations]
  *	    [-r rate] [-s sources] -k pubkey seed first-source address port
+ *	hsflood -T index [-c cpu] [-d seconds] [-r rate] [-s sources]
+ *	    first-source address port
  *
  * Peer i's private key is BLAKE2s(seed || i), so -g prints the public
  * keys of the first count peers, one a line, for the target's
@@ -34,6 +36,13 @@
  * initiations sent, send errors, cookie replies, cookies opened,
  * responses, and responses a second.  Every count is of datagrams but
  * responses, which count the initiations answered.
+ *
+ * With -T, no handshake: transport data messages to receiver index
+ * index (as the packets on the wire carry it, a little-endian number),
+ * with counters counted up and 64 bytes of ciphertext and a tag that
+ * no key made, the work of opening each and finding it forged left to
+ * the target.  The line of counts then has seconds, datagrams sent,
+ * send errors, and datagrams a second.
  */
 
 #include <sys/types.h>
@@ -127,6 +136,7 @@ static int	 next_slot(struct flood *, uint64_t, uint32_t *);
 static size_t	 budget(struct flood *, uint64_t);
 static void	 send_batch(struct flood *, size_t, uint64_t);
 static void	 receive(struct flood *);
+static void	 forged_flood(struct flood *, uint32_t, uint64_t);
 
 static void
 usage(void)
@@ -135,8 +145,82 @@ usage(void)
 	    "       hsflood [-c cpu] [-d seconds] [-n peers] "
 	    "[-P initiations]\n"
 	    "           [-r rate] [-s sources] -k pubkey seed first-source "
-	    "address port\n");
+	    "address port\n"
+	    "       hsflood -T index [-c cpu] [-d seconds] [-r rate] "
+	    "[-s sources]\n"
+	    "           first-source address port\n");
 	exit(2);
+}
+
+/* Transport data to one receiver index, each with a forged tag. */
+static void
+forged_flood(struct flood *f, uint32_t index, uint64_t seconds)
+{
+	struct {
+		struct wg_msg_data	 hdr;
+		uint8_t			 sealed[64 + WG_AEAD_TAG_SIZE];
+	} __attribute__((__packed__))	 msg[BATCH];
+	struct mmsghdr			 mm[BATCH];
+	struct iovec			 iov[BATCH];
+	union {
+		struct cmsghdr		 hdr;
+		uint8_t			 buf[CMSG_SPACE(
+					    sizeof(struct in_pktinfo))];
+	}				 cmsg[BATCH];
+	struct in_pktinfo		*pi;
+	struct cmsghdr			*cm;
+	uint64_t			 now, counter = 0, elapsed, due;
+	size_t				 i, n;
+	int				 r;
+
+	memset(mm, 0, sizeof(mm));
+	memset(cmsg, 0, sizeof(cmsg));
+	for (i = 0; i < BATCH; i++) {
+		msg[i].hdr.type = htole32(WG_MSG_DATA);
+		msg[i].hdr.receiver = htole32(index);
+		randombytes_buf(msg[i].sealed, sizeof(msg[i].sealed));
+		iov[i].iov_base = &msg[i];
+		iov[i].iov_len = sizeof(msg[i]);
+		mm[i].msg_hdr.msg_name = &f->dst;
+		mm[i].msg_hdr.msg_namelen = sizeof(f->dst);
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+		mm[i].msg_hdr.msg_control = cmsg[i].buf;
+		mm[i].msg_hdr.msg_controllen = sizeof(cmsg[i].buf);
+		cm = CMSG_FIRSTHDR(&mm[i].msg_hdr);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(*pi));
+	}
+	fprintf(stderr, "hsflood: forged transport data to index %u, "
+	    "sending\n", index);
+	f->start = now_ns();
+	f->deadline = f->start + seconds * NSEC;
+	while ((now = now_ns()) < f->deadline) {
+		n = budget(f, now);
+		if (n == 0) {
+			(void)poll(NULL, 0, 1);
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			msg[i].hdr.counter = htole64(counter++);
+			pi = (struct in_pktinfo *)CMSG_DATA(
+			    CMSG_FIRSTHDR(&mm[i].msg_hdr));
+			pi->ipi_spec_dst.s_addr = htonl(f->first_source +
+			    (uint32_t)(f->sent + i) % f->nsources);
+		}
+		if ((r = sendmmsg(f->fd, mm, n, 0)) == -1) {
+			f->errors += n;
+			r = (int)n;
+		}
+		f->sent += (uint64_t)r;
+	}
+	elapsed = now_ns() - f->start;
+	due = f->sent;
+	printf("seconds %.2f sent %llu errors %llu rate %.0f\n",
+	    (double)elapsed / NSEC, (unsigned long long)due,
+	    (unsigned long long)f->errors,
+	    (double)due * NSEC / (double)elapsed);
 }
 
 static uint64_t
@@ -474,17 +558,25 @@ main(int argc, char *argv[])
 	struct in_addr		 first;
 	struct pollfd		 pfd;
 	uint8_t			 target[WG_KEY_SIZE];
-	const char		*errstr, *seed;
+	const char		*errstr, *seed = NULL;
 	uint64_t		 seconds = 10, now, elapsed, sent_before = 0;
 	uint32_t		 npeers = 10000, ninits = 100000;
 	uint32_t		 nsources = 4096, genkeys = 0;
 	cpu_set_t		 cpus;
 	long long		 cpu = -1;
+	long long		 index = 0;
 	int			 ch, has_key = 0, on = 1, size = 8 << 20;
+	int			 forged = 0;
 	size_t			 n;
 
-	while ((ch = getopt(argc, argv, "c:d:g:k:n:P:r:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:g:k:n:P:r:s:T:")) != -1) {
 		switch (ch) {
+		case 'T':
+			index = strtonum(optarg, 0, UINT32_MAX, &errstr);
+			if (errstr != NULL)
+				errx(2, "-T %s: %s", optarg, errstr);
+			forged = 1;
+			break;
 		case 'c':
 			cpu = strtonum(optarg, 0, CPU_SETSIZE - 1, &errstr);
 			if (errstr != NULL)
@@ -539,22 +631,26 @@ main(int argc, char *argv[])
 		print_keys(genkeys, argv[0]);
 		return 0;
 	}
-	if (argc != 4 || !has_key)
+	if (forged ? argc != 3 || has_key : argc != 4 || !has_key)
 		usage();
-	seed = argv[0];
-	if (inet_pton(AF_INET, argv[1], &first) != 1)
-		errx(2, "%s: not an IPv4 address", argv[1]);
+	/* -T takes no seed: the addresses come first. */
+	if (!forged) {
+		seed = argv[0];
+		argv++;
+	}
+	if (inet_pton(AF_INET, argv[0], &first) != 1)
+		errx(2, "%s: not an IPv4 address", argv[0]);
 	f.first_source = ntohl(first.s_addr);
 	if (f.first_source > UINT32_MAX - nsources)
-		errx(2, "%s: %u sources do not fit", argv[1], nsources);
+		errx(2, "%s: %u sources do not fit", argv[0], nsources);
 	f.nsources = nsources;
 	memset(&f.dst, 0, sizeof(f.dst));
 	f.dst.sin_family = AF_INET;
-	if (inet_pton(AF_INET, argv[2], &f.dst.sin_addr) != 1)
-		errx(2, "%s: not an IPv4 address", argv[2]);
-	f.dst.sin_port = htons(strtonum(argv[3], 1, 65535, &errstr));
+	if (inet_pton(AF_INET, argv[1], &f.dst.sin_addr) != 1)
+		errx(2, "%s: not an IPv4 address", argv[1]);
+	f.dst.sin_port = htons(strtonum(argv[2], 1, 65535, &errstr));
 	if (errstr != NULL)
-		errx(2, "port %s: %s", argv[3], errstr);
+		errx(2, "port %s: %s", argv[2], errstr);
 	if ((ninits + npeers - 1) / npeers > MAX_ROUNDS)
 		errx(2, "more than %d initiations a peer", MAX_ROUNDS);
 	f.nmsgs = ninits;
@@ -571,6 +667,16 @@ main(int argc, char *argv[])
 	sin.sin_family = AF_INET;
 	if (bind(f.fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
 		err(1, "bind");
+	if (forged) {
+		if (cpu != -1) {
+			CPU_ZERO(&cpus);
+			CPU_SET(cpu, &cpus);
+			if (sched_setaffinity(0, sizeof(cpus), &cpus) == -1)
+				err(1, "sched_setaffinity %lld", cpu);
+		}
+		forged_flood(&f, (uint32_t)index, seconds);
+		return 0;
+	}
 
 	f.msgs = mmap(NULL, (size_t)f.nmsgs * sizeof(*f.msgs),
 	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
