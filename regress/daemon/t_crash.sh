@@ -15,7 +15,8 @@ PEERS=100
 crash_head()
 {
 	atf_set "require.user" "root"
-	atf_set "require.progs" "ip wg zbarimg sha256sum join $*"
+	atf_set "require.progs" \
+	    "ip wg zbarimg sha256sum join pgrep /usr/bin/python3 $*"
 }
 
 # crash_conf [N [LINE]]: N managed peers p1..pN, LINE in the interface.

@@ -22,7 +22,8 @@ fail_with()
 masq_head()
 {
 	atf_set "require.user" "root"
-	atf_set "require.progs" "ip wg wireguard-go ping nft iptables ip6tables"
+	atf_set "require.progs" \
+	    "ip wg wireguard-go ping nft iptables ip6tables pgrep"
 }
 
 # lan_setup: the LAN namespace L behind A's vL.  L has no route to the

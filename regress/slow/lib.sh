@@ -34,7 +34,8 @@ flood_head()
 {
 	atf_set "require.user" "root"
 	atf_set "require.progs" \
-	    "ip wg wireguard-go iperf3 taskset ping ss /usr/bin/python3 $*"
+	    "ip wg wireguard-go iperf3 taskset ping ss pgrep" \
+	    "/usr/bin/python3 $*"
 	atf_set "timeout" "900"
 }
 
