@@ -152,6 +152,32 @@ usage(void)
 	exit(2);
 }
 
+/*
+ * One datagram of a sendmmsg batch, to dst, with room for the source
+ * address it is to leave from (IP_PKTINFO): that is returned to fill.
+ */
+static struct in_pktinfo *
+mmsg_prepare(struct mmsghdr *mm, struct iovec *iov, void *cmsgbuf,
+    size_t cmsglen, struct sockaddr_in *dst, void *data, size_t len)
+{
+	struct cmsghdr	*cm;
+
+	iov->iov_base = data;
+	iov->iov_len = len;
+	memset(mm, 0, sizeof(*mm));
+	mm->msg_hdr.msg_name = dst;
+	mm->msg_hdr.msg_namelen = sizeof(*dst);
+	mm->msg_hdr.msg_iov = iov;
+	mm->msg_hdr.msg_iovlen = 1;
+	mm->msg_hdr.msg_control = cmsgbuf;
+	mm->msg_hdr.msg_controllen = cmsglen;
+	cm = CMSG_FIRSTHDR(&mm->msg_hdr);
+	cm->cmsg_level = IPPROTO_IP;
+	cm->cmsg_type = IP_PKTINFO;
+	cm->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+	return (struct in_pktinfo *)CMSG_DATA(cm);
+}
+
 /* Transport data to one receiver index, each with a forged tag. */
 static void
 forged_flood(struct flood *f, uint32_t index, uint64_t seconds)
@@ -167,8 +193,7 @@ forged_flood(struct flood *f, uint32_t index, uint64_t seconds)
 		uint8_t			 buf[CMSG_SPACE(
 					    sizeof(struct in_pktinfo))];
 	}				 cmsg[BATCH];
-	struct in_pktinfo		*pi;
-	struct cmsghdr			*cm;
+	struct in_pktinfo		*src[BATCH];
 	uint64_t			 now, counter = 0, elapsed, due;
 	size_t				 i, n;
 	int				 r;
@@ -179,18 +204,8 @@ forged_flood(struct flood *f, uint32_t index, uint64_t seconds)
 		msg[i].hdr.type = htole32(WG_MSG_DATA);
 		msg[i].hdr.receiver = htole32(index);
 		randombytes_buf(msg[i].sealed, sizeof(msg[i].sealed));
-		iov[i].iov_base = &msg[i];
-		iov[i].iov_len = sizeof(msg[i]);
-		mm[i].msg_hdr.msg_name = &f->dst;
-		mm[i].msg_hdr.msg_namelen = sizeof(f->dst);
-		mm[i].msg_hdr.msg_iov = &iov[i];
-		mm[i].msg_hdr.msg_iovlen = 1;
-		mm[i].msg_hdr.msg_control = cmsg[i].buf;
-		mm[i].msg_hdr.msg_controllen = sizeof(cmsg[i].buf);
-		cm = CMSG_FIRSTHDR(&mm[i].msg_hdr);
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(*pi));
+		src[i] = mmsg_prepare(&mm[i], &iov[i], cmsg[i].buf,
+		    sizeof(cmsg[i].buf), &f->dst, &msg[i], sizeof(msg[i]));
 	}
 	fprintf(stderr, "hsflood: forged transport data to index %u, "
 	    "sending\n", index);
@@ -204,9 +219,7 @@ forged_flood(struct flood *f, uint32_t index, uint64_t seconds)
 		}
 		for (i = 0; i < n; i++) {
 			msg[i].hdr.counter = htole64(counter++);
-			pi = (struct in_pktinfo *)CMSG_DATA(
-			    CMSG_FIRSTHDR(&mm[i].msg_hdr));
-			pi->ipi_spec_dst.s_addr = htonl(f->first_source +
+			src[i]->ipi_spec_dst.s_addr = htonl(f->first_source +
 			    (uint32_t)(f->sent + i) % f->nsources);
 		}
 		if ((r = sendmmsg(f->fd, mm, n, 0)) == -1) {
@@ -443,7 +456,6 @@ send_batch(struct flood *f, size_t n, uint64_t now)
 		uint8_t		 buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
 	}			 cmsg[BATCH];
 	struct in_pktinfo	*pi;
-	struct cmsghdr		*cm;
 	struct wg_msg_initiation *m;
 	struct source		*src;
 	uint32_t		 slot;
@@ -463,19 +475,8 @@ send_batch(struct flood *f, size_t n, uint64_t now)
 		else
 			memset(m->macs.mac2, 0, WG_MAC_SIZE);
 
-		iov[count].iov_base = m;
-		iov[count].iov_len = sizeof(*m);
-		mm[count].msg_hdr.msg_name = &f->dst;
-		mm[count].msg_hdr.msg_namelen = sizeof(f->dst);
-		mm[count].msg_hdr.msg_iov = &iov[count];
-		mm[count].msg_hdr.msg_iovlen = 1;
-		mm[count].msg_hdr.msg_control = cmsg[count].buf;
-		mm[count].msg_hdr.msg_controllen = sizeof(cmsg[count].buf);
-		cm = CMSG_FIRSTHDR(&mm[count].msg_hdr);
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(*pi));
-		pi = (struct in_pktinfo *)CMSG_DATA(cm);
+		pi = mmsg_prepare(&mm[count], &iov[count], cmsg[count].buf,
+		    sizeof(cmsg[count].buf), &f->dst, m, sizeof(*m));
 		pi->ipi_spec_dst.s_addr = htonl(f->first_source +
 		    slot % f->nsources);
 		count++;

@@ -16,6 +16,26 @@ RSS_GROWTH_MAX=32768	# KiB the engine may grow by under a flood
 # flood of less than a minute spans two of them at most.
 LOG_LINES_MAX=22
 
+# no_worse_share WGD_DURING WGD_BEFORE GO_DURING GO_BEFORE: wgd kept at
+# least the share of its stream that wireguard-go kept of its own.
+no_worse_share()
+{
+	at_least "$(echo "$1 $4" | awk '{ print $1 * $2 }')" \
+	    "$(echo "$3 $2" | awk '{ print $1 * $2 }')" 1 ||
+	    atf_fail "wgd kept a smaller share than wireguard-go"
+}
+
+# quiet_and_bounded RSS0 RSS1 RSS2 LOGGED: the engine's memory before,
+# during and after a flood, and the lines the flood added to the log.
+quiet_and_bounded()
+{
+	[ "$2" -le $(($1 + RSS_GROWTH_MAX)) ] &&
+	    [ "$3" -le $(($1 + RSS_GROWTH_MAX)) ] ||
+	    atf_fail "the engine grew: $1 / $2 / $3 KiB"
+	[ "$4" -le $LOG_LINES_MAX ] ||
+	    atf_fail "the flood added $4 lines to the log"
+}
+
 # busy_stream NAME: the stream while a busy loop holds CPU 0, as the
 # flood will.  On a machine of two cores, the flood's own CPU would
 # otherwise count as wgd's loss: measured against this, the share lost
@@ -127,15 +147,8 @@ handshakes_body()
 	    atf_fail "hardly a flood: $(cat hs-wgd.out)"
 	at_least "$w_during" "$w_alone" 0.70 ||
 	    atf_fail "the stream kept less than 70%"
-	# Both shares, compared as during_wgd / alone_wgd >= go's.
-	at_least "$(echo "$w_during $g_alone" | awk '{ print $1 * $2 }')" \
-	    "$(echo "$g_during $w_alone" | awk '{ print $1 * $2 }')" 1 ||
-	    atf_fail "wgd kept a smaller share than wireguard-go"
-	[ "$w_rss1" -le $((w_rss0 + RSS_GROWTH_MAX)) ] &&
-	    [ "$w_rss2" -le $((w_rss0 + RSS_GROWTH_MAX)) ] ||
-	    atf_fail "the engine grew: $w_rss0 / $w_rss1 / $w_rss2 KiB"
-	[ "$w_logged" -le $LOG_LINES_MAX ] ||
-	    atf_fail "the flood added $w_logged lines to the log"
+	no_worse_share "$w_during" "$w_alone" "$g_during" "$g_alone"
+	quiet_and_bounded "$w_rss0" "$w_rss1" "$w_rss2" "$w_logged"
 }
 handshakes_cleanup()
 {
@@ -251,14 +264,8 @@ forged_body()
 	    atf_fail "few forged packets counted: ${BAD_AUTH:-none} of $sent"
 	# Opening each forged packet is work no check can skip: the share
 	# asked of wgd is wireguard-go's, at least.
-	at_least "$(echo "$w_during $BUSY" | awk '{ print $1 * $2 }')" \
-	    "$(echo "$DURING $w_busy" | awk '{ print $1 * $2 }')" 1 ||
-	    atf_fail "wgd kept a smaller share than wireguard-go"
-	[ "$w_rss1" -le $((w_rss0 + RSS_GROWTH_MAX)) ] &&
-	    [ "$w_rss2" -le $((w_rss0 + RSS_GROWTH_MAX)) ] ||
-	    atf_fail "the engine grew: $w_rss0 / $w_rss1 / $w_rss2 KiB"
-	[ "$w_logged" -le $LOG_LINES_MAX ] ||
-	    atf_fail "the flood added $w_logged lines to the log"
+	no_worse_share "$w_during" "$w_busy" "$DURING" "$BUSY"
+	quiet_and_bounded "$w_rss0" "$w_rss1" "$w_rss2" "$w_logged"
 }
 forged_cleanup()
 {
