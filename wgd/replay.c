@@ -60,3 +60,18 @@ replay_check(struct replay *r, uint64_t counter)
 	r->bitmap[word] |= bit;
 	return (0);
 }
+
+int
+replay_seen(const struct replay *r, uint64_t counter)
+{
+	uint64_t	 word;
+
+	if (counter >= REJECT_AFTER_MESSAGES)
+		return (1);
+	if (counter > r->max)
+		return (0);
+	if (r->max - counter > REPLAY_WINDOW_SIZE)
+		return (1);
+	word = (counter / REPLAY_WORD_BITS) & (REPLAY_WORDS - 1);
+	return ((r->bitmap[word] >> (counter % REPLAY_WORD_BITS)) & 1);
+}

@@ -34,4 +34,12 @@ void	replay_init(struct replay *);
  */
 int	replay_check(struct replay *, uint64_t);
 
+/*
+ * Whether replay_check() would refuse the counter now, without recording
+ * it: 1 for a counter seen, too old or past REJECT_AFTER_MESSAGES.  A
+ * packet so numbered is dropped before its crypto, whatever its tag:
+ * replayed packets cost no more than a look at the window.
+ */
+int	replay_seen(const struct replay *, uint64_t);
+
 #endif /* WGD_REPLAY_H */
