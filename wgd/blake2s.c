@@ -44,60 +44,101 @@ blake2s_load32(const uint8_t *p)
 	    (uint32_t)p[3] << 24;
 }
 
-/* The mixing function G of RFC 7693 section 3.1, rotations 16 12 8 7. */
-static void
-blake2s_g(uint32_t v[16], int a, int b, int c, int d, uint32_t x,
-    uint32_t y)
-{
-	v[a] = v[a] + v[b] + x;
-	v[d] = blake2s_ror(v[d] ^ v[a], 16);
-	v[c] = v[c] + v[d];
-	v[b] = blake2s_ror(v[b] ^ v[c], 12);
-	v[a] = v[a] + v[b] + y;
-	v[d] = blake2s_ror(v[d] ^ v[a], 8);
-	v[c] = v[c] + v[d];
-	v[b] = blake2s_ror(v[b] ^ v[c], 7);
-}
+/*
+ * The mixing function G of RFC 7693 section 3.1, rotations 16 12 8 7,
+ * on named words: with the rounds unrolled, the compiler keeps the
+ * sixteen of v in registers.  Every handshake message's MAC1, checked
+ * before anything else, is a few of these: under a flood they are most
+ * of the engine's time.
+ */
+#define G(a, b, c, d, x, y) do {				\
+	a = a + b + (x);					\
+	d = blake2s_ror(d ^ a, 16);				\
+	c = c + d;						\
+	b = blake2s_ror(b ^ c, 12);				\
+	a = a + b + (y);					\
+	d = blake2s_ror(d ^ a, 8);				\
+	c = c + d;						\
+	b = blake2s_ror(b ^ c, 7);				\
+} while (0)
+
+/* Round r: the columns, then the diagonals. */
+#define ROUND(r) do {						\
+	G(v0, v4, v8, v12, m[blake2s_sigma[r][0]],		\
+	    m[blake2s_sigma[r][1]]);				\
+	G(v1, v5, v9, v13, m[blake2s_sigma[r][2]],		\
+	    m[blake2s_sigma[r][3]]);				\
+	G(v2, v6, v10, v14, m[blake2s_sigma[r][4]],		\
+	    m[blake2s_sigma[r][5]]);				\
+	G(v3, v7, v11, v15, m[blake2s_sigma[r][6]],		\
+	    m[blake2s_sigma[r][7]]);				\
+	G(v0, v5, v10, v15, m[blake2s_sigma[r][8]],		\
+	    m[blake2s_sigma[r][9]]);				\
+	G(v1, v6, v11, v12, m[blake2s_sigma[r][10]],		\
+	    m[blake2s_sigma[r][11]]);				\
+	G(v2, v7, v8, v13, m[blake2s_sigma[r][12]],		\
+	    m[blake2s_sigma[r][13]]);				\
+	G(v3, v4, v9, v14, m[blake2s_sigma[r][14]],		\
+	    m[blake2s_sigma[r][15]]);				\
+} while (0)
 
 /* The compression function F of RFC 7693 section 3.2 over one block. */
 static void
 blake2s_compress(struct blake2s_state *s, const uint8_t block[64])
 {
-	uint32_t	 m[16], v[16];
-	const uint8_t	*sg;
-	int		 i, r;
+	uint32_t	 m[16];
+	uint32_t	 v0, v1, v2, v3, v4, v5, v6, v7;
+	uint32_t	 v8, v9, v10, v11, v12, v13, v14, v15;
+	int		 i;
 
 	for (i = 0; i < 16; i++)
 		m[i] = blake2s_load32(block + 4 * i);
-	for (i = 0; i < 8; i++) {
-		v[i] = s->h[i];
-		v[i + 8] = blake2s_iv[i];
-	}
-	v[12] ^= s->t[0];
-	v[13] ^= s->t[1];
-	v[14] ^= s->f[0];
-	v[15] ^= s->f[1];
+	v0 = s->h[0];
+	v1 = s->h[1];
+	v2 = s->h[2];
+	v3 = s->h[3];
+	v4 = s->h[4];
+	v5 = s->h[5];
+	v6 = s->h[6];
+	v7 = s->h[7];
+	v8 = blake2s_iv[0];
+	v9 = blake2s_iv[1];
+	v10 = blake2s_iv[2];
+	v11 = blake2s_iv[3];
+	v12 = blake2s_iv[4] ^ s->t[0];
+	v13 = blake2s_iv[5] ^ s->t[1];
+	v14 = blake2s_iv[6] ^ s->f[0];
+	v15 = blake2s_iv[7] ^ s->f[1];
 
-	for (r = 0; r < 10; r++) {
-		sg = blake2s_sigma[r];
-		/* Columns, then diagonals. */
-		blake2s_g(v, 0, 4, 8, 12, m[sg[0]], m[sg[1]]);
-		blake2s_g(v, 1, 5, 9, 13, m[sg[2]], m[sg[3]]);
-		blake2s_g(v, 2, 6, 10, 14, m[sg[4]], m[sg[5]]);
-		blake2s_g(v, 3, 7, 11, 15, m[sg[6]], m[sg[7]]);
-		blake2s_g(v, 0, 5, 10, 15, m[sg[8]], m[sg[9]]);
-		blake2s_g(v, 1, 6, 11, 12, m[sg[10]], m[sg[11]]);
-		blake2s_g(v, 2, 7, 8, 13, m[sg[12]], m[sg[13]]);
-		blake2s_g(v, 3, 4, 9, 14, m[sg[14]], m[sg[15]]);
-	}
+	ROUND(0);
+	ROUND(1);
+	ROUND(2);
+	ROUND(3);
+	ROUND(4);
+	ROUND(5);
+	ROUND(6);
+	ROUND(7);
+	ROUND(8);
+	ROUND(9);
 
-	for (i = 0; i < 8; i++)
-		s->h[i] ^= v[i] ^ v[i + 8];
+	s->h[0] ^= v0 ^ v8;
+	s->h[1] ^= v1 ^ v9;
+	s->h[2] ^= v2 ^ v10;
+	s->h[3] ^= v3 ^ v11;
+	s->h[4] ^= v4 ^ v12;
+	s->h[5] ^= v5 ^ v13;
+	s->h[6] ^= v6 ^ v14;
+	s->h[7] ^= v7 ^ v15;
 
-	/* The message may be a key block; v is a function of it. */
+	/*
+	 * The message may be a key block: m is wiped.  The words of v stay
+	 * in registers, or in a stack frame the next call overwrites.
+	 */
 	explicit_bzero(m, sizeof(m));
-	explicit_bzero(v, sizeof(v));
 }
+
+#undef ROUND
+#undef G
 
 /* The byte counter t is 64 bits kept as two words. */
 static void
