@@ -45,6 +45,20 @@
 #define LOAD_THRESHOLD		64
 
 /*
+ * Under load, the handshakes let through may take this share of the
+ * thread that also reads every datagram: a flood of valid initiations
+ * from many sources, each within its own rate, would otherwise keep it
+ * doing Diffie-Hellman while the socket overflows, and a new client's
+ * initiation would be lost there.  Its time is measured, so the share
+ * holds on a slow Pi as on a fast PC.  A source that was quiet (a client
+ * trying every few seconds) may go over, into a debt that busy sources
+ * must first pay back.
+ */
+#define HS_SHARE_PERCENT	25
+#define HS_CREDIT_MAX		((int64_t)10 * 1000 * 1000)	/* ns: a burst */
+#define HS_DEBT_QUIET		((int64_t)20 * 1000 * 1000)
+
+/*
  * Under load, the handshakes one wake-up of a UDP socket answers; the
  * rest it reads are dropped.  The loop thread does the Diffie-Hellman,
  * so this bounds how long timers, imsgs and the other descriptors wait
@@ -274,6 +288,8 @@ datapath_tun_read(int fd, short event, void *arg)
 	}
 }
 
+static int64_t	hs_credit(struct eng_iface *, uint64_t);
+
 /* Counts handshake messages; too many in a window means under load. */
 static int
 under_load(struct eng_iface *ifc, uint64_t now)
@@ -352,7 +368,8 @@ handshake_admit(struct eng_iface *ifc, const void *msg, size_t len,
 	struct wg_msg_cookie		 reply;
 	const struct sockaddr_in	*sin;
 	const struct sockaddr_in6	*sin6;
-	bool				 allowed;
+	enum ratelimiter_verdict	 v;
+	int64_t				 credit;
 
 	if (cookie_checker_validate_mac1(&ifc->cookie, msg, len) == -1) {
 		ifc->drops[DROP_MAC]++;
@@ -378,19 +395,39 @@ handshake_admit(struct eng_iface *ifc, const void *msg, size_t len,
 	}
 	if (src->sa_family == AF_INET) {
 		sin = (const struct sockaddr_in *)src;
-		allowed = ratelimiter_allow(&ifc->ratelimiter, AF_INET,
+		v = ratelimiter_admit(&ifc->ratelimiter, AF_INET,
 		    &sin->sin_addr, now);
 	} else {
 		sin6 = (const struct sockaddr_in6 *)src;
-		allowed = ratelimiter_allow(&ifc->ratelimiter, AF_INET6,
+		v = ratelimiter_admit(&ifc->ratelimiter, AF_INET6,
 		    &sin6->sin6_addr, now);
 	}
-	if (!allowed || handshakes_left == 0) {
+	credit = hs_credit(ifc, now);
+	if (v == RATELIMITER_REFUSED || handshakes_left == 0 ||
+	    credit <= (v == RATELIMITER_QUIET ? -HS_DEBT_QUIET : 0)) {
 		ifc->drops[DROP_RATELIMIT]++;
 		return -1;
 	}
 	handshakes_left--;
 	return 0;
+}
+
+/* The handshake credit, refilled for the time since its last use. */
+static int64_t
+hs_credit(struct eng_iface *ifc, uint64_t now)
+{
+	uint64_t	 gained;
+
+	if (now > ifc->hs_credit_at) {
+		gained = (now - ifc->hs_credit_at) / 100 * HS_SHARE_PERCENT;
+		if (gained > (uint64_t)HS_CREDIT_MAX ||
+		    ifc->hs_credit + (int64_t)gained > HS_CREDIT_MAX)
+			ifc->hs_credit = HS_CREDIT_MAX;
+		else
+			ifc->hs_credit += (int64_t)gained;
+		ifc->hs_credit_at = now;
+	}
+	return ifc->hs_credit;
 }
 
 /* When the peer's latest handshake completed, for show and get. */
@@ -430,31 +467,20 @@ keypair_new(struct eng_peer *p)
 	return kp;
 }
 
+/* An initiation let through: the public-key work, and the answer. */
 static void
-consume_initiation(struct eng_iface *ifc, const uint8_t *buf, size_t len,
+answer_initiation(struct eng_iface *ifc, struct wg_msg_initiation *msgp,
     const struct sockaddr *src, socklen_t srclen,
     const struct udpio_local *local, uint64_t now)
 {
-	struct wg_msg_initiation	 msg;
 	struct wg_msg_response		 resp;
 	struct noise_pending		 pending;
 	struct eng_peer			*p;
 	struct eng_keypair		*kp;
 	uint8_t				 eph[WG_KEY_SIZE];
+	size_t				 len = sizeof(*msgp);
 
-	if (len != sizeof(msg)) {
-		ifc->drops[DROP_TYPE]++;
-		return;
-	}
-	memcpy(&msg, buf, sizeof(msg));
-	/* Without a private key of our own, nobody can reach us. */
-	if (!ifc->has_privkey) {
-		ifc->drops[DROP_HANDSHAKE]++;
-		return;
-	}
-	if (handshake_admit(ifc, &msg, sizeof(msg), src, now) == -1)
-		return;
-	if (noise_consume_initiation(&ifc->noise, &msg, &pending) == -1) {
+	if (noise_consume_initiation(&ifc->noise, msgp, &pending) == -1) {
 		ifc->drops[DROP_HANDSHAKE]++;
 		ifc->handshakes_failed++;
 		return;
@@ -530,6 +556,35 @@ consume_initiation(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 	if (peer_send_buf(p, &resp, sizeof(resp)) == 0)
 		timers_authenticated_sent(&p->timers, now);
 	peer_timers_update(p);
+}
+
+static void
+consume_initiation(struct eng_iface *ifc, const uint8_t *buf, size_t len,
+    const struct sockaddr *src, socklen_t srclen,
+    const struct udpio_local *local, uint64_t now)
+{
+	struct wg_msg_initiation	 msg;
+	uint64_t			 t0;
+	int64_t				 floor = -(HS_DEBT_QUIET + HS_CREDIT_MAX);
+
+	if (len != sizeof(msg)) {
+		ifc->drops[DROP_TYPE]++;
+		return;
+	}
+	memcpy(&msg, buf, sizeof(msg));
+	/* Without a private key of our own, nobody can reach us. */
+	if (!ifc->has_privkey) {
+		ifc->drops[DROP_HANDSHAKE]++;
+		return;
+	}
+	if (handshake_admit(ifc, &msg, sizeof(msg), src, now) == -1)
+		return;
+	/* Its time is charged to the credit, whatever comes of it. */
+	t0 = now_ns();
+	answer_initiation(ifc, &msg, src, srclen, local, now);
+	ifc->hs_credit -= (int64_t)(now_ns() - t0);
+	if (ifc->hs_credit < floor)
+		ifc->hs_credit = floor;
 }
 
 static void
@@ -649,6 +704,14 @@ data_prepare(struct eng_iface *ifc, struct udpio_dgram *d, uint64_t now,
 	if (!keypair_usable(kp->created, now, job->counter) ||
 	    job->counter >= REJECT_AFTER_MESSAGES) {
 		ifc->drops[DROP_EXPIRED]++;
+		return -1;
+	}
+	/*
+	 * A counter the window already refuses is refused before the
+	 * crypto, which a flood of replayed packets would otherwise buy.
+	 */
+	if (replay_seen(&kp->replay, job->counter)) {
+		ifc->drops[DROP_REPLAY]++;
 		return -1;
 	}
 	job->key = kp->kp.recv;

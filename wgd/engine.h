@@ -162,6 +162,8 @@ struct eng_iface {
 	uint64_t		 load_window;	/* start of the count, ns */
 	unsigned int		 load_count;	/* handshakes in it */
 	uint64_t		 under_load_until;
+	int64_t			 hs_credit;	/* ns of handshake work */
+	uint64_t		 hs_credit_at;	/* when last refilled */
 	uint64_t		 drops[DROP_MAX];
 	struct fail_seen	 fails[IFACE_FAIL_MAX];
 	struct fail_log		 fail_log;

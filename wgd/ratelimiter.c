@@ -137,13 +137,20 @@ bool
 ratelimiter_allow(struct ratelimiter *rl, int af, const void *addr,
     uint64_t now)
 {
+	return (ratelimiter_admit(rl, af, addr, now) != RATELIMITER_REFUSED);
+}
+
+enum ratelimiter_verdict
+ratelimiter_admit(struct ratelimiter *rl, int af, const void *addr,
+    uint64_t now)
+{
 	struct ratelimiter_chain	*bucket;
 	struct ratelimiter_entry	*e;
 	uint8_t				 key[RATELIMITER_KEY_SIZE];
 	uint64_t			 tokens;
 
 	if (ratelimiter_key(key, af, addr) == -1)
-		return (false);
+		return (RATELIMITER_REFUSED);
 	ratelimiter_gc(rl, now);
 
 	bucket = ratelimiter_bucket(rl, key);
@@ -153,7 +160,7 @@ ratelimiter_allow(struct ratelimiter *rl, int af, const void *addr,
 
 	if (e == NULL) {
 		if ((e = LIST_FIRST(&rl->free)) == NULL)
-			return (false);
+			return (RATELIMITER_REFUSED);
 		LIST_REMOVE(e, chain);
 		memcpy(e->key, key, sizeof(key));
 		e->tokens = TOKEN_MAX - PACKET_COST;
@@ -161,7 +168,7 @@ ratelimiter_allow(struct ratelimiter *rl, int af, const void *addr,
 		LIST_INSERT_HEAD(bucket, e, chain);
 		TAILQ_INSERT_TAIL(&rl->ages, e, age);
 		rl->nentries++;
-		return (true);
+		return (RATELIMITER_QUIET);
 	}
 
 	tokens = e->tokens;
@@ -177,10 +184,10 @@ ratelimiter_allow(struct ratelimiter *rl, int af, const void *addr,
 
 	if (tokens < PACKET_COST) {
 		e->tokens = tokens;
-		return (false);
+		return (RATELIMITER_REFUSED);
 	}
 	e->tokens = tokens - PACKET_COST;
-	return (true);
+	return (tokens == TOKEN_MAX ? RATELIMITER_QUIET : RATELIMITER_BUSY);
 }
 
 void

@@ -63,6 +63,20 @@ int	ratelimiter_init(struct ratelimiter *, size_t);
  */
 bool	ratelimiter_allow(struct ratelimiter *, int, const void *, uint64_t);
 
+/*
+ * The same, telling a quiet source from a busy one: a source is quiet
+ * when its bucket was full, new or idle for a whole burst's worth of
+ * time.  A client that tries every few seconds is quiet; a flood's
+ * sources never are.
+ */
+enum ratelimiter_verdict {
+	RATELIMITER_REFUSED,
+	RATELIMITER_BUSY,
+	RATELIMITER_QUIET
+};
+enum ratelimiter_verdict ratelimiter_admit(struct ratelimiter *, int,
+	    const void *, uint64_t);
+
 /* Forgets the sources idle for RATELIMITER_EXPIRE_NS or more. */
 void	ratelimiter_gc(struct ratelimiter *, uint64_t);
 

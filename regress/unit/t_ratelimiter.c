@@ -98,6 +98,48 @@ ATF_TC_BODY(burst_then_rate, tc)
 	ratelimiter_free(&rl);
 }
 
+/*
+ * Quiet or busy: a new source is quiet, a source spending its burst is
+ * busy, one idle for a burst's worth of time (250 ms) is quiet again, and
+ * a flood's source, always sending, never is.
+ */
+ATF_TC_WITHOUT_HEAD(quiet_or_busy);
+ATF_TC_BODY(quiet_or_busy, tc)
+{
+	struct ratelimiter	 rl;
+	struct src		 a = src("192.0.2.1"), b = src("2001:db8::1");
+	uint64_t		 t0 = 3 * SEC, t;
+	int			 i, quiet = 0;
+
+	setup(&rl, 16);
+	ATF_CHECK_EQ(ratelimiter_admit(&rl, a.af, a.addr, t0),
+	    RATELIMITER_QUIET);
+	for (i = 1; i < RATELIMITER_BURST; i++)
+		ATF_CHECK_EQ(ratelimiter_admit(&rl, a.af, a.addr, t0),
+		    RATELIMITER_BUSY);
+	ATF_CHECK_EQ(ratelimiter_admit(&rl, a.af, a.addr, t0),
+	    RATELIMITER_REFUSED);
+	/* Not yet full again a moment before the burst's worth. */
+	ATF_CHECK_EQ(ratelimiter_admit(&rl, a.af, a.addr, t0 + 249 * MS),
+	    RATELIMITER_BUSY);
+	/* Full after a burst's worth more: quiet. */
+	ATF_CHECK_EQ(ratelimiter_admit(&rl, a.af, a.addr, t0 + 549 * MS),
+	    RATELIMITER_QUIET);
+
+	/* A client retrying every 5 s: quiet each time. */
+	for (t = t0; t < t0 + 60 * SEC; t += 5 * SEC)
+		ATF_CHECK_EQ(ratelimiter_admit(&rl, b.af, b.addr, t),
+		    RATELIMITER_QUIET);
+	/* A source offering 100/s: passes at 20/s, quiet only once. */
+	for (i = 0, t = 70 * SEC; i < 1000; i++, t += 10 * MS)
+		if (ratelimiter_admit(&rl, a.af, a.addr, t) ==
+		    RATELIMITER_QUIET)
+			quiet++;
+	ATF_CHECK_EQ(quiet, 1);
+	ATF_CHECK_EQ(ratelimiter_allow(&rl, AF_UNIX, a.addr, t), false);
+	ratelimiter_free(&rl);
+}
+
 /* At 20/s exactly, every message passes, indefinitely. */
 ATF_TC_WITHOUT_HEAD(steady_rate_passes);
 ATF_TC_BODY(steady_rate_passes, tc)
@@ -384,6 +426,7 @@ ATF_TC_BODY(random_vs_model, tc)
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, burst_then_rate);
+	ATF_TP_ADD_TC(tp, quiet_or_busy);
 	ATF_TP_ADD_TC(tp, steady_rate_passes);
 	ATF_TP_ADD_TC(tp, sources_independent);
 	ATF_TP_ADD_TC(tp, ipv6_same_64_shares);
