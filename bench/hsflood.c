@@ -6,8 +6,8 @@
  *	hsflood -g count seed
  *	hsflood [-c cpu] [-d seconds] [-n peers] [-P initiations]
  *	    [-r rate] [-s sources] -k pubkey seed first-source address port
- *	hsflood -T index [-c cpu] [-d seconds] [-r rate] [-s sources]
- *	    first-source address port
+ *	hsflood -T index [-C counter] [-c cpu] [-d seconds] [-r rate]
+ *	    [-s sources] first-source address port
  *
  * Peer i's private key is BLAKE2s(seed || i), so -g prints the public
  * keys of the first count peers, one a line, for the target's
@@ -39,8 +39,10 @@
  *
  * With -T, no handshake: transport data messages to receiver index
  * index (as the packets on the wire carry it, a little-endian number),
- * with counters counted up and 64 bytes of ciphertext and a tag that
- * no key made, the work of opening each and finding it forged left to
+ * with counters counted up from -C (default 0) and 64 bytes of
+ * ciphertext and a tag that no key made: counters ahead of the
+ * session's make the target open each one; counters it has seen, a
+ * replay, need not, the work of opening each and finding it forged left to
  * the target.  The line of counts then has seconds, datagrams sent,
  * send errors, and datagrams a second.
  */
@@ -136,7 +138,7 @@ static int	 next_slot(struct flood *, uint64_t, uint32_t *);
 static size_t	 budget(struct flood *, uint64_t);
 static void	 send_batch(struct flood *, size_t, uint64_t);
 static void	 receive(struct flood *);
-static void	 forged_flood(struct flood *, uint32_t, uint64_t);
+static void	 forged_flood(struct flood *, uint32_t, uint64_t, uint64_t);
 
 static void
 usage(void)
@@ -146,9 +148,9 @@ usage(void)
 	    "[-P initiations]\n"
 	    "           [-r rate] [-s sources] -k pubkey seed first-source "
 	    "address port\n"
-	    "       hsflood -T index [-c cpu] [-d seconds] [-r rate] "
-	    "[-s sources]\n"
-	    "           first-source address port\n");
+	    "       hsflood -T index [-C counter] [-c cpu] [-d seconds] "
+	    "[-r rate]\n"
+	    "           [-s sources] first-source address port\n");
 	exit(2);
 }
 
@@ -180,7 +182,8 @@ mmsg_prepare(struct mmsghdr *mm, struct iovec *iov, void *cmsgbuf,
 
 /* Transport data to one receiver index, each with a forged tag. */
 static void
-forged_flood(struct flood *f, uint32_t index, uint64_t seconds)
+forged_flood(struct flood *f, uint32_t index, uint64_t counter,
+    uint64_t seconds)
 {
 	struct {
 		struct wg_msg_data	 hdr;
@@ -194,7 +197,7 @@ forged_flood(struct flood *f, uint32_t index, uint64_t seconds)
 					    sizeof(struct in_pktinfo))];
 	}				 cmsg[BATCH];
 	struct in_pktinfo		*src[BATCH];
-	uint64_t			 now, counter = 0, elapsed, due;
+	uint64_t			 now, elapsed, due;
 	size_t				 i, n;
 	int				 r;
 
@@ -565,13 +568,18 @@ main(int argc, char *argv[])
 	uint32_t		 nsources = 4096, genkeys = 0;
 	cpu_set_t		 cpus;
 	long long		 cpu = -1;
-	long long		 index = 0;
+	long long		 index = 0, start = 0;
 	int			 ch, has_key = 0, on = 1, size = 8 << 20;
 	int			 forged = 0;
 	size_t			 n;
 
-	while ((ch = getopt(argc, argv, "c:d:g:k:n:P:r:s:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "C:c:d:g:k:n:P:r:s:T:")) != -1) {
 		switch (ch) {
+		case 'C':
+			start = strtonum(optarg, 0, LLONG_MAX, &errstr);
+			if (errstr != NULL)
+				errx(2, "-C %s: %s", optarg, errstr);
+			break;
 		case 'T':
 			index = strtonum(optarg, 0, UINT32_MAX, &errstr);
 			if (errstr != NULL)
@@ -675,7 +683,7 @@ main(int argc, char *argv[])
 			if (sched_setaffinity(0, sizeof(cpus), &cpus) == -1)
 				err(1, "sched_setaffinity %lld", cpu);
 		}
-		forged_flood(&f, (uint32_t)index, seconds);
+		forged_flood(&f, (uint32_t)index, (uint64_t)start, seconds);
 		return 0;
 	}
 

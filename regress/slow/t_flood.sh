@@ -71,6 +71,30 @@ stop_target()
 	rm -rf c state
 }
 
+# flood_measure NAME SECONDS [hsflood options]: T's engine RSS (RSS0),
+# the stream alone (ALONE) and beside a busy CPU 0 (BUSY), then the
+# flood NAME started at full rate to T for SECONDS from F, and the
+# stream beside it (DURING, RSS1 halfway); ep is the engine's pid and
+# lines the length of T's log before the flood.
+flood_measure()
+{
+	name=$1 secs=$2
+	shift 2
+	ep=$(engine_pid)
+	RSS0=$(rss "$ep")
+	ALONE=$(stream "alone-$name")
+	BUSY=$(busy_stream "busy-$name")
+	lines=$(wc -l < T.log)
+	flood_start "$name" "$secs" -r 0 "$@" 10.98.0.1 192.168.245.1 $PORT
+	sleep 1
+	stream "during-$name" > during.mbit &
+	sp=$!
+	sleep $((STREAM_SECONDS / 2))
+	RSS1=$(rss "$ep")
+	wait $sp
+	DURING=$(cat during.mbit)
+}
+
 # handshake_run wgd|go: sets ALONE, BUSY, DURING (Mbit/s: alone, beside
 # a busy loop on CPU 0, beside the flood on CPU 0), RSS0, RSS1, RSS2
 # (KiB, before, during and after the flood), LOGGED (lines the flood
@@ -82,21 +106,8 @@ handshake_run()
 	target_$impl
 	client_$impl
 	tunnel_up
-	ep=$(engine_pid)
-	RSS0=$(rss "$ep")
-	ALONE=$(stream alone-$impl)
-	BUSY=$(busy_stream busy-$impl)
-	lines=$(wc -l < T.log)
-	flood_start hs-$impl $((STREAM_SECONDS + 25)) -r 0 \
-	    -n $FLOOD_PEERS -P $((FLOOD_PEERS * 20)) -k "$(cat pubT)" \
-	    "seed$$" 10.98.0.1 192.168.245.1 $PORT
-	sleep 1
-	stream during-$impl > during.mbit &
-	sp=$!
-	sleep $((STREAM_SECONDS / 2))
-	RSS1=$(rss "$ep")
-	wait $sp
-	DURING=$(cat during.mbit)
+	flood_measure hs-$impl $((STREAM_SECONDS + 45)) -n $FLOOD_PEERS \
+	    -P $((FLOOD_PEERS * 100)) -k "$(cat pubT)" "seed$$"
 	JOIN=$(newcomer)
 	kill -0 "$(cat hs-$impl.pid)" 2>/dev/null ||
 	    atf_fail "$impl: the flood ended before the newcomer got in"
@@ -156,8 +167,9 @@ handshakes_cleanup()
 	flood_cleanup
 }
 
-# receiver_index: the index T gave the client's session, read off a
-# packet C sends (a ping's), as hsflood -T wants it.
+# receiver_index: the index T gave the client's session and the
+# counter, read off a packet C sends (a ping's), as hsflood -T and -C
+# want them.
 receiver_index()
 {
 	ip netns exec "$C" /usr/bin/python3 - > index 2> index.err <<'EOF' &
@@ -178,7 +190,7 @@ while True:
     sport, dport = struct.unpack("!HH", pkt[ihl:ihl + 4])
     wg = pkt[ihl + 8:]
     if dport == 51820 and wg[0] == 4:
-        print(struct.unpack("<I", wg[4:8])[0])
+        print(*struct.unpack("<IQ", wg[4:16]))
         break
 EOF
 	sniffer=$!
@@ -188,30 +200,26 @@ EOF
 	cat index
 }
 
-# forged_run wgd|go: the stream alone, beside a busy CPU 0 and beside
-# forged transport data to its receiver index; sets the same as
-# handshake_run but JOIN.
+# forged_run wgd|go ahead|replayed: the stream alone, beside a busy CPU 0
+# and beside forged transport data to its receiver index, with counters
+# ahead of the session's (each must be opened to be refused) or below
+# them (a replay); sets the same as handshake_run but JOIN.
 forged_run()
 {
 	impl=$1
 	target_$impl
 	client_$impl
 	tunnel_up
-	ep=$(engine_pid)
-	RSS0=$(rss "$ep")
-	index=$(receiver_index)
-	ALONE=$(stream alone-$impl)
-	BUSY=$(busy_stream busy-$impl)
-	lines=$(wc -l < T.log)
-	flood_start forged-$impl $((STREAM_SECONDS + 5)) -r 0 -T "$index" \
-	    10.98.0.1 192.168.245.1 $PORT
-	sleep 1
-	stream during-$impl > during.mbit &
-	sp=$!
-	sleep $((STREAM_SECONDS / 2))
-	RSS1=$(rss "$ep")
-	wait $sp
-	DURING=$(cat during.mbit)
+	# shellcheck disable=SC2046
+	set -- "$impl" "$2" $(receiver_index)
+	index=$3
+	if [ "$2" = ahead ]; then
+		from=$(($4 + 100000000))
+	else
+		from=0
+	fi
+	flood_measure forged-$impl $((STREAM_SECONDS + 5)) -T "$index" \
+	    -C "$from"
 	flood_wait forged-$impl > /dev/null
 	sleep 1
 	RSS2=$(rss "$ep")
@@ -223,8 +231,11 @@ forged_run()
 		    atf_fail "wgctl show metrics failed"
 		BAD_AUTH=$(sed -n 's/^wgd_drops_total{.*reason="bad_auth"} //p' \
 		    metrics)
+		REPLAYED=$(sed -n 's/^wgd_drops_total{.*reason="replayed"} //p' \
+		    metrics)
 	fi
-	echo "$impl: index $index; stream alone $ALONE Mbit/s, beside a" \
+	echo "$impl: index $index from $from; stream alone $ALONE Mbit/s," \
+	    "beside a" \
 	    "busy CPU 0 $BUSY, beside the flood $DURING; engine RSS" \
 	    "$RSS0 / $RSS1 / $RSS2 KiB; $LOGGED log lines"
 	echo "$impl flood: $(cat forged-$impl.out)"
@@ -236,18 +247,18 @@ forged_head()
 {
 	flood_head
 	atf_set "descr" "transport data to the stream's own receiver index" \
-	    "with forged tags, as fast as one core sends it: dropped and" \
-	    "counted, the stream keeps no less a share than beside" \
-	    "wireguard-go, the session lives, memory is bounded, the log" \
-	    "quiet"
+	    "with counters ahead of it and forged tags, as fast as one core" \
+	    "sends it: each opened, refused and counted; the stream keeps" \
+	    "no less a share than beside wireguard-go, the session lives," \
+	    "memory is bounded, the log quiet"
 }
 forged_body()
 {
 	flood_setup
-	forged_run wgd
+	forged_run wgd ahead
 	w_busy=$BUSY w_during=$DURING w_rss0=$RSS0 w_rss1=$RSS1 w_rss2=$RSS2
 	w_logged=$LOGGED
-	forged_run go
+	forged_run go ahead
 	awk -v wb="$w_busy" -v wd="$w_during" -v gb="$BUSY" \
 	    -v gd="$DURING" 'BEGIN {
 		printf "stream kept against CPU 0 busy: wgd %.0f%% " \
@@ -268,6 +279,34 @@ forged_body()
 	quiet_and_bounded "$w_rss0" "$w_rss1" "$w_rss2" "$w_logged"
 }
 forged_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	flood_cleanup
+}
+
+atf_test_case replayed cleanup
+replayed_head()
+{
+	flood_head
+	atf_set "descr" "transport data to the stream's own receiver index" \
+	    "with counters it has passed: refused before any crypto, so" \
+	    "the stream keeps 70%, memory is bounded, the log quiet"
+}
+replayed_body()
+{
+	flood_setup
+	forged_run wgd replayed
+	echo "wgd counted $REPLAYED replayed packets, $BAD_AUTH forged"
+	sent=$(field forged-wgd sent)
+	[ "$sent" -gt 100000 ] ||
+	    atf_fail "hardly a flood: $(cat forged-wgd.out)"
+	[ "${REPLAYED:-0}" -gt $((sent / 10)) ] ||
+	    atf_fail "few replays counted: ${REPLAYED:-none} of $sent"
+	at_least "$DURING" "$BUSY" 0.70 ||
+	    atf_fail "the stream kept less than 70%"
+	quiet_and_bounded "$RSS0" "$RSS1" "$RSS2" "$LOGGED"
+}
+replayed_cleanup()
 {
 	. "$(atf_get_srcdir)/lib.sh"
 	flood_cleanup
@@ -382,4 +421,5 @@ atf_init_test_cases()
 	atf_add_test_case connections
 	atf_add_test_case handshakes
 	atf_add_test_case forged
+	atf_add_test_case replayed
 }
