@@ -13,13 +13,12 @@ set -u
 
 if [ "${1:-}" = -s ]; then
 	[ -f "$2/history" ] || { echo "no fuzz runs in $2"; exit 0; }
+	printf '%-12s %5s %8s %12s %6s %6s %7s\n' target runs seconds \
+	    executions cov ft failed
 	awk '{ s[$2] += $3; e[$2] += $4; r[$2]++
 	    cov[$2] = $5; ft[$2] = $6; if ($7 != "ok") bad[$2]++ }
-	END { printf "%-12s %5s %8s %12s %6s %6s %7s\n", "target",
-	    "runs", "seconds", "executions", "cov", "ft", "failed"
-	    for (t in s) printf "%-12s %5d %8d %12d %6d %6d %7d\n", t,
-	        r[t], s[t], e[t], cov[t], ft[t], bad[t] }' "$2/history" |
-	    sort
+	END { for (t in s) printf "%-12s %5d %8d %12d %6d %6d %7d\n", t,
+	    r[t], s[t], e[t], cov[t], ft[t], bad[t] }' "$2/history" | sort
 	exit 0
 fi
 
