@@ -54,7 +54,7 @@
  * trying every few seconds) may go over, into a debt that busy sources
  * must first pay back.
  */
-#define HS_SHARE_PERCENT	25
+#define HS_SHARE_PERCENT	50
 #define HS_CREDIT_MAX		((int64_t)10 * 1000 * 1000)	/* ns: a burst */
 #define HS_DEBT_QUIET		((int64_t)20 * 1000 * 1000)
 
