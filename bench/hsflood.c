@@ -6,7 +6,7 @@
  *	hsflood -g count seed
  *	hsflood [-c cpu] [-d seconds] [-n peers] [-P initiations]
  *	    [-r rate] [-s sources] -k pubkey seed first-source address port
- *	hsflood -T index [-C counter] [-c cpu] [-d seconds] [-r rate]
+ *	hsflood -T index [-R] [-C counter] [-c cpu] [-d seconds] [-r rate]
  *	    [-s sources] first-source address port
  *
  * Peer i's private key is BLAKE2s(seed || i), so -g prints the public
@@ -42,7 +42,8 @@
  * with counters counted up from -C (default 0) and 64 bytes of
  * ciphertext and a tag that no key made: counters ahead of the
  * session's make the target open each one; counters it has seen, a
- * replay, need not, the work of opening each and finding it forged left to
+ * replay, need not (-R keeps them to the 1024 from -C, so a fast
+ * flood never overtakes the session's own), the work of opening each and finding it forged left to
  * the target.  The line of counts then has seconds, datagrams sent,
  * send errors, and datagrams a second.
  */
@@ -85,6 +86,7 @@
 #define MAX_ROUNDS	1000	/* timestamps take the round in microseconds */
 #define RECV_SIZE	256
 #define RETRY_NS	(NSEC / 2)
+#define REPLAY_SPAN	1024	/* -R: the counters sent again and again */
 
 #define MAC1_OFF	offsetof(struct wg_msg_initiation, macs.mac1)
 #define MAC2_OFF	offsetof(struct wg_msg_initiation, macs.mac2)
@@ -138,7 +140,8 @@ static int	 next_slot(struct flood *, uint64_t, uint32_t *);
 static size_t	 budget(struct flood *, uint64_t);
 static void	 send_batch(struct flood *, size_t, uint64_t);
 static void	 receive(struct flood *);
-static void	 forged_flood(struct flood *, uint32_t, uint64_t, uint64_t);
+static void	 forged_flood(struct flood *, uint32_t, uint64_t, int,
+		    uint64_t);
 
 static void
 usage(void)
@@ -148,8 +151,8 @@ usage(void)
 	    "[-P initiations]\n"
 	    "           [-r rate] [-s sources] -k pubkey seed first-source "
 	    "address port\n"
-	    "       hsflood -T index [-C counter] [-c cpu] [-d seconds] "
-	    "[-r rate]\n"
+	    "       hsflood -T index [-R] [-C counter] [-c cpu] "
+	    "[-d seconds] [-r rate]\n"
 	    "           [-s sources] first-source address port\n");
 	exit(2);
 }
@@ -182,7 +185,7 @@ mmsg_prepare(struct mmsghdr *mm, struct iovec *iov, void *cmsgbuf,
 
 /* Transport data to one receiver index, each with a forged tag. */
 static void
-forged_flood(struct flood *f, uint32_t index, uint64_t counter,
+forged_flood(struct flood *f, uint32_t index, uint64_t first, int replay,
     uint64_t seconds)
 {
 	struct {
@@ -197,7 +200,7 @@ forged_flood(struct flood *f, uint32_t index, uint64_t counter,
 					    sizeof(struct in_pktinfo))];
 	}				 cmsg[BATCH];
 	struct in_pktinfo		*src[BATCH];
-	uint64_t			 now, elapsed, due;
+	uint64_t			 now, elapsed, due, k = 0;
 	size_t				 i, n;
 	int				 r;
 
@@ -221,7 +224,9 @@ forged_flood(struct flood *f, uint32_t index, uint64_t counter,
 			continue;
 		}
 		for (i = 0; i < n; i++) {
-			msg[i].hdr.counter = htole64(counter++);
+			msg[i].hdr.counter = htole64(first +
+			    (replay ? k % REPLAY_SPAN : k));
+			k++;
 			src[i]->ipi_spec_dst.s_addr = htonl(f->first_source +
 			    (uint32_t)(f->sent + i) % f->nsources);
 		}
@@ -570,11 +575,14 @@ main(int argc, char *argv[])
 	long long		 cpu = -1;
 	long long		 index = 0, start = 0;
 	int			 ch, has_key = 0, on = 1, size = 8 << 20;
-	int			 forged = 0;
+	int			 forged = 0, replay = 0;
 	size_t			 n;
 
-	while ((ch = getopt(argc, argv, "C:c:d:g:k:n:P:r:s:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "C:c:d:g:k:n:P:Rr:s:T:")) != -1) {
 		switch (ch) {
+		case 'R':
+			replay = 1;
+			break;
 		case 'C':
 			start = strtonum(optarg, 0, LLONG_MAX, &errstr);
 			if (errstr != NULL)
@@ -683,7 +691,8 @@ main(int argc, char *argv[])
 			if (sched_setaffinity(0, sizeof(cpus), &cpus) == -1)
 				err(1, "sched_setaffinity %lld", cpu);
 		}
-		forged_flood(&f, (uint32_t)index, (uint64_t)start, seconds);
+		forged_flood(&f, (uint32_t)index, (uint64_t)start, replay,
+		    seconds);
 		return 0;
 	}
 

@@ -289,6 +289,7 @@ datapath_tun_read(int fd, short event, void *arg)
 }
 
 static int64_t	hs_credit(struct eng_iface *, uint64_t);
+static void	hs_charge(struct eng_iface *, uint64_t);
 
 /* Counts handshake messages; too many in a window means under load. */
 static int
@@ -410,6 +411,15 @@ handshake_admit(struct eng_iface *ifc, const void *msg, size_t len,
 	}
 	handshakes_left--;
 	return 0;
+}
+
+/* Handshake work done, in ns: the credit goes down, into debt at most. */
+static void
+hs_charge(struct eng_iface *ifc, uint64_t spent)
+{
+	ifc->hs_credit -= (int64_t)spent;
+	if (ifc->hs_credit < -(HS_DEBT_QUIET + HS_CREDIT_MAX))
+		ifc->hs_credit = -(HS_DEBT_QUIET + HS_CREDIT_MAX);
 }
 
 /* The handshake credit, refilled for the time since its last use. */
@@ -565,7 +575,6 @@ consume_initiation(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 {
 	struct wg_msg_initiation	 msg;
 	uint64_t			 t0;
-	int64_t				 floor = -(HS_DEBT_QUIET + HS_CREDIT_MAX);
 
 	if (len != sizeof(msg)) {
 		ifc->drops[DROP_TYPE]++;
@@ -582,9 +591,7 @@ consume_initiation(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 	/* Its time is charged to the credit, whatever comes of it. */
 	t0 = now_ns();
 	answer_initiation(ifc, &msg, src, srclen, local, now);
-	ifc->hs_credit -= (int64_t)(now_ns() - t0);
-	if (ifc->hs_credit < floor)
-		ifc->hs_credit = floor;
+	hs_charge(ifc, now_ns() - t0);
 }
 
 static void
@@ -596,6 +603,8 @@ consume_response(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 	struct eng_index	*e;
 	struct eng_peer		*p;
 	struct eng_keypair	*kp;
+	uint64_t		 t0;
+	int			 rv;
 
 	if (len != sizeof(msg)) {
 		ifc->drops[DROP_TYPE]++;
@@ -611,7 +620,10 @@ consume_response(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 	}
 	p = e->peer;
 	p->rx_any = 1;
-	if (noise_consume_response(&ifc->noise, &p->noise, &msg) == -1) {
+	t0 = now_ns();
+	rv = noise_consume_response(&ifc->noise, &p->noise, &msg);
+	hs_charge(ifc, now_ns() - t0);
+	if (rv == -1) {
 		ifc->drops[DROP_HANDSHAKE]++;
 		ifc->handshakes_failed++;
 		return;

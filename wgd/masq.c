@@ -30,6 +30,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/file.h>
 #include <sys/queue.h>
 
 #include <errno.h>
@@ -77,11 +78,11 @@ TAILQ_HEAD(masq_sysctls, masq_sysctl);
 static struct {
 	struct masq_sysctls	 sysctls;	/* in the order changed */
 	int			 active;	/* something may be set up */
-	int			 started;	/* the first masq_apply ran */
+	int			 lock_fd;	/* held for life by the daemon */
 	int			 nft_ok;	/* the table is as last wanted */
 	int			 record_ok;	/* /run/wgd/sysctls is ours */
 	uint16_t		 dns_port;	/* the DNS forwarder's */
-} masq = { TAILQ_HEAD_INITIALIZER(masq.sysctls), 0, 0, 0, 0, 0 };
+} masq = { TAILQ_HEAD_INITIALIZER(masq.sysctls), 0, -1, 0, 0, 0 };
 
 static int	masq_cmd(const char *, const char *const [], const char *);
 static int	masq_nft(const struct wgd_config *);
@@ -938,15 +939,6 @@ masq_apply(const struct wgd_config *conf)
 		}
 		want = 1;
 	}
-	/*
-	 * A wgd killed before its teardown left what it set up: taken
-	 * over here, and removed when not wanted.
-	 */
-	if (!masq.started) {
-		masq.started = 1;
-		masq.active = 1;
-		sysctl_record_load();
-	}
 	if (!want) {
 		masq_teardown();
 		return rv;
@@ -963,6 +955,44 @@ masq_apply(const struct wgd_config *conf)
 	if (masq_sysctls(conf) == -1)
 		rv = -1;
 	return rv;
+}
+
+/*
+ * What a wgd killed before its teardown left is taken over: its record
+ * of the sysctls, and the table and rules, removed at the next
+ * masq_apply when not wanted.  Only by the daemon that holds the lock
+ * beside the record (a second one, or wgd IFNAME, must not undo the
+ * first's), and only once.
+ */
+void
+masq_takeover(void)
+{
+	const char	*path = sysctl_record_path();
+	char		 dir[PATH_MAX], lock[PATH_MAX], *slash;
+
+	if (masq.lock_fd != -1)
+		return;
+	strlcpy(dir, path, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return;
+	*slash = '\0';
+	if ((size_t)snprintf(lock, sizeof(lock), "%s/lock", dir) >=
+	    sizeof(lock) || statedir_mkdir(dir) == -1)
+		return;
+	if ((masq.lock_fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1) {
+		log_warn("%s", lock);
+		return;
+	}
+	if (flock(masq.lock_fd, LOCK_EX | LOCK_NB) == -1) {
+		log_warnx("%s is held by another wgd: what it set up for "
+		    "masquerade is left to it", lock);
+		close(masq.lock_fd);
+		masq.lock_fd = -1;
+		return;
+	}
+	masq.active = 1;
+	sysctl_record_load();
 }
 
 void

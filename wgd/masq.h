@@ -21,6 +21,13 @@ struct wgd_config;
 int	masq_apply(const struct wgd_config *);
 
 /*
+ * The daemon's, once at start before masq_apply: takes over what a wgd
+ * killed -9 left (the sysctls' record in /run/wgd, the table, the
+ * DOCKER-USER rules), under a lock that a second wgd cannot take.
+ */
+void	masq_takeover(void);
+
+/*
  * Whether the forward-to limits of conf can be enforced (nft is there,
  * the names fit its language): they are a security boundary, so wgd
  * starts or reloads only when they can.  0, or -1 with why logged.

@@ -771,6 +771,8 @@ parent_main(struct wgd *env, void (*ready)(void))
 	 * LAN access is a convenience: without it the tunnel still works.
 	 * forward-to is not: its peers must not get through unlimited.
 	 */
+	if (!env->standalone)
+		masq_takeover();
 	if (masq_apply(env->conf) == -1) {
 		if (masq_guard_failed(env->conf))
 			fatalx("not starting: forward-to was not set up");

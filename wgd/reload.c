@@ -442,6 +442,8 @@ reload(struct wgd *env, uint32_t id)
 fail:
 	free(fds);
 	config_free(new);
+	/* The peers' files may have been written for new: back to ours. */
+	(void)provision_write_clients(env->conf, NULL);
 	parent_reply_end(env, id, 1);
 	if (id != 0)
 		log_warnx("reload failed: keeping the running configuration");

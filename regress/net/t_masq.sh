@@ -387,6 +387,50 @@ killed_cleanup()
 	masq_cleanup
 }
 
+atf_test_case standalone_beside cleanup
+standalone_beside_head()
+{
+	masq_head
+	atf_set "descr" "wgd IFNAME started and stopped beside a" \
+	    "masquerading wgd leaves its sysctls, table and record alone"
+}
+standalone_beside_body()
+{
+	net_setup
+	lan_setup
+	masq_conf 'masquerade on "vL"'
+	server_client
+	[ "$(sysctls)" = "1 1 2 " ] || atf_fail "sysctls: $(sysctls)"
+	cp sysctls record.before
+	ip netns exec "$A" nft list table inet wgd > table.before
+	dev="wgs$$"
+	echo "$dev" > standalone
+	ip netns exec "$A" "$WGD" "$dev" > standalone.log 2>&1 ||
+	    fail_with "wgd $dev did not start" standalone.log
+	ip -n "$A" link del "$dev"
+	i=0
+	while [ -S "/var/run/wireguard/$dev.sock" ]; do
+		[ $i -lt 50 ] || atf_fail "wgd $dev did not stop"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ "$(sysctls)" = "1 1 2 " ] || atf_fail "sysctls: $(sysctls)"
+	cmp -s sysctls record.before || fail_with "the record changed" sysctls
+	ip netns exec "$A" nft list table inet wgd | cmp -s - table.before ||
+	    atf_fail "the table changed"
+	lan_reached
+	masq_stop
+	[ "$(sysctls)" = "0 0 1 " ] || atf_fail "sysctls: $(sysctls)"
+}
+standalone_beside_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	# wgd IFNAME ends when its socket goes.
+	[ -f standalone ] &&
+	    rm -f "/var/run/wireguard/$(cat standalone).sock"
+	masq_cleanup
+}
+
 atf_test_case bad_record cleanup
 bad_record_head()
 {
@@ -558,4 +602,5 @@ atf_init_test_cases()
 	atf_add_test_case reload
 	atf_add_test_case killed
 	atf_add_test_case bad_record
+	atf_add_test_case standalone_beside
 }

@@ -214,12 +214,12 @@ forged_run()
 	set -- "$impl" "$2" $(receiver_index)
 	index=$3
 	if [ "$2" = ahead ]; then
-		from=$(($4 + 100000000))
+		from="-C $(($4 + 100000000))"
 	else
-		from=0
+		from="-R -C 0"
 	fi
-	flood_measure forged-$impl $((STREAM_SECONDS + 5)) -T "$index" \
-	    -C "$from"
+	# shellcheck disable=SC2086
+	flood_measure forged-$impl $((STREAM_SECONDS + 5)) -T "$index" $from
 	flood_wait forged-$impl > /dev/null
 	sleep 1
 	RSS2=$(rss "$ep")
