@@ -705,6 +705,22 @@ sysctl_record_path(void)
 	return p != NULL && *p == '/' ? p : SYSCTL_RECORD;
 }
 
+/*
+ * The record's folder into dir; returns the record's name within it,
+ * or NULL for a path with no folder.
+ */
+static const char *
+record_dir(char *dir, size_t len)
+{
+	char	*slash;
+
+	strlcpy(dir, sysctl_record_path(), len);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return NULL;
+	*slash = '\0';
+	return sysctl_record_path() + (slash - dir) + 1;
+}
+
 /* A record's word: a sysctl path of ours, or a value. */
 static int
 record_word_ok(const char *w, int is_path)
@@ -790,18 +806,14 @@ static int
 sysctl_record_save(void)
 {
 	struct masq_sysctl	*s;
-	const char		*path = sysctl_record_path();
-	char			 dir[PATH_MAX], *slash, *text = NULL;
+	const char		*path = sysctl_record_path(), *name;
+	char			 dir[PATH_MAX], *text = NULL;
 	size_t			 len = 0;
 	FILE			*f;
 	int			 rv;
 
-	if (!masq.record_ok)
+	if (!masq.record_ok || (name = record_dir(dir, sizeof(dir))) == NULL)
 		return -1;
-	strlcpy(dir, path, sizeof(dir));
-	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
-		return -1;
-	*slash = '\0';
 	if (TAILQ_EMPTY(&masq.sysctls)) {
 		if (unlink(path) == -1 && errno != ENOENT) {
 			log_warn("%s", path);
@@ -816,7 +828,7 @@ sysctl_record_save(void)
 	if (fclose(f) != 0)
 		fatal("%s", __func__);
 	rv = statedir_mkdir(dir) == 0 &&
-	    statedir_write(dir, slash + 1, text, len) == 0 ? 0 : -1;
+	    statedir_write(dir, name, text, len) == 0 ? 0 : -1;
 	if (rv == -1)
 		log_warnx("%s: cannot record the sysctls wgd changed: after "
 		    "a crash they stay as wgd set them", path);
@@ -967,15 +979,10 @@ masq_apply(const struct wgd_config *conf)
 void
 masq_takeover(void)
 {
-	const char	*path = sysctl_record_path();
-	char		 dir[PATH_MAX], lock[PATH_MAX], *slash;
+	char		 dir[PATH_MAX], lock[PATH_MAX];
 
-	if (masq.lock_fd != -1)
+	if (masq.lock_fd != -1 || record_dir(dir, sizeof(dir)) == NULL)
 		return;
-	strlcpy(dir, path, sizeof(dir));
-	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
-		return;
-	*slash = '\0';
 	if ((size_t)snprintf(lock, sizeof(lock), "%s/lock", dir) >=
 	    sizeof(lock) || statedir_mkdir(dir) == -1)
 		return;
