@@ -14,8 +14,13 @@ replay()
 {
 	dir=$(atf_get_srcdir)
 	[ -d "$dir/$2" ] || atf_fail "no corpus $2"
+	# What make fuzz found and kept, beside the seeds.
+	replayer=$dir/${1}replay_$2
+	kept=$dir/corpus/$2
+	set -- "$dir/$2"
+	[ -d "$kept" ] && set -- "$@" "$kept"
 	atf_check -s exit:0 -o match:'^[1-9][0-9]* inputs replayed$' \
-	    -e empty "$dir/${1}replay_$2" "$dir/$2"
+	    -e empty "$replayer" "$@"
 }
 
 for t in $TARGETS; do
