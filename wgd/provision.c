@@ -599,7 +599,11 @@ provision_commit(const struct wgd_config *conf)
 			if (peer->managed)
 				fprintf(fp, "%s\n", peer->name);
 		fclose(fp);
-		(void)statedir_write(ifdir, "managed-peers", buf, len);
+		/* Said why already; and what it means for later. */
+		if (statedir_write(ifdir, "managed-peers", buf, len) == -1)
+			log_warnx("%s: managed-peers not updated: a peer added "
+			    "now keeps its folder when it is removed",
+			    ifc->name);
 		free(buf);
 	}
 }

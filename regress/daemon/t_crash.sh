@@ -272,9 +272,13 @@ killed_body()
 		done
 		kill -KILL "$(cat wgd.pid)"
 		wgd_end
+		# Too late to tell anything once the last QR code is made.
+		n=$(find state -name '*.png' | wc -l)
+		[ "$n" -lt $PEERS ] ||
+		    atf_fail "killed at $at: too late, all $n QR codes made"
 		whole
 		snapshot crashed
-		echo "killed at $at or more: $(wc -l < crashed) files"
+		echo "killed at $at or more: $(wc -l < crashed) files, $n QR codes"
 		restart
 		kept crashed
 	done

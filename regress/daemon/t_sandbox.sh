@@ -27,7 +27,7 @@ start_all()
 	# Crypto workers, whatever the CPUs here.
 	sed -i '1i engine-threads 3' wgd.conf
 	WGD_ENV="WGD_TEST_RESOLV_CONF=$PWD/resolv.conf ${WGD_ENV:-}"
-	wgd_start_debug
+	wgd_start_debug -v
 	WGDPID=$!
 	parent_pid > /dev/null || atf_fail "no parent: $(cat log)"
 	i=0
@@ -64,6 +64,18 @@ status_body()
 	done
 	grep -q '^Seccomp:[[:space:]]*0$' /proc/"$(cat parent.pid)"/status ||
 	    atf_fail "the parent is filtered"
+	# Landlock, where the kernel has it (then all three say so): no
+	# filesystem rights at all.  The unit test proves that it holds.
+	if grep -q "Landlock ABI" log; then
+		want="Landlock ABI [0-9]*, no filesystem rights"
+	else
+		want="no Landlock here"
+	fi
+	for c in engine control dns; do
+		grep -q "$c: $want" log || atf_fail "$c: not '$want':" \
+		    "$(grep -i landlock log | tr '\n' ' ')"
+	done
+	grep -i landlock log
 }
 status_cleanup()
 {

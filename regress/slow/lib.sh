@@ -251,12 +251,26 @@ stream()
 	    -c 10.79.0.1 -t "$STREAM_SECONDS" > "$1.json" 2>&1
 	sed -n '/"sum_received"/,/}/p' "$1.json" |
 	    sed -n 's/.*"bits_per_second":[ \t]*\([0-9.e+]*\).*/\1/p' |
-	    awk '{ printf "%.0f\n", $1 / 1e6 }'
+	    awk '{ printf "%.0f\n", $1 / 1e6 }' > "$1.mbit"
+	[ -s "$1.mbit" ] || atf_fail "stream $1: no figure: $(tail -5 "$1.json")"
+	cat "$1.mbit"
+}
+
+# get VAR COMMAND...: VAR=$(COMMAND...), but COMMAND runs in this shell,
+# so that an atf_fail in it ends the test (in a command substitution it
+# would end only the subshell, and the test would go on to pass).
+get()
+{
+	_var=$1
+	shift
+	"$@" > get.out
+	eval "$_var=\$(cat get.out)"
 }
 
 # rss PID: resident memory in KiB.
 rss()
 {
+	[ -r "/proc/$1/status" ] || atf_fail "process $1 is gone"
 	sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status"
 }
 

@@ -80,19 +80,22 @@ flood_measure()
 {
 	name=$1 secs=$2
 	shift 2
-	ep=$(engine_pid)
-	RSS0=$(rss "$ep")
-	ALONE=$(stream "alone-$name")
-	BUSY=$(busy_stream "busy-$name")
+	get ep engine_pid
+	get RSS0 rss "$ep"
+	get ALONE stream "alone-$name"
+	get BUSY busy_stream "busy-$name"
 	lines=$(wc -l < T.log)
 	flood_start "$name" "$secs" -r 0 "$@" 10.98.0.1 192.168.245.1 $PORT
 	sleep 1
 	stream "during-$name" > during.mbit &
 	sp=$!
 	sleep $((STREAM_SECONDS / 2))
-	RSS1=$(rss "$ep")
+	get RSS1 rss "$ep"
 	wait $sp
 	DURING=$(cat during.mbit)
+	# The stream ran in the background, where a failure is not seen.
+	[ -n "$DURING" ] || atf_fail "stream during-$name: no figure:" \
+	    "$(tail -5 "during-$name.json")"
 }
 
 # handshake_run wgd|go: sets ALONE, BUSY, DURING (Mbit/s: alone, beside
@@ -108,12 +111,12 @@ handshake_run()
 	tunnel_up
 	flood_measure hs-$impl $((STREAM_SECONDS + 45)) -n $FLOOD_PEERS \
 	    -P $((FLOOD_PEERS * 100)) -k "$(cat pubT)" "seed$$"
-	JOIN=$(newcomer)
+	get JOIN newcomer
 	kill -0 "$(cat hs-$impl.pid)" 2>/dev/null ||
 	    atf_fail "$impl: the flood ended before the newcomer got in"
 	flood_wait hs-$impl > /dev/null
 	sleep 2
-	RSS2=$(rss "$ep")
+	get RSS2 rss "$ep"
 	LOGGED=$(( $(wc -l < T.log) - lines ))
 	echo "$impl: stream alone $ALONE Mbit/s, beside a busy CPU 0" \
 	    "$BUSY, beside the flood on CPU 0 $DURING; engine RSS $RSS0 /" \
@@ -210,8 +213,9 @@ forged_run()
 	target_$impl
 	client_$impl
 	tunnel_up
+	receiver_index > index.val
 	# shellcheck disable=SC2046
-	set -- "$impl" "$2" $(receiver_index)
+	set -- "$impl" "$2" $(cat index.val)
 	index=$3
 	if [ "$2" = ahead ]; then
 		from="-C $(($4 + 100000000))"
@@ -222,7 +226,7 @@ forged_run()
 	flood_measure forged-$impl $((STREAM_SECONDS + 5)) -T "$index" $from
 	flood_wait forged-$impl > /dev/null
 	sleep 1
-	RSS2=$(rss "$ep")
+	get RSS2 rss "$ep"
 	LOGGED=$(( $(wc -l < T.log) - lines ))
 	ip netns exec "$C" ping -c 2 -w 5 -q 10.79.0.1 > /dev/null 2>&1 ||
 	    atf_fail "$impl: the session did not survive the flood"
@@ -349,7 +353,7 @@ connections_body()
 	client_go
 	ip netns exec "$C" ping -c 1 -w 10 -q 10.79.0.1 > /dev/null 2>&1 ||
 	    atf_fail "no tunnel for C"
-	JOIN=$(newcomer)
+	get JOIN newcomer
 	i=0
 	until [ "$(ip netns exec "$N" dig +short +time=1 +tries=1 \
 	    @10.79.0.1 phone.test 2>/dev/null)" = 10.1.2.3 ]; do
@@ -357,8 +361,10 @@ connections_body()
 		[ $i -lt 30 ] || atf_fail "no DNS through the tunnel"
 		sleep 0.2
 	done
-	ctl=$(child_pid control) dns=$(child_pid dns)
-	ctl0=$(rss "$ctl") dns0=$(rss "$dns")
+	get ctl child_pid control
+	get dns child_pid dns
+	get ctl0 rss "$ctl"
+	get dns0 rss "$dns"
 	lines=$(wc -l < T.log)
 
 	# C, a peer, floods the forwarder; T's own root floods the sockets.
@@ -372,27 +378,29 @@ connections_body()
 	sf=$!
 	started $sf
 	sleep 5
-	ms=$(within 2 "$WGCTL" -s "$PWD/wgd.sock" show)
+	get ms within 2 "$WGCTL" -s "$PWD/wgd.sock" show
 	echo "during the floods: wgctl show in $ms ms"
-	ms=$(within 3 ip netns exec "$N" dig +short +time=2 +tries=1 \
-	    @10.79.0.1 phone.test)
+	get ms within 3 ip netns exec "$N" dig +short +time=2 +tries=1 \
+	    @10.79.0.1 phone.test
 	grep -qx 10.1.2.3 within.out || atf_fail "dig: $(cat within.out)"
 	echo "during the floods: the newcomer's dig in $ms ms"
-	ctl1=$(rss "$ctl") dns1=$(rss "$dns")
+	get ctl1 rss "$ctl"
+	get dns1 rss "$dns"
 	wait $df || atf_fail "the DNS flood failed: $(cat dnsflood.out)"
 	wait $sf || atf_fail "the socket flood failed: $(cat sockflood.out)"
 	cat dnsflood.out sockflood.out
 	sleep 11	# the idle timeouts of what the floods left open
 
-	ms=$(within 2 ip netns exec "$T" wg show wgf0)
+	get ms within 2 ip netns exec "$T" wg show wgf0
 	echo "after: wg show in $ms ms"
-	ms=$(within 2 "$WGCTL" -s "$PWD/wgd.rsock" show)
+	get ms within 2 "$WGCTL" -s "$PWD/wgd.rsock" show
 	echo "after: wgctl show on the restricted socket in $ms ms"
-	ms=$(within 3 ip netns exec "$C" dig +short +time=2 +tries=1 \
-	    @10.79.0.1 phone.test)
+	get ms within 3 ip netns exec "$C" dig +short +time=2 +tries=1 \
+	    @10.79.0.1 phone.test
 	grep -qx 10.1.2.3 within.out || atf_fail "dig: $(cat within.out)"
 	echo "after: the flooding peer's own dig in $ms ms"
-	ctl2=$(rss "$ctl") dns2=$(rss "$dns")
+	get ctl2 rss "$ctl"
+	get dns2 rss "$dns"
 	logged=$(( $(wc -l < T.log) - lines ))
 	echo "RSS control $ctl0 / $ctl1 / $ctl2 KiB, dns $dns0 / $dns1 /" \
 	    "$dns2 KiB; $logged log lines"

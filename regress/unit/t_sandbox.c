@@ -3,15 +3,20 @@
  * kills, in a child process each: the listed calls (and an argument
  * check) pass, others end in SIGSYS, threads started after the filter
  * are under it, clone3 answers ENOSYS, no executable memory, kill only
- * of oneself, and Landlock leaves no filesystem right.  Skipped where
+ * of oneself, the children's argument checks (ioctl, fcntl,
+ * setsockopt) hold, and Landlock leaves no filesystem right.  Skipped where
  * seccomp is missing (qemu-user).
  */
 
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+
+#include <net/if.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -94,6 +99,55 @@ thread_waits_then_socket6(void *arg)
  * The child exits 0 when every step it checks went as expected, with a
  * step's number when one did not; a call the filter refuses kills it.
  */
+/*
+ * Under a child's own list, a call it may make with the arguments it
+ * makes it with, and the same call with others: an ioctl on the wrong
+ * descriptor or of the wrong request, an fcntl that duplicates, a
+ * socket option other than the dns process's one.  Returns the step
+ * that failed, 0 if all passed; a call refused kills.
+ */
+static int
+arguments(const char *what)
+{
+	struct ifreq	 ifr;
+	int		 s, one = 1;
+
+	/* Not the descriptor the interface's ioctls are bound to. */
+	if ((s = socket(AF_INET, SOCK_DGRAM, 0)) == -1 ||
+	    dup2(s, WGD_IFNAME_FD + 20) == -1)
+		return 70;
+	close(s);
+	s = WGD_IFNAME_FD + 20;
+	memset(&ifr, 0, sizeof(ifr));
+	strlcpy(ifr.ifr_name, "lo", sizeof(ifr.ifr_name));
+	if (strcmp(what, "args_allowed") == 0) {
+		sandbox_enter("dns", dns_syscalls);
+		if (fcntl(s, F_GETFL) == -1 ||
+		    fcntl(s, F_SETFD, FD_CLOEXEC) == -1)
+			return 71;
+		if (setsockopt(s, IPPROTO_IP, IP_PKTINFO, &one,
+		    sizeof(one)) == -1)
+			return 72;
+		if (ioctl(s, FIONREAD, &one) == -1)
+			return 73;
+		return 0;
+	}
+	if (strcmp(what, "args_fcntl") == 0) {
+		sandbox_enter("engine", engine_syscalls);
+		(void)fcntl(s, F_DUPFD_CLOEXEC, 0);
+	} else if (strcmp(what, "args_ioctl_request") == 0) {
+		sandbox_enter("engine", engine_syscalls);
+		(void)ioctl(s, FIONREAD, &one);
+	} else if (strcmp(what, "args_ioctl_fd") == 0) {
+		sandbox_enter("control", control_syscalls);
+		(void)ioctl(s, SIOCGIFINDEX, &ifr);
+	} else if (strcmp(what, "args_setsockopt") == 0) {
+		sandbox_enter("dns", dns_syscalls);
+		(void)setsockopt(s, SOL_SOCKET, SO_RCVBUF, &one, sizeof(one));
+	}
+	return 74;
+}
+
 static int
 sandboxed(const char *what)
 {
@@ -141,6 +195,8 @@ sandboxed(const char *what)
 				_exit(52);
 		_exit(0);
 	}
+	if (strncmp(what, "args_", 5) == 0)
+		_exit(arguments(what));
 	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (page == MAP_FAILED)
@@ -228,6 +284,16 @@ ATF_TC_BODY(killed, tc)
 	check_killed("fork");
 }
 
+ATF_TC_WITHOUT_HEAD(arguments);
+ATF_TC_BODY(arguments, tc)
+{
+	check_exit("args_allowed");
+	check_killed("args_fcntl");
+	check_killed("args_ioctl_request");
+	check_killed("args_ioctl_fd");
+	check_killed("args_setsockopt");
+}
+
 ATF_TC_WITHOUT_HEAD(threads);
 ATF_TC_BODY(threads, tc)
 {
@@ -268,6 +334,7 @@ ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, allowed);
 	ATF_TP_ADD_TC(tp, killed);
+	ATF_TP_ADD_TC(tp, arguments);
 	ATF_TP_ADD_TC(tp, threads);
 	ATF_TP_ADD_TC(tp, engine_arenas);
 	ATF_TP_ADD_TC(tp, names);
