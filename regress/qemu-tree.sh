@@ -36,8 +36,10 @@ rm -rf "$tree.new"
 mkdir -p "$tree.new"
 echo "$arch" > "$tree.new/qemu-arch"
 echo "$src" > "$tree.new/source"
-# The build whose children may run without seccomp, which qemu lacks.
+# The build whose children may run without seccomp, which qemu lacks;
+# and the one users run, which must refuse to (daemon/t_sandbox).
 wrap wgd/wgd-qemu "$tree.new/wgd/wgd"
+wrap wgd/wgd "$tree.new/wgd/wgd-strict"
 wrap wgctl/wgctl "$tree.new/wgctl/wgctl"
 mkdir -p "$tree.new/.obj"
 ln -s "$src/.obj/promtool" "$tree.new/.obj/promtool"

@@ -117,8 +117,36 @@ forbidden_cleanup()
 	ns_cleanup
 }
 
+atf_test_case qemu_refused cleanup
+qemu_refused_head()
+{
+	sandbox_head
+	atf_set "descr" "under qemu-user, which has no seccomp, the build users run stops with an error that names the cause, and leaves nothing"
+}
+qemu_refused_body()
+{
+	[ -n "$QEMU_ARCH" ] ||
+	    atf_skip "not under qemu-user: here the filters install"
+	need_user
+	ns_create
+	write_conf ""
+	ip netns exec "$(ns)" timeout 120 \
+	    "$(atf_get_srcdir)/../../wgd/wgd-strict" -d -f "$PWD/wgd.conf" \
+	    > log 2>&1 && atf_fail "wgd ran without its sandbox: $(cat log)"
+	grep -q "is this qemu-user? it has no seccomp" log ||
+	    atf_fail "the log does not say why: $(cat log)"
+	nothing_left
+	grep "qemu-user" log
+}
+qemu_refused_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	ns_cleanup
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case status
 	atf_add_test_case forbidden
+	atf_add_test_case qemu_refused
 }
