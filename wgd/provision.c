@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -426,9 +427,12 @@ write_png(const char *dir, const char *peer, const char *text)
 }
 
 /*
- * Whether the QR code may not show the conf: missing, or written after
- * it.  Both are written PNG first, so a PNG newer than its conf is one
- * whose conf a crash kept from being written.
+ * Whether the QR code may not show the conf: missing, or not sealed to
+ * it.  Both are written PNG first, then the PNG is given the conf's
+ * modification time (png_seal), so a PNG whose time differs is one
+ * whose conf a crash kept from being written, or one written before
+ * the seal existed.  Only equality is asked: a Pi without a clock may
+ * start in the past, and an order of times would mislead.
  */
 static int
 png_stale(const char *png, const char *conf)
@@ -437,9 +441,27 @@ png_stale(const char *png, const char *conf)
 
 	if (*png == '\0' || stat(png, &ps) == -1 || stat(conf, &cs) == -1)
 		return 1;
-	return ps.st_mtim.tv_sec > cs.st_mtim.tv_sec ||
-	    (ps.st_mtim.tv_sec == cs.st_mtim.tv_sec &&
-	    ps.st_mtim.tv_nsec > cs.st_mtim.tv_nsec);
+	return ps.st_mtim.tv_sec != cs.st_mtim.tv_sec ||
+	    ps.st_mtim.tv_nsec != cs.st_mtim.tv_nsec;
+}
+
+/* The PNG now shows the conf: it gets the conf's modification time. */
+static void
+png_seal(const char *png, const char *conf)
+{
+	struct timespec	 ts[2];
+	struct stat	 cs;
+
+	if (stat(conf, &cs) == -1) {
+		log_warn("%s", conf);
+		return;
+	}
+	ts[0].tv_sec = 0;
+	ts[0].tv_nsec = UTIME_OMIT;
+	ts[1] = cs.st_mtim;
+	/* Unsealed, it is only written again at the next start. */
+	if (utimensat(AT_FDCWD, png, ts, AT_SYMLINK_NOFOLLOW) == -1)
+		log_warn("%s", png);
 }
 
 /*
@@ -487,10 +509,12 @@ provision_write_clients(const struct wgd_config *conf, const char *why)
 				/* The PNG first: a failed one is retried. */
 				if (write_png(dir, peer->name, text) == 0 &&
 				    statedir_write(dir, name, text,
-				    strlen(text)) == 0)
+				    strlen(text)) == 0) {
+					if (*png != '\0')
+						png_seal(png, path);
 					log_info("peer %s: wrote %s and its QR "
 					    "code", peer->name, path);
-				else {
+				} else {
 					changed = 0;
 					rv = -1;
 				}
