@@ -45,20 +45,6 @@
 #define LOAD_THRESHOLD		64
 
 /*
- * Under load, the handshakes let through may take this share of the
- * thread that also reads every datagram: a flood of valid initiations
- * from many sources, each within its own rate, would otherwise keep it
- * doing Diffie-Hellman while the socket overflows, and a new client's
- * initiation would be lost there.  Its time is measured, so the share
- * holds on a slow Pi as on a fast PC.  A source that was quiet (a client
- * trying every few seconds) may go over, into a debt that busy sources
- * must first pay back.
- */
-#define HS_SHARE_PERCENT	50
-#define HS_CREDIT_MAX		((int64_t)10 * 1000 * 1000)	/* ns: a burst */
-#define HS_DEBT_QUIET		((int64_t)20 * 1000 * 1000)
-
-/*
  * Under load, the handshakes one wake-up of a UDP socket answers; the
  * rest it reads are dropped.  The loop thread does the Diffie-Hellman,
  * so this bounds how long timers, imsgs and the other descriptors wait
@@ -261,6 +247,7 @@ datapath_tun_read(int fd, short event, void *arg)
 		}
 		if (nslots == 0)
 			return;
+		hsbudget_data(&ifc->hsbudget, now_ns());
 		keypairs_hold();
 		for (i = 0, njobs = 0; i < nslots; i++) {
 			tx[i].jobs = jobs + njobs;
@@ -287,9 +274,6 @@ datapath_tun_read(int fd, short event, void *arg)
 		keypairs_release();
 	}
 }
-
-static int64_t	hs_credit(struct eng_iface *, uint64_t);
-static void	hs_charge(struct eng_iface *, uint64_t);
 
 /* Counts handshake messages; too many in a window means under load. */
 static int
@@ -367,11 +351,25 @@ handshake_admit(struct eng_iface *ifc, const void *msg, size_t len,
     const struct sockaddr *src, uint64_t now)
 {
 	struct wg_msg_cookie		 reply;
-	const struct sockaddr_in	*sin;
-	const struct sockaddr_in6	*sin6;
 	enum ratelimiter_verdict	 v;
-	int64_t				 credit;
+	const void			*addr;
+	int				 af, loaded;
 
+	af = src->sa_family;
+	if (af == AF_INET)
+		addr = &((const struct sockaddr_in *)src)->sin_addr;
+	else
+		addr = &((const struct sockaddr_in6 *)src)->sin6_addr;
+	/*
+	 * Every message counts towards the load, as in the kernel's
+	 * queue.  Under load, a source that has used up its rate is
+	 * dropped before its MACs: a flood's sources have, nearly always.
+	 */
+	loaded = under_load(ifc, now);
+	if (loaded && ratelimiter_spent(&ifc->ratelimiter, af, addr, now)) {
+		ifc->drops[DROP_RATELIMIT]++;
+		return -1;
+	}
 	if (cookie_checker_validate_mac1(&ifc->cookie, msg, len) == -1) {
 		ifc->drops[DROP_MAC]++;
 		ifc->handshakes_failed++;
@@ -380,7 +378,7 @@ handshake_admit(struct eng_iface *ifc, const void *msg, size_t len,
 		    "is not this server's)");
 		return -1;
 	}
-	if (!under_load(ifc, now))
+	if (!loaded)
 		return 0;
 	if (cookie_checker_validate_mac2(&ifc->cookie, msg, len, src,
 	    now) == -1) {
@@ -394,50 +392,14 @@ handshake_admit(struct eng_iface *ifc, const void *msg, size_t len,
 			    sizeof(struct sockaddr_in6));
 		return -1;
 	}
-	if (src->sa_family == AF_INET) {
-		sin = (const struct sockaddr_in *)src;
-		v = ratelimiter_admit(&ifc->ratelimiter, AF_INET,
-		    &sin->sin_addr, now);
-	} else {
-		sin6 = (const struct sockaddr_in6 *)src;
-		v = ratelimiter_admit(&ifc->ratelimiter, AF_INET6,
-		    &sin6->sin6_addr, now);
-	}
-	credit = hs_credit(ifc, now);
+	v = ratelimiter_admit(&ifc->ratelimiter, af, addr, now);
 	if (v == RATELIMITER_REFUSED || handshakes_left == 0 ||
-	    credit <= (v == RATELIMITER_QUIET ? -HS_DEBT_QUIET : 0)) {
+	    !hsbudget_allow(&ifc->hsbudget, now, v == RATELIMITER_QUIET)) {
 		ifc->drops[DROP_RATELIMIT]++;
 		return -1;
 	}
 	handshakes_left--;
 	return 0;
-}
-
-/* Handshake work done, in ns: the credit goes down, into debt at most. */
-static void
-hs_charge(struct eng_iface *ifc, uint64_t spent)
-{
-	ifc->hs_credit -= (int64_t)spent;
-	if (ifc->hs_credit < -(HS_DEBT_QUIET + HS_CREDIT_MAX))
-		ifc->hs_credit = -(HS_DEBT_QUIET + HS_CREDIT_MAX);
-}
-
-/* The handshake credit, refilled for the time since its last use. */
-static int64_t
-hs_credit(struct eng_iface *ifc, uint64_t now)
-{
-	uint64_t	 gained;
-
-	if (now > ifc->hs_credit_at) {
-		gained = (now - ifc->hs_credit_at) / 100 * HS_SHARE_PERCENT;
-		if (gained > (uint64_t)HS_CREDIT_MAX ||
-		    ifc->hs_credit + (int64_t)gained > HS_CREDIT_MAX)
-			ifc->hs_credit = HS_CREDIT_MAX;
-		else
-			ifc->hs_credit += (int64_t)gained;
-		ifc->hs_credit_at = now;
-	}
-	return ifc->hs_credit;
 }
 
 /* When the peer's latest handshake completed, for show and get. */
@@ -591,7 +553,7 @@ consume_initiation(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 	/* Its time is charged to the credit, whatever comes of it. */
 	t0 = now_ns();
 	answer_initiation(ifc, &msg, src, srclen, local, now);
-	hs_charge(ifc, now_ns() - t0);
+	hsbudget_charge(&ifc->hsbudget, now_ns() - t0);
 }
 
 static void
@@ -622,7 +584,7 @@ consume_response(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 	p->rx_any = 1;
 	t0 = now_ns();
 	rv = noise_consume_response(&ifc->noise, &p->noise, &msg);
-	hs_charge(ifc, now_ns() - t0);
+	hsbudget_charge(&ifc->hsbudget, now_ns() - t0);
 	if (rv == -1) {
 		ifc->drops[DROP_HANDSHAKE]++;
 		ifc->handshakes_failed++;
@@ -788,6 +750,7 @@ data_finish(struct eng_iface *ifc, const struct crypt_job *job,
 		ifc->drops[DROP_REPLAY]++;
 		return;
 	}
+	hsbudget_data(&ifc->hsbudget, now);
 	p = kp->idx.peer;
 	p->rx_any = 1;
 	p->unconfirmed = 0;

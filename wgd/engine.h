@@ -25,6 +25,7 @@
 #include "failmem.h"
 #include "key.h"
 #include "noise.h"
+#include "hsbudget.h"
 #include "ratelimiter.h"
 #include "replay.h"
 #include "sandbox.h"
@@ -162,8 +163,7 @@ struct eng_iface {
 	uint64_t		 load_window;	/* start of the count, ns */
 	unsigned int		 load_count;	/* handshakes in it */
 	uint64_t		 under_load_until;
-	int64_t			 hs_credit;	/* ns of handshake work */
-	uint64_t		 hs_credit_at;	/* when last refilled */
+	struct hsbudget		 hsbudget;	/* handshakes' time, loaded */
 	uint64_t		 drops[DROP_MAX];
 	struct fail_seen	 fails[IFACE_FAIL_MAX];
 	struct fail_log		 fail_log;

@@ -36,8 +36,13 @@ _Static_assert(RATELIMITER_EXPIRE_NS >= TOKEN_MAX,
 static int	ratelimiter_key(uint8_t [RATELIMITER_KEY_SIZE], int,
 		    const void *);
 static struct ratelimiter_chain *
-		ratelimiter_bucket(struct ratelimiter *,
+		ratelimiter_bucket(const struct ratelimiter *,
 		    const uint8_t [RATELIMITER_KEY_SIZE]);
+static struct ratelimiter_entry *
+		ratelimiter_find(const struct ratelimiter *,
+		    const uint8_t [RATELIMITER_KEY_SIZE]);
+static uint64_t	ratelimiter_tokens(const struct ratelimiter_entry *,
+		    uint64_t);
 static bool	ratelimiter_idle(const struct ratelimiter_entry *, uint64_t);
 
 /*
@@ -63,7 +68,7 @@ ratelimiter_key(uint8_t key[RATELIMITER_KEY_SIZE], int af, const void *addr)
 }
 
 static struct ratelimiter_chain *
-ratelimiter_bucket(struct ratelimiter *rl,
+ratelimiter_bucket(const struct ratelimiter *rl,
     const uint8_t key[RATELIMITER_KEY_SIZE])
 {
 	uint8_t		 h[crypto_shorthash_BYTES];
@@ -74,6 +79,29 @@ ratelimiter_bucket(struct ratelimiter *rl,
 	for (i = 0; i < sizeof(h); i++)
 		v = v << 8 | h[i];
 	return (&rl->buckets[v & (rl->nbuckets - 1)]);
+}
+
+static struct ratelimiter_entry *
+ratelimiter_find(const struct ratelimiter *rl,
+    const uint8_t key[RATELIMITER_KEY_SIZE])
+{
+	struct ratelimiter_entry	*e;
+
+	LIST_FOREACH(e, ratelimiter_bucket(rl, key), chain)
+		if (memcmp(e->key, key, RATELIMITER_KEY_SIZE) == 0)
+			return (e);
+	return (NULL);
+}
+
+/* The entry's credit by now, never more than a burst's worth. */
+static uint64_t
+ratelimiter_tokens(const struct ratelimiter_entry *e, uint64_t now)
+{
+	if (now <= e->last)
+		return (e->tokens);
+	if (now - e->last >= TOKEN_MAX - e->tokens)
+		return (TOKEN_MAX);
+	return (e->tokens + (now - e->last));
 }
 
 /* A clock that went backwards leaves entries alone. */
@@ -144,7 +172,6 @@ enum ratelimiter_verdict
 ratelimiter_admit(struct ratelimiter *rl, int af, const void *addr,
     uint64_t now)
 {
-	struct ratelimiter_chain	*bucket;
 	struct ratelimiter_entry	*e;
 	uint8_t				 key[RATELIMITER_KEY_SIZE];
 	uint64_t			 tokens;
@@ -153,32 +180,22 @@ ratelimiter_admit(struct ratelimiter *rl, int af, const void *addr,
 		return (RATELIMITER_REFUSED);
 	ratelimiter_gc(rl, now);
 
-	bucket = ratelimiter_bucket(rl, key);
-	LIST_FOREACH(e, bucket, chain)
-		if (memcmp(e->key, key, sizeof(key)) == 0)
-			break;
-
-	if (e == NULL) {
+	if ((e = ratelimiter_find(rl, key)) == NULL) {
 		if ((e = LIST_FIRST(&rl->free)) == NULL)
 			return (RATELIMITER_REFUSED);
 		LIST_REMOVE(e, chain);
 		memcpy(e->key, key, sizeof(key));
 		e->tokens = TOKEN_MAX - PACKET_COST;
 		e->last = now;
-		LIST_INSERT_HEAD(bucket, e, chain);
+		LIST_INSERT_HEAD(ratelimiter_bucket(rl, key), e, chain);
 		TAILQ_INSERT_TAIL(&rl->ages, e, age);
 		rl->nentries++;
 		return (RATELIMITER_QUIET);
 	}
 
-	tokens = e->tokens;
-	if (now > e->last) {
-		if (now - e->last >= TOKEN_MAX - tokens)
-			tokens = TOKEN_MAX;
-		else
-			tokens += now - e->last;
+	tokens = ratelimiter_tokens(e, now);
+	if (now > e->last)
 		e->last = now;
-	}
 	TAILQ_REMOVE(&rl->ages, e, age);
 	TAILQ_INSERT_TAIL(&rl->ages, e, age);
 
@@ -188,6 +205,19 @@ ratelimiter_admit(struct ratelimiter *rl, int af, const void *addr,
 	}
 	e->tokens = tokens - PACKET_COST;
 	return (tokens == TOKEN_MAX ? RATELIMITER_QUIET : RATELIMITER_BUSY);
+}
+
+bool
+ratelimiter_spent(const struct ratelimiter *rl, int af, const void *addr,
+    uint64_t now)
+{
+	const struct ratelimiter_entry	*e;
+	uint8_t				 key[RATELIMITER_KEY_SIZE];
+
+	if (ratelimiter_key(key, af, addr) == -1 ||
+	    (e = ratelimiter_find(rl, key)) == NULL)
+		return (false);
+	return (ratelimiter_tokens(e, now) < PACKET_COST);
 }
 
 void

@@ -77,6 +77,16 @@ enum ratelimiter_verdict {
 enum ratelimiter_verdict ratelimiter_admit(struct ratelimiter *, int,
 	    const void *, uint64_t);
 
+/*
+ * Has addr used up its rate for now?  Counts nothing and changes
+ * nothing, so a message that need not be checked further (a flood's,
+ * or one with a forged source: the caller has not yet seen a cookie)
+ * can be dropped before its MACs cost anything, without draining the
+ * bucket of the source it claims.  An unknown source has not.
+ */
+bool	ratelimiter_spent(const struct ratelimiter *, int, const void *,
+	    uint64_t);
+
 /* Forgets the sources idle for RATELIMITER_EXPIRE_NS or more. */
 void	ratelimiter_gc(struct ratelimiter *, uint64_t);
 

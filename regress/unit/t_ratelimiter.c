@@ -200,6 +200,34 @@ ATF_TC_BODY(ipv6_same_64_shares, tc)
 	ratelimiter_free(&rl);
 }
 
+ATF_TC_WITHOUT_HEAD(spent_asks_only);
+ATF_TC_BODY(spent_asks_only, tc)
+{
+	struct ratelimiter	 rl;
+	struct src		 a = src("192.0.2.1"), b = src("2001:db8::2");
+	uint64_t		 t0 = 5 * SEC;
+	int			 i;
+
+	setup(&rl, 4);
+	/* Unknown sources have not used anything, and stay unknown. */
+	ATF_CHECK(!ratelimiter_spent(&rl, a.af, a.addr, t0));
+	ATF_CHECK(!ratelimiter_spent(&rl, AF_UNIX, a.addr, t0));
+	ATF_CHECK_EQ(rl.nentries, 0);
+	ATF_CHECK_EQ(burst(&rl, a, RATELIMITER_BURST, t0), RATELIMITER_BURST);
+	ATF_CHECK(ratelimiter_spent(&rl, a.af, a.addr, t0));
+	ATF_CHECK(!ratelimiter_spent(&rl, b.af, b.addr, t0));
+	/* Asking again and again neither drains nor refills the bucket. */
+	for (i = 0; i < 1000; i++)
+		ATF_CHECK(ratelimiter_spent(&rl, a.af, a.addr,
+		    t0 + 49 * MS));
+	ATF_CHECK(!ratelimiter_spent(&rl, a.af, a.addr, t0 + 50 * MS));
+	ATF_CHECK(allow(&rl, a, t0 + 50 * MS));
+	ATF_CHECK(ratelimiter_spent(&rl, a.af, a.addr, t0 + 50 * MS));
+	ATF_CHECK(!allow(&rl, a, t0 + 50 * MS));
+	ATF_CHECK_EQ(rl.nentries, 1);
+	ratelimiter_free(&rl);
+}
+
 ATF_TC_WITHOUT_HEAD(table_full_refuses_new);
 ATF_TC_BODY(table_full_refuses_new, tc)
 {
@@ -357,6 +385,20 @@ model_allow(struct model *m, struct src a, uint64_t now)
 	return (true);
 }
 
+/* Would model_allow refuse a for its rate (not for a full table)? */
+static bool
+model_spent(const struct model *m, struct src a, uint64_t now)
+{
+	const uint64_t	 cost = SEC / RATELIMITER_PER_SECOND;
+	size_t		 i, len = a.af == AF_INET ? 4 : 8;
+
+	for (i = 0; i < m->n; i++)
+		if (now - m->e[i].last < SEC && m->e[i].af == a.af &&
+		    memcmp(m->e[i].prefix, a.addr, len) == 0)
+			return (m->e[i].credit + (now - m->e[i].last) < cost);
+	return (false);
+}
+
 static uint64_t
 xorshift(uint64_t *s)
 {
@@ -373,7 +415,8 @@ ATF_TC_BODY(random_vs_model, tc)
 	struct model		 m;
 	struct src		 a;
 	uint64_t		 s = 0x243f6a8885a308d3ULL, x, now = 0;
-	int			 i, want, got, passed = 0, refused = 0;
+	int			 i, want, got, spent, passed = 0, refused = 0;
+	int			 spent_seen = 0;
 
 	setup(&rl, 12);
 	memset(&m, 0, sizeof(m));
@@ -407,11 +450,17 @@ ATF_TC_BODY(random_vs_model, tc)
 			a.addr[7] = (x >> 1) % 12;
 			memcpy(a.addr + 8, &x, 8);	/* host part varies */
 		}
+		/* Asking first changes nothing that follows. */
+		spent = ratelimiter_spent(&rl, a.af, a.addr, now);
+		ATF_REQUIRE_MSG(spent == model_spent(&m, a, now),
+		    "step %d: spent %d", i, spent);
+		spent_seen += spent;
 		want = model_allow(&m, a, now);
 		got = allow(&rl, a, now);
 		ATF_REQUIRE_MSG(want == got,
 		    "step %d at %llu ns: want %d got %d", i,
 		    (unsigned long long)now, want, got);
+		ATF_REQUIRE(!(spent && got));
 		ATF_REQUIRE_EQ(rl.nentries, m.n);
 		if (got)
 			passed++;
@@ -420,12 +469,14 @@ ATF_TC_BODY(random_vs_model, tc)
 	}
 	ATF_CHECK(passed > 20000);
 	ATF_CHECK(refused > 20000);
+	ATF_CHECK_MSG(spent_seen > 100, "%d", spent_seen);
 	ratelimiter_free(&rl);
 }
 
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, burst_then_rate);
+	ATF_TP_ADD_TC(tp, spent_asks_only);
 	ATF_TP_ADD_TC(tp, quiet_or_busy);
 	ATF_TP_ADD_TC(tp, steady_rate_passes);
 	ATF_TP_ADD_TC(tp, sources_independent);
