@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define UDPIO_RECV_MSGS		8	/* messages per recvmmsg */
+#define UDPIO_RECV_MSGS		32	/* messages per recvmmsg */
 #define UDPIO_RECV_BUFSIZE	65536	/* a whole GRO batch */
 #define UDPIO_GRO_SEGS		64	/* the kernel's most per batch */
 #define UDPIO_MAX_DGRAMS	(UDPIO_RECV_MSGS * UDPIO_GRO_SEGS)
