@@ -247,7 +247,6 @@ datapath_tun_read(int fd, short event, void *arg)
 		}
 		if (nslots == 0)
 			return;
-		hsbudget_data(&ifc->hsbudget, now_ns());
 		keypairs_hold();
 		for (i = 0, njobs = 0; i < nslots; i++) {
 			tx[i].jobs = jobs + njobs;
@@ -255,6 +254,9 @@ datapath_tun_read(int fd, short event, void *arg)
 			    tx[i].nsegs, tx[i].jobs);
 			njobs += tx[i].njobs;
 		}
+		/* Data of a session, not packets staged for a handshake. */
+		if (njobs > 0)
+			hsbudget_data(&ifc->hsbudget, now_ns());
 		workers_run(jobs, njobs);
 		/*
 		 * A super-packet leaves in a send of its own.  The jobs of
@@ -343,8 +345,10 @@ handshake_failed(struct eng_iface *ifc, struct fail_seen *f,
 
 /*
  * The checks every handshake message passes before any public-key
- * work: MAC1, and under load MAC2, the per-source rate and what is left
- * of this wake-up's handshakes.  Returns 0 to go on.
+ * work: MAC1; under load first whether its source has used up its rate,
+ * then MAC2, the per-source rate, what is left of this wake-up's
+ * handshakes and of their share of time (hsbudget.h).  Returns 0 to go
+ * on.
  */
 static int
 handshake_admit(struct eng_iface *ifc, const void *msg, size_t len,

@@ -21,7 +21,7 @@ hsbudget_data(struct hsbudget *b, uint64_t now)
 static int64_t
 hsbudget_credit(struct hsbudget *b, uint64_t now)
 {
-	uint64_t	 gained;
+	uint64_t	 passed;
 
 	if (!b->data_seen || (now >= b->data_at &&
 	    now - b->data_at >= HSBUDGET_DATA_IDLE)) {
@@ -31,11 +31,14 @@ hsbudget_credit(struct hsbudget *b, uint64_t now)
 	}
 	/* A clock gone back gains nothing, and loses nothing. */
 	if (now > b->credit_at) {
-		gained = (now - b->credit_at) / 100 * HSBUDGET_SHARE_PERCENT;
-		if (gained >= (uint64_t)(HSBUDGET_BURST - b->credit))
+		passed = now - b->credit_at;
+		/* Compared before multiplying: no overflow, however long. */
+		if (passed >= (uint64_t)(HSBUDGET_BURST - b->credit) * 100 /
+		    HSBUDGET_SHARE_PERCENT)
 			b->credit = HSBUDGET_BURST;
 		else
-			b->credit += (int64_t)gained;
+			b->credit += (int64_t)(passed * HSBUDGET_SHARE_PERCENT /
+			    100);
 		b->credit_at = now;
 	}
 	return b->credit;

@@ -400,6 +400,9 @@ provision(struct wgd_config *conf)
 	return 0;
 }
 
+/* A QR code's time until png_seal: no conf has it. */
+static const struct timespec unsealed = { 0, 0 };
+
 /* peer_NAME.png: the QR code of exactly the text of peer_NAME.conf. */
 static int
 write_png(const char *dir, const char *peer, const char *text)
@@ -420,7 +423,7 @@ write_png(const char *dir, const char *peer, const char *text)
 		return -1;
 	}
 	snprintf(name, sizeof(name), "peer_%s.png", peer);
-	rv = statedir_write(dir, name, buf, len);
+	rv = statedir_write_dated(dir, name, buf, len, &unsealed);
 	sodium_memzero(buf, len);
 	free(buf);
 	return rv;
@@ -428,18 +431,20 @@ write_png(const char *dir, const char *peer, const char *text)
 
 /*
  * Whether the QR code may not show the conf: missing, or not sealed to
- * it.  Both are written PNG first, then the PNG is given the conf's
- * modification time (png_seal), so a PNG whose time differs is one
- * whose conf a crash kept from being written, or one written before
- * the seal existed.  Only equality is asked: a Pi without a clock may
- * start in the past, and an order of times would mislead.
+ * it.  Both are written PNG first, dated at the epoch, then the PNG is
+ * given the conf's modification time (png_seal), so a PNG whose time
+ * differs is one whose conf a crash kept from being written, or one
+ * written before the seal existed.  Only equality is asked: a Pi
+ * without a clock may start in the past, and an order of times would
+ * mislead.
  */
+
 static int
 png_stale(const char *png, const char *conf)
 {
 	struct stat	 ps, cs;
 
-	if (*png == '\0' || stat(png, &ps) == -1 || stat(conf, &cs) == -1)
+	if (*png == '\0' || lstat(png, &ps) == -1 || lstat(conf, &cs) == -1)
 		return 1;
 	return ps.st_mtim.tv_sec != cs.st_mtim.tv_sec ||
 	    ps.st_mtim.tv_nsec != cs.st_mtim.tv_nsec;
@@ -452,14 +457,14 @@ png_seal(const char *png, const char *conf)
 	struct timespec	 ts[2];
 	struct stat	 cs;
 
-	if (stat(conf, &cs) == -1) {
+	if (lstat(conf, &cs) == -1) {
 		log_warn("%s", conf);
 		return;
 	}
 	ts[0].tv_sec = 0;
 	ts[0].tv_nsec = UTIME_OMIT;
 	ts[1] = cs.st_mtim;
-	/* Unsealed, it is only written again at the next start. */
+	/* Unsealed, it is only written again, at the next start or reload. */
 	if (utimensat(AT_FDCWD, png, ts, AT_SYMLINK_NOFOLLOW) == -1)
 		log_warn("%s", png);
 }

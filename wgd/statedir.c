@@ -136,6 +136,18 @@ int
 statedir_write(const char *dir, const char *name, const void *data,
     size_t len)
 {
+	return statedir_write_dated(dir, name, data, len, NULL);
+}
+
+/*
+ * The same, the file given modification time mtime (if not NULL)
+ * before it takes name's place, so that it never shows another time.
+ */
+int
+statedir_write_dated(const char *dir, const char *name, const void *data,
+    size_t len, const struct timespec *mtime)
+{
+	struct timespec	 ts[2];
 	char		 tmp[PATH_MAX], path[PATH_MAX];
 	const char	*p = data;
 	ssize_t		 n;
@@ -168,6 +180,15 @@ statedir_write(const char *dir, const char *name, const void *data,
 		}
 		p += n;
 		len -= n;
+	}
+	if (mtime != NULL) {
+		ts[0].tv_sec = 0;
+		ts[0].tv_nsec = UTIME_OMIT;
+		ts[1] = *mtime;
+		if (futimens(fd, ts) == -1) {
+			sd_warn("futimens %s", tmp);
+			goto fail;
+		}
 	}
 	if (fsync(fd) == -1) {
 		sd_warn("fsync %s", tmp);

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "config.h"
 #include "key.h"
@@ -15,6 +16,8 @@
 int	statedir_mkdir(const char *);
 int	statedir_sync(const char *);
 int	statedir_write(const char *, const char *, const void *, size_t);
+int	statedir_write_dated(const char *, const char *, const void *, size_t,
+	    const struct timespec *);
 int	statedir_write_if_changed(const char *, const char *, const char *);
 int	statedir_sweep(const char *);
 const char	*statedir_error(void);

@@ -330,10 +330,16 @@ qr_of_reverted_body()
 	# older than its conf's, must not pass for the conf's QR code.
 	touch -m -d @946684800 state/wgt0/peer_p1/peer_p1.png
 	crash_conf 3
+	p2png=state/wgt0/peer_p2/peer_p2.png
+	was=$(stat -c '%i %y' "$p2png")
 	restart
 	cmp -s old.conf state/wgt0/peer_p1/peer_p1.conf ||
 	    atf_fail "the conf changed"
 	complete p1 p2 p3
+	# A QR code sealed to its conf, which did not change, is left be.
+	[ "$(stat -c '%i %y' "$p2png")" = "$was" ] ||
+	    atf_fail "p2's QR code was written again: $was, now" \
+	    "$(stat -c '%i %y' "$p2png")"
 }
 qr_of_reverted_cleanup()
 {
@@ -375,7 +381,7 @@ disk_full_body()
 	    atf_fail "temporaries left: $(find state -name '.*.new')"
 	[ ! -e state/wgt0/peer_p4 ] || [ -z "$(ls -A state/wgt0/peer_p4)" ] ||
 	    atf_fail "a half-made peer: $(ls state/wgt0/peer_p4)"
-	atf_check -o not-match:'peer: p4 ' wgctl show
+	atf_check -o not-match:'^peer: p4( |$)' wgctl show
 
 	# A conf that changes: the old one and its QR code stay.
 	PEERS=3

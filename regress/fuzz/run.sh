@@ -18,7 +18,7 @@
 set -u
 
 if [ "${1:-}" = -s ]; then
-	[ -f "$2" ] || { echo "no fuzz runs in $2"; exit 0; }
+	[ -f "${2:-}" ] || { echo "no fuzz runs in ${2:-?}"; exit 0; }
 	printf '%-12s %5s %8s %12s %6s %6s %7s\n' target runs seconds \
 	    executions cov ft failed
 	awk '/^#/ { next }
@@ -72,6 +72,12 @@ cp "$seeds"/* "$merged"/ || exit 1
 "$fuzzer" -merge=1 "$@" "$merged" "$kept" "$runs/corpus/$target" \
     >"$log.merge" 2>&1 || { echo "fuzz_$target: merge failed: see" \
     "$log.merge" >&2; exit 1; }
+# The merge leaves out an input that crashes, and says so: a finding.
+if grep -q -E 'CRASH|ERROR: ' "$log.merge"; then
+	echo "fuzz_$target: an input crashed during the merge: see" \
+	    "$log.merge" >&2
+	exit 1
+fi
 for f in "$seeds"/*; do
 	rm -f "$merged/${f##*/}"
 done

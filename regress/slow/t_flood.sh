@@ -250,6 +250,24 @@ forged_run()
 	stop_target
 }
 
+# data_flood ahead|replayed: forged_run against wgd, then against
+# wireguard-go; sets w_busy, w_during, w_rss0, w_rss1, w_rss2 and
+# w_logged for wgd, BUSY and DURING for go, and prints both shares.
+data_flood()
+{
+	forged_run wgd "$1"
+	w_busy=$BUSY w_during=$DURING w_rss0=$RSS0 w_rss1=$RSS1 w_rss2=$RSS2
+	w_logged=$LOGGED
+	forged_run go "$1"
+	awk -v wb="$w_busy" -v wd="$w_during" -v gb="$BUSY" \
+	    -v gd="$DURING" 'BEGIN {
+		printf "stream kept against CPU 0 busy: wgd %.0f%% " \
+		    "(%d of %d Mbit/s), wireguard-go %.0f%% (%d of %d)\n",
+		    wb ? 100 * wd / wb : 0, wd, wb,
+		    gb ? 100 * gd / gb : 0, gd, gb
+	}'
+}
+
 atf_test_case forged cleanup
 forged_head()
 {
@@ -263,17 +281,7 @@ forged_head()
 forged_body()
 {
 	flood_setup
-	forged_run wgd ahead
-	w_busy=$BUSY w_during=$DURING w_rss0=$RSS0 w_rss1=$RSS1 w_rss2=$RSS2
-	w_logged=$LOGGED
-	forged_run go ahead
-	awk -v wb="$w_busy" -v wd="$w_during" -v gb="$BUSY" \
-	    -v gd="$DURING" 'BEGIN {
-		printf "stream kept against CPU 0 busy: wgd %.0f%% " \
-		    "(%d of %d Mbit/s), wireguard-go %.0f%% (%d of %d)\n",
-		    wb ? 100 * wd / wb : 0, wd, wb,
-		    gb ? 100 * gd / gb : 0, gd, gb
-	}'
+	data_flood ahead
 	echo "wgd counted $BAD_AUTH forged packets (bad_auth)"
 
 	sent=$(field forged-wgd sent)
@@ -305,17 +313,7 @@ replayed_head()
 replayed_body()
 {
 	flood_setup
-	forged_run wgd replayed
-	w_busy=$BUSY w_during=$DURING w_rss0=$RSS0 w_rss1=$RSS1 w_rss2=$RSS2
-	w_logged=$LOGGED
-	forged_run go replayed
-	awk -v wb="$w_busy" -v wd="$w_during" -v gb="$BUSY" \
-	    -v gd="$DURING" 'BEGIN {
-		printf "stream kept against CPU 0 busy: wgd %.0f%% " \
-		    "(%d of %d Mbit/s), wireguard-go %.0f%% (%d of %d)\n",
-		    wb ? 100 * wd / wb : 0, wd, wb,
-		    gb ? 100 * gd / gb : 0, gd, gb
-	}'
+	data_flood replayed
 	echo "wgd counted $REPLAYED replayed packets, $BAD_AUTH forged"
 	sent=$(field forged-wgd sent)
 	[ "$sent" -gt 100000 ] ||

@@ -136,8 +136,11 @@ arguments(const char *what)
 		sandbox_enter("engine", engine_syscalls);
 		(void)fcntl(s, F_DUPFD_CLOEXEC, 0);
 	} else if (strcmp(what, "args_ioctl_request") == 0) {
+		/* The right descriptor, another request. */
+		if (dup2(s, WGD_IFNAME_FD) == -1)
+			return 75;
 		sandbox_enter("engine", engine_syscalls);
-		(void)ioctl(s, FIONREAD, &one);
+		(void)ioctl(WGD_IFNAME_FD, FIONREAD, &one);
 	} else if (strcmp(what, "args_ioctl_fd") == 0) {
 		sandbox_enter("control", control_syscalls);
 		(void)ioctl(s, SIOCGIFINDEX, &ifr);
