@@ -7,7 +7,7 @@
 
 #include "hsbudget.h"
 
-/* The lowest the credit goes: quiet sources stop there too. */
+/* The lowest the credit goes, however much work is charged. */
 #define HSBUDGET_FLOOR	(-(HSBUDGET_DEBT_QUIET + HSBUDGET_BURST))
 
 void
