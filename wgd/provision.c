@@ -438,7 +438,6 @@ write_png(const char *dir, const char *peer, const char *text)
  * without a clock may start in the past, and an order of times would
  * mislead.
  */
-
 static int
 png_stale(const char *png, const char *conf)
 {
@@ -464,7 +463,7 @@ png_seal(const char *png, const char *conf)
 	ts[0].tv_sec = 0;
 	ts[0].tv_nsec = UTIME_OMIT;
 	ts[1] = cs.st_mtim;
-	/* Unsealed, it is only written again, at the next start or reload. */
+	/* Unsealed, it is merely written again at the next start or reload. */
 	if (utimensat(AT_FDCWD, png, ts, AT_SYMLINK_NOFOLLOW) == -1)
 		log_warn("%s", png);
 }
