@@ -33,7 +33,8 @@
 #include "uapi.h"
 #include "wgd.h"
 
-static struct wgd	*parent_env;	/* for the atexit handler only */
+static struct wgd	*parent_env;	/* for the atexit handlers only */
+static pid_t		 parent_pid;	/* and only in the parent */
 
 static void	parent_dispatch(int, short, void *);
 static void	peer_conf_reply(struct wgd *, struct imsg *);
@@ -534,11 +535,17 @@ remove_sockets(void)
 /*
  * Stops the children and waits for them: the engine holds the TUN
  * devices, so they (with their addresses and routes) are gone when it
- * is.  Then the control sockets are removed.
+ * is.  Also run at exit, so that a fatal() in the parent leaves no
+ * interface behind either; a child between fork and exec inherits the
+ * handler and must not act on it.
  */
 static void
-parent_shutdown(struct wgd *env, int status)
+stop_children(void)
 {
+	struct wgd	*env = parent_env;
+
+	if (env == NULL || getpid() != parent_pid)
+		return;
 	if (env->engine_pid != 0)
 		kill(env->engine_pid, SIGTERM);
 	if (env->control_pid != 0)
@@ -548,6 +555,13 @@ parent_shutdown(struct wgd *env, int status)
 	reap(env, &env->engine_pid);
 	reap(env, &env->control_pid);
 	reap(env, &env->dns_pid);
+}
+
+/* The children first, then what the parent set up for them. */
+static void
+parent_shutdown(struct wgd *env, int status)
+{
+	stop_children();
 	masq_teardown();
 	remove_sockets();
 	if (env->nl != NULL)
@@ -727,9 +741,12 @@ parent_main(struct wgd *env, void (*ready)(void))
 	signal_add(&ev_int, NULL);
 	signal_add(&ev_chld, NULL);
 	parent_env = env;
+	parent_pid = getpid();
+	/* Run last to first: the children go before what they used. */
 	atexit(remove_sockets);
 	atexit(uapi_sockets_remove);
 	atexit(masq_teardown);
+	atexit(stop_children);
 
 	env->engine_pid = proc_start(PROC_ENGINE, env->conf->user,
 	    env->debug, env->verbose, &efd);
