@@ -267,35 +267,67 @@ test_hook(void)
 }
 #endif
 
-/* Whether list names the call: the rule's arguments aside. */
+/*
+ * How the rules of list for the call name judge args (those with their
+ * bit in known; self is the process's pid): 1 if one allows it, 0 if
+ * none could, -1 if one might but needs an argument not known.
+ */
 static int
-listed(const struct sandbox_rule *list, const char *name)
+judged(const struct sandbox_rule *list, const char *name,
+    const uint64_t args[SANDBOX_ARGS], unsigned int known, uint64_t self)
 {
 	const struct sandbox_rule	*r;
+	uint64_t			 v, a;
+	int				 verdict = 0;
 
-	for (r = list; r->name != NULL; r++)
-		if (strcmp(r->name, name) == 0)
+	for (r = list; r->name != NULL; r++) {
+		if (strcmp(r->name, name) != 0)
+			continue;
+		if (r->arg == -1)
 			return 1;
-	return 0;
+		if (!(known & 1U << r->arg) ||
+		    (r->arg2 != -1 && !(known & 1U << r->arg2))) {
+			verdict = -1;
+			continue;
+		}
+		v = r->value == SANDBOX_SELF ? self : r->value;
+		a = args[r->arg];
+		if (r->mask != 0 ? (a & r->mask) != v : a != v)
+			continue;
+		if (r->arg2 != -1 && args[r->arg2] != r->value2)
+			continue;
+		return 1;
+	}
+	return verdict;
 }
 
 /*
- * Whether the filter of a process with list allows the call name, at
- * least with some arguments (clone3 too: it fails without killing).
- * For the test that checks, under qemu-user where no filter can run,
- * each call a child makes there against its list.
+ * Whether the filter of the process self with list allows the call name
+ * with args, of which known says which were seen: 1 yes (clone3 too: it
+ * fails without killing), 0 no, -1 if that depends on an argument not
+ * known.  For the test that checks, under qemu-user where no filter can
+ * run, each call a child makes there against its list.
  */
 int
-sandbox_allows(const struct sandbox_rule *list, const char *name)
+sandbox_allows(const struct sandbox_rule *list, const char *name,
+    const uint64_t args[SANDBOX_ARGS], unsigned int known, uint64_t self)
 {
-	if (strcmp(name, "clone3") == 0 || listed(base_rules, name) ||
-	    listed(list, name))
+	int	 verdict, v = 0;
+
+	if (strcmp(name, "clone3") == 0)
 		return 1;
+	if ((verdict = judged(base_rules, name, args, known, self)) == 1 ||
+	    (v = judged(list, name, args, known, self)) == 1)
+		return 1;
+	if (v == -1)
+		verdict = -1;
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-	if (listed(sanitizer_rules, name))
+	if ((v = judged(sanitizer_rules, name, args, known, self)) == 1)
 		return 1;
+	if (v == -1)
+		verdict = -1;
 #endif
-	return 0;
+	return verdict;
 }
 
 /* The first name of list that none of wgd's architectures knows. */

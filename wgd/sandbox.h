@@ -27,6 +27,7 @@ struct sandbox_rule {
 };
 
 #define SANDBOX_SELF		UINT64_MAX
+#define SANDBOX_ARGS		6	/* a system call's, as seccomp sees them */
 
 #define SB(call)		{ #call, -1, 0, 0, -1, 0 }
 #define SB_ARG(call, i, v)	{ #call, (i), 0, (v), -1, 0 }
@@ -36,7 +37,8 @@ struct sandbox_rule {
 #define SB_END			{ NULL, 0, 0, 0, -1, 0 }
 
 void	sandbox_enter(const char *, const struct sandbox_rule *);
-int	sandbox_allows(const struct sandbox_rule *, const char *);
+int	sandbox_allows(const struct sandbox_rule *, const char *,
+	    const uint64_t [SANDBOX_ARGS], unsigned int, uint64_t);
 const char *sandbox_misnamed(const struct sandbox_rule *);
 
 #endif /* WGD_SANDBOX_H */

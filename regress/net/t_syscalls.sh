@@ -80,17 +80,23 @@ CONF
 		# Every call of the child after it, also one printed in the
 		# middle of another thread's line, and one qemu knows only by
 		# its number (sysallow resolves #N).
+		# Each with its arguments where qemu printed them whole, and
+		# by its name in any case.
 		tail -n "+$((start + 1))" wgd.log > after.log
 		{
 			LC_ALL=C grep -a -o -E "(^|[^0-9])$p [a-z_0-9]+\(" \
 			    after.log | sed -E "s/.*$p ([a-z_0-9]+)\(/\1/"
 			LC_ALL=C grep -a -o -E \
+			    "(^|[^0-9])$p [a-z_0-9]+\([^()]*\)" after.log |
+			    sed -E "s/.*$p ([a-z_0-9]+\()/\1/"
+			LC_ALL=C grep -a -o -E \
 			    "(^|[^0-9])$p Unknown syscall [0-9]+" after.log |
 			    sed 's/.* /#/'
 		} | sort -u > "calls.$role"
 		[ -s "calls.$role" ] || atf_fail "$role: no calls traced"
-		echo "$role: $(wc -l < "calls.$role") calls: $(tr '\n' ' ' < "calls.$role")"
-		"$SYSALLOW" "$role" < "calls.$role" > "missing.$role" ||
+		echo "$role: $(grep -c '(' "calls.$role") calls with their" \
+		    "arguments, of $(grep -v '(' "calls.$role" | tr '\n' ' ')"
+		"$SYSALLOW" "$role" "$p" < "calls.$role" > "missing.$role" ||
 		    atf_fail "$role calls what its list lacks: $(cat "missing.$role")"
 	done < children
 }
@@ -100,7 +106,69 @@ session_cleanup()
 	net_cleanup
 }
 
+atf_test_case arguments
+arguments_head()
+{
+	atf_set "descr" "the check of a traced session reads the arguments that the lists check, as qemu prints them, and judges them as the filters do"
+}
+arguments_body()
+{
+	# The engine is pid 100 here; its interface descriptor is 4.
+	cat > allowed <<'EOF'
+read(3,0x1,4)
+fcntl(4,F_GETFD)
+fcntl(4,F_SETFL,O_RDWR|O_NONBLOCK)
+mmap(NULL,8192,PROT_READ|PROT_WRITE,MAP_PRIVATE|MAP_ANONYMOUS,-1,0)
+mprotect(0x0000005503352000,118784,PROT_NONE)
+kill(100,SIGTERM)
+tgkill(100,101,SIGABRT)
+clone(CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID,child_stack=0x1,parent_tidptr=0x2,tls=0x3,child_tidptr=0x4)
+clone3(0x1,88)
+ioctl(4,0x8910,0x1)
+fcntl
+kill
+EOF
+	cat > refused <<'EOF'
+fcntl(4,F_DUPFD,3)
+fcntl(4,F_DUPFD_CLOEXEC,10)
+mmap(NULL,8192,PROT_READ|PROT_EXEC,MAP_PRIVATE,-1,0)
+mprotect(0x1,4096,PROT_READ|PROT_WRITE|PROT_EXEC)
+kill(1,SIGTERM)
+tgkill(99,99,SIGKILL)
+clone(CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|0x11,child_stack=0x0,parent_tidptr=0x0,tls=0x0,child_tidptr=0x1)
+ioctl(3,0x8910,0x1)
+ioctl(4,0x8933,0x1)
+socket(PF_INET,SOCK_DGRAM,IPPROTO_IP)
+openat(AT_FDCWD,"/",O_RDONLY)
+execve
+fcntl(4,F_WIBBLE)
+mmap(NULL,8192,PROT_READ|PROT_HUGE,MAP_PRIVATE,-1,0)
+EOF
+	"$SYSALLOW" engine 100 < allowed > out ||
+	    atf_fail "refused: $(cat out)"
+	"$SYSALLOW" engine 100 < refused > out &&
+	    atf_fail "allowed every one of: $(cat refused)"
+	# Each line of its own, in order (cut drops the reasons).
+	cut -d' ' -f1 out | diff -u refused - ||
+	    atf_fail "not every forbidden call was named"
+	grep -q "^fcntl(4,F_WIBBLE) (an argument it checks is unreadable" out ||
+	    atf_fail "an unreadable argument passed: $(cat out)"
+	# SIOCGIFNAME (0x8910 everywhere) on the interface descriptor is
+	# the engine's alone; the dns process's socket options are its own.
+	echo "ioctl(4,0x8910,0x1)" > ioctl
+	"$SYSALLOW" dns 100 < ioctl > out && atf_fail "dns: allowed $(cat ioctl)"
+	printf '%s\n' 'setsockopt(7,0,8,0x1,4)' 'setsockopt(8,41,49,0x1,4)' \
+	    'socket(PF_INET6,SOCK_DGRAM|SOCK_CLOEXEC|SOCK_NONBLOCK,IPPROTO_UDP)' \
+	    > dns.allowed
+	"$SYSALLOW" dns 100 < dns.allowed > out || atf_fail "dns: $(cat out)"
+	printf '%s\n' 'setsockopt(8,1,7,0x1,4)' \
+	    'socket(PF_UNIX,SOCK_STREAM|SOCK_CLOEXEC,IPPROTO_IP)' > dns.refused
+	"$SYSALLOW" dns 100 < dns.refused > out
+	diff -u dns.refused out || atf_fail "dns: not refused"
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case session
+	atf_add_test_case arguments
 }
