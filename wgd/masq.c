@@ -648,7 +648,9 @@ sysctl_want(const char *path, const char *val)
 		TAILQ_INSERT_TAIL(&masq.sysctls, s, entry);
 		created = 1;
 		/* Recorded first: a kill -9 must not lose the old value. */
-		(void)sysctl_record_save();
+		if (sysctl_record_save() == -1 && !masq.record_ok)
+			log_warnx("%s: %s is not recorded (see above): after "
+			    "a crash it stays %s", path, cur, val);
 	}
 	if (sysctl_write(path, val) == -1) {
 		log_warn("%s: cannot set %s", path, val);

@@ -302,13 +302,15 @@ reload_cleanup()
 	masq_cleanup
 }
 
-# masq_kill: kill -9 of wgd's parent, then wait for its children to
-# follow (they end when the parent's end of their socket closes).
+# masq_kill: kill -9 of the whole daemon, the parent and its children
+# at once, and wait until all are gone.
 masq_kill()
 {
 	pid=$(cat wgd.pid)
 	children=$(pgrep -P "$pid")
-	kill -KILL "$pid"
+	[ -n "$children" ] || atf_fail "wgd has no children"
+	# shellcheck disable=SC2086
+	kill -KILL "$pid" $children
 	wait "$pid" 2>/dev/null
 	rm wgd.pid
 	for c in $children; do
@@ -450,6 +452,8 @@ bad_record_body()
 	cmp -s sysctls record.bad || fail_with "the record changed" sysctls
 	grep -q 'sysctls:1: not a record of wgd' wgd.log ||
 	    fail_with "no log line for the bad record" wgd.log
+	grep -q 'ip_forward: 0 is not recorded (see above): after a crash it stays 1' \
+	    wgd.log || fail_with "no word of what a crash would keep" wgd.log
 	masq_stop
 	# Not recorded, but this run's own changes are still put back.
 	[ "$(sysctls)" = "0 0 1 " ] || atf_fail "sysctls: $(sysctls)"
