@@ -93,7 +93,7 @@ forbidden_body()
 {
 	WGD=$HOOKS
 	for t in engine:socket engine:openat engine:execve engine:ptrace \
-	    control:socket control:openat control:execve \
+	    control:socket control:openat control:execve control:ptrace \
 	    dns:openat dns:execve dns:ptrace; do
 		c=${t%:*}
 		call=${t#*:}

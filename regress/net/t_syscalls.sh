@@ -78,16 +78,17 @@ CONF
 		    head -n 1 | cut -d: -f1)
 		[ -n "$start" ] || atf_fail "$role: no sandbox point in the log"
 		# Every call of the child after it, also one printed in the
-		# middle of another thread's line, and one qemu knows only by
-		# its number (sysallow resolves #N).
-		# Each with its arguments where qemu printed them whole, and
-		# by its name in any case.
+		# middle of another thread's line (a call's result comes
+		# apart from it), and one qemu knows only by its number
+		# (sysallow resolves #N): by its name, and with its
+		# arguments too, which qemu prints whole.  A name starts
+		# with a letter: "PID 0name(" is a result cut in.
 		tail -n "+$((start + 1))" wgd.log > after.log
 		{
-			LC_ALL=C grep -a -o -E "(^|[^0-9])$p [a-z_0-9]+\(" \
+			LC_ALL=C grep -a -o -E "(^|[^0-9])$p [a-z_][a-z_0-9]*\(" \
 			    after.log | sed -E "s/.*$p ([a-z_0-9]+)\(/\1/"
 			LC_ALL=C grep -a -o -E \
-			    "(^|[^0-9])$p [a-z_0-9]+\([^()]*\)" after.log |
+			    "(^|[^0-9])$p [a-z_][a-z_0-9]*\([^()]*\)" after.log |
 			    sed -E "s/.*$p ([a-z_0-9]+\()/\1/"
 			LC_ALL=C grep -a -o -E \
 			    "(^|[^0-9])$p Unknown syscall [0-9]+" after.log |
