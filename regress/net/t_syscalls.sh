@@ -85,11 +85,12 @@ CONF
 		# with a letter: "PID 0name(" is a result cut in.
 		tail -n "+$((start + 1))" wgd.log > after.log
 		{
-			LC_ALL=C grep -a -o -E "(^|[^0-9])$p [a-z_][a-z_0-9]*\(" \
-			    after.log | sed -E "s/.*$p ([a-z_0-9]+)\(/\1/"
 			LC_ALL=C grep -a -o -E \
-			    "(^|[^0-9])$p [a-z_][a-z_0-9]*\([^()]*\)" after.log |
-			    sed -E "s/.*$p ([a-z_0-9]+\()/\1/"
+			    "(^|[^0-9])$p [a-z_][a-z_0-9]*\(" after.log |
+			    sed -E "s/.*$p ([a-z_0-9]+)\(/\1/"
+			LC_ALL=C grep -a -o -E \
+			    "(^|[^0-9])$p [a-z_][a-z_0-9]*\([^()]*\)" \
+			    after.log | sed -E "s/.*$p ([a-z_0-9]+\()/\1/"
 			LC_ALL=C grep -a -o -E \
 			    "(^|[^0-9])$p Unknown syscall [0-9]+" after.log |
 			    sed 's/.* /#/'
