@@ -137,6 +137,47 @@ ATF_TC_BODY(forgeries, tc)
 	ATF_CHECK(memcmp(back, plain, sizeof(plain)) == 0);
 }
 
+/*
+ * A thread's context keeps the last key: seals in a row, then opens in
+ * a row, with the key changing among three at random and staying the
+ * same for runs, must each be what libsodium makes.
+ */
+ATF_TC_WITHOUT_HEAD(key_changes);
+ATF_TC_BODY(key_changes, tc)
+{
+	uint8_t		 keys[3][AEAD_KEY_SIZE], plain[200], back[200];
+	uint8_t		 ours[200 + AEAD_TAG_SIZE];
+	uint8_t		 theirs[200 + AEAD_TAG_SIZE];
+	unsigned int	 which[600];
+	int		 i, dir;
+
+	ATF_REQUIRE(sodium_init() >= 0);
+	randombytes_buf(keys, sizeof(keys));
+	randombytes_buf(plain, sizeof(plain));
+	for (i = 0; i < 600; i++)
+		which[i] = i > 0 && randombytes_uniform(2) ? which[i - 1] :
+		    randombytes_uniform(3);
+	for (dir = 0; dir < 2; dir++)
+		for (i = 0; i < 600; i++) {
+			sodium_seal(keys[which[i]], i, plain, i % 200, theirs);
+			if (dir == 0) {
+				ATF_REQUIRE(aead_seal(keys[which[i]], i, plain,
+				    i % 200, ours) == 0);
+				if (memcmp(ours, theirs, i % 200 +
+				    AEAD_TAG_SIZE) != 0)
+					atf_tc_fail("seal %d differs", i);
+			} else if (aead_open(keys[which[i]], i, theirs,
+			    i % 200 + AEAD_TAG_SIZE, back) != 0 ||
+			    memcmp(back, plain, i % 200) != 0)
+				atf_tc_fail("open %d failed", i);
+		}
+	/* The right key after a wrong one, and the other way round. */
+	sodium_seal(keys[0], 9, plain, sizeof(plain), theirs);
+	ATF_CHECK(aead_open(keys[1], 9, theirs, sizeof(theirs), back) == -1);
+	ATF_CHECK(aead_open(keys[0], 9, theirs, sizeof(theirs), back) == 0);
+	ATF_CHECK(aead_open(keys[2], 9, theirs, sizeof(theirs), back) == -1);
+}
+
 #define THREADS		4
 #define ROUNDS		2000
 
@@ -192,6 +233,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, keepalive_vector);
 	ATF_TP_ADD_TC(tp, same_as_libsodium);
 	ATF_TP_ADD_TC(tp, forgeries);
+	ATF_TP_ADD_TC(tp, key_changes);
 	ATF_TP_ADD_TC(tp, threads);
 	return atf_no_error();
 }
