@@ -11,6 +11,7 @@
  * calls, their arguments included, against their lists.
  */
 
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 
@@ -30,7 +31,8 @@
 
 /*
  * The names qemu prints for the arguments that the lists check: memory
- * protections, fcntl commands, clone flags, socket families and types.
+ * protections, fcntl commands, clone flags, socket families and types,
+ * ioctl requests.
  * The values are this architecture's, as the filter's.
  */
 static const struct {
@@ -67,6 +69,8 @@ static const struct {
 	{ "SOCK_STREAM", SOCK_STREAM }, { "SOCK_DGRAM", SOCK_DGRAM },
 	{ "SOCK_RAW", SOCK_RAW }, { "SOCK_SEQPACKET", SOCK_SEQPACKET },
 	{ "SOCK_CLOEXEC", SOCK_CLOEXEC }, { "SOCK_NONBLOCK", SOCK_NONBLOCK },
+	{ "FIONREAD", FIONREAD }, { "SIOCGIFNAME", SIOCGIFNAME },
+	{ "SIOCGIFINDEX", SIOCGIFINDEX },
 };
 
 /*

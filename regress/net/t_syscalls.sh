@@ -127,6 +127,7 @@ tgkill(100,101,SIGABRT)
 clone(CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID,child_stack=0x1,parent_tidptr=0x2,tls=0x3,child_tidptr=0x4)
 clone3(0x1,88)
 ioctl(4,0x8910,0x1)
+ioctl(4,SIOCGIFNAME,0x1)
 fcntl
 kill
 EOF
@@ -167,6 +168,11 @@ EOF
 	    'socket(PF_UNIX,SOCK_STREAM|SOCK_CLOEXEC,IPPROTO_IP)' > dns.refused
 	"$SYSALLOW" dns 100 < dns.refused > out
 	diff -u dns.refused out || atf_fail "dns: not refused"
+	echo "ioctl(12,FIONREAD,0x1)" > fionread
+	"$SYSALLOW" control 100 < fionread > out || atf_fail "$(cat out)"
+	"$SYSALLOW" engine 100 < fionread > out &&
+	    atf_fail "engine: allowed $(cat fionread)"
+	return 0
 }
 
 atf_init_test_cases()
