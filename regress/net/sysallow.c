@@ -2,9 +2,9 @@
  * sysallow engine|control|dns PID: reads the system calls of that child
  * (PID, for the calls that may only name the process itself), one a
  * line, as qemu-user's QEMU_STRACE prints them: "name(arguments)", or
- * "name" when the arguments were not seen whole (another thread's line
- * cut in), or "#N" for a call qemu knows only by its number: those two
- * are judged by the name alone.  Prints each that the child's seccomp
+ * "name", or "#N" for a call qemu knows only by its number; arguments
+ * that another thread's output cut into (see call()), a name alone and
+ * a number are judged by the name.  Prints each that the child's seccomp
  * filter on this architecture would kill it for, and each whose verdict
  * hangs on an argument this cannot read, and then exits 1.  Run under
  * qemu-user, where the filters cannot run, it checks the ARM children's
@@ -120,7 +120,9 @@ argument(char *s, uint64_t *v)
 /*
  * Splits "name(a,b,...)" in place: the name stays in line, and each
  * argument that can be read sets its bit in *known; returns 0.  Returns
- * 1 for "name" alone, -1 for a line that is neither.
+ * 1 for "name" alone, and for arguments with a space in them: qemu
+ * prints them in pieces, and another thread's result (" = 0") can land
+ * between two.  Returns -1 for a line that is neither.
  */
 static int
 call(char *line, uint64_t args[SANDBOX_ARGS], unsigned int *known)
@@ -137,6 +139,8 @@ call(char *line, uint64_t args[SANDBOX_ARGS], unsigned int *known)
 	if (n < 2 || paren[n - 1] != ')' || strchr(paren + 1, '(') != NULL)
 		return -1;
 	*paren = '\0';
+	if (strchr(paren + 1, ' ') != NULL)
+		return 1;
 	paren[n - 1] = '\0';
 	list = paren + 1;
 	for (i = 0; (a = strsep(&list, ",")) != NULL; i++)
@@ -198,7 +202,7 @@ main(int argc, char *argv[])
 			verdict = -2;
 		else {
 			verdict = sandbox_allows(list, line, args, known, self);
-			/* A call seen only in part is judged by its name. */
+			/* A call not seen whole is judged by its name. */
 			if (form == 1 && verdict == -1)
 				verdict = 1;
 		}

@@ -81,8 +81,8 @@ CONF
 		# middle of another thread's line (a call's result comes
 		# apart from it), and one qemu knows only by its number
 		# (sysallow resolves #N): by its name, and with its
-		# arguments too, which qemu prints whole.  A name starts
-		# with a letter: "PID 0name(" is a result cut in.
+		# arguments too (sysallow knows those cut into).  A name
+		# starts with a letter: "PID 0name(" is a result cut in.
 		tail -n "+$((start + 1))" wgd.log > after.log
 		{
 			LC_ALL=C grep -a -o -E \
@@ -130,6 +130,7 @@ ioctl(4,0x8910,0x1)
 ioctl(4,SIOCGIFNAME,0x1)
 fcntl
 kill
+mprotect(0x00000055043ae000,8388608,PROT_READ = |PROT_WRITE)
 EOF
 	cat > refused <<'EOF'
 fcntl(4,F_DUPFD,3)
