@@ -42,7 +42,10 @@ interface "wgt0" {
 	}
 }
 CONF
-	wgd_start QEMU_STRACE=1 WGD_TEST_RESOLV_CONF="$PWD/resolv.conf"
+	# A trace file of each process (qemu puts the pid for %d): on
+	# one stderr, the processes' traces cut into each other's lines.
+	wgd_start QEMU_STRACE=1 QEMU_LOG_FILENAME="$PWD/trace.%d" \
+	    WGD_TEST_RESOLV_CONF="$PWD/resolv.conf"
 	go_start endpoint 192.168.241.1:51820
 	ping_ok "$B" 10.77.0.1
 	ip netns exec "$B" ping -q -l 64 -c 640 -s 1300 -i 0.01 -w 60 \
@@ -72,18 +75,19 @@ CONF
 	wait "$parent"
 
 	while read -r p role; do
-		# Each child says where its sandbox would have begun (the
-		# line may follow the trace of the write that prints it).
-		start=$(grep -a -n "$role: seccomp.*running without a sandbox" wgd.log |
-		    head -n 1 | cut -d: -f1)
-		[ -n "$start" ] || atf_fail "$role: no sandbox point in the log"
-		# Every call of the child after it, also one printed in the
-		# middle of another thread's line (a call's result comes
-		# apart from it), and one qemu knows only by its number
-		# (sysallow resolves #N): by its name, and with its
-		# arguments too (sysallow knows those cut into).  A name
-		# starts with a letter: "PID 0name(" is a result cut in.
-		tail -n "+$((start + 1))" wgd.log > after.log
+		# Each child's sandbox would have begun where it says so:
+		# the write of that line to stderr, found by its length.
+		line=$(grep -a -m 1 "^$role: seccomp.*running without a sandbox" \
+		    wgd.log) || atf_fail "$role: no sandbox point in the log"
+		start=$(grep -a -n -m 1 -E "^$p write\(2,0x[0-9a-f]+,${#line}\)" \
+		    "trace.$p" | cut -d: -f1)
+		[ -n "$start" ] || atf_fail "$role: no write of its sandbox line"
+		# Every call of the child after it, by its name and with its
+		# arguments (sysallow knows those a result cut into), also one
+		# printed after another thread's, whose result comes apart
+		# from it, and one qemu knows only by its number (sysallow
+		# resolves #N).
+		tail -n "+$((start + 1))" "trace.$p" > after.log
 		{
 			LC_ALL=C grep -a -o -E \
 			    "(^|[^0-9])$p [a-z_][a-z_0-9]*\(" after.log |
