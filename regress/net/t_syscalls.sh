@@ -76,8 +76,11 @@ CONF
 
 	while read -r p role; do
 		# Each child's sandbox would have begun where it says so:
-		# the write of that line to stderr, found by its length.
-		line=$(grep -a -m 1 "^$role: seccomp.*running without a sandbox" \
+		# the write of those words to stderr, found by their length
+		# (the newline is a write of its own, and another process's
+		# line may come between).
+		line=$(grep -a -o -m 1 \
+		    "$role: seccomp[^(]*running without a sandbox ([^)]*)" \
 		    wgd.log) || atf_fail "$role: no sandbox point in the log"
 		start=$(grep -a -n -m 1 -E "^$p write\(2,0x[0-9a-f]+,${#line}\)" \
 		    "trace.$p" | cut -d: -f1)
