@@ -55,6 +55,14 @@ proc_from_name(const char *name, enum wgd_proc *p)
 	return 0;
 }
 
+/* A child that cannot become one: the parent hears of its death. */
+static void __attribute__((__noreturn__))
+proc_child_failed(const char *what)
+{
+	log_warn("%s", what);
+	_exit(1);
+}
+
 /*
  * Forks and re-executes wgd as child p with its end of a new socketpair
  * on fd 3, and for the engine and control a dead socket on fd 4 for
@@ -83,20 +91,25 @@ proc_start(enum wgd_proc p, const char *user, int debug, int verbose,
 	case -1:
 		fatal("fork");
 	case 0:
+		/*
+		 * Until the exec, _exit() alone: exit() would run the
+		 * parent's atexit handlers here, which remove its sockets
+		 * and its masquerade rules.
+		 */
 		/* Out of fd 3's way; dup2 clears close-on-exec on a copy. */
 		if (ifs[0] == WGD_CHILD_FD &&
 		    (ifs[0] = fcntl(ifs[0], F_DUPFD_CLOEXEC, 10)) == -1)
-			fatal("fcntl");
+			proc_child_failed("fcntl");
 		if (sp[1] == WGD_CHILD_FD) {
 			if (fcntl(sp[1], F_SETFD, 0) == -1)
-				fatal("fcntl");
+				proc_child_failed("fcntl");
 		} else if (dup2(sp[1], WGD_CHILD_FD) == -1)
-			fatal("dup2");
+			proc_child_failed("dup2");
 		if (ifs[0] == WGD_IFNAME_FD) {
 			if (fcntl(ifs[0], F_SETFD, 0) == -1)
-				fatal("fcntl");
+				proc_child_failed("fcntl");
 		} else if (ifs[0] != -1 && dup2(ifs[0], WGD_IFNAME_FD) == -1)
-			fatal("dup2");
+			proc_child_failed("dup2");
 		argv[argc++] = (char *)"wgd";
 		argv[argc++] = (char *)"-P";
 		argv[argc++] = (char *)proc_name(p);
