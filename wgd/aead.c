@@ -24,8 +24,9 @@
 #define AEAD_NONCE_SIZE	12
 
 /*
- * A thread's context and the key it holds, which is as secret there as
- * in the context: both are wiped when the thread exits.
+ * A thread's context and the key it holds.  The copy outlives its
+ * session no longer than the context's own does (until the thread's
+ * next key, or its exit, when both are wiped).
  */
 struct aead_thread {
 	EVP_CIPHER_CTX	*ctx;
@@ -115,7 +116,7 @@ aead_start(struct aead_thread *t, const uint8_t key[AEAD_KEY_SIZE],
 	int	 same;
 
 	aead_nonce(nonce, counter);
-	/* Not in constant time: which of our keys it is is no secret. */
+	/* Not in constant time: only how alike two of our keys are shows. */
 	same = t->keyed && t->enc == enc &&
 	    memcmp(t->key, key, AEAD_KEY_SIZE) == 0;
 	if (EVP_CipherInit_ex2(t->ctx, NULL, same ? NULL : key, nonce, enc,
@@ -184,9 +185,12 @@ aead_open(const uint8_t key[AEAD_KEY_SIZE], uint64_t counter,
 	params[0] = OSSL_PARAM_construct_octet_string(
 	    OSSL_CIPHER_PARAM_AEAD_TAG, tag, AEAD_TAG_SIZE);
 	params[1] = OSSL_PARAM_construct_end();
-	if (aead_start(t, key, counter, 0, params) == -1 ||
-	    EVP_CipherUpdate(t->ctx, out, &n, in, (int)clen) != 1)
+	if (aead_start(t, key, counter, 0, params) == -1)
 		return -1;
+	if (EVP_CipherUpdate(t->ctx, out, &n, in, (int)clen) != 1) {
+		t->keyed = 0;
+		return -1;
+	}
 	/* A forgery is no fault of the context: its key stays. */
 	if (EVP_CipherFinal_ex(t->ctx, out + n, &n) != 1)
 		return -1;

@@ -628,7 +628,7 @@ sysctl_want(const char *path, const char *val)
 {
 	struct masq_sysctl	*s;
 	char			 cur[SYSCTL_VAL_MAX];
-	int			 created = 0;
+	int			 created = 0, unrecorded = 0;
 
 	if (sysctl_read(path, cur, sizeof(cur)) == -1) {
 		log_warn("%s", path);
@@ -648,9 +648,7 @@ sysctl_want(const char *path, const char *val)
 		TAILQ_INSERT_TAIL(&masq.sysctls, s, entry);
 		created = 1;
 		/* Recorded first: a kill -9 must not lose the old value. */
-		if (sysctl_record_save() == -1 && !masq.record_ok)
-			log_warnx("%s: %s is not recorded (see above): after "
-			    "a crash it stays %s", path, cur, val);
+		unrecorded = sysctl_record_save() == -1 && !masq.record_ok;
 	}
 	if (sysctl_write(path, val) == -1) {
 		log_warn("%s: cannot set %s", path, val);
@@ -662,6 +660,9 @@ sysctl_want(const char *path, const char *val)
 		return -1;
 	}
 	log_info("%s: %s (was %s)", path, val, cur);
+	if (unrecorded)
+		log_warnx("%s: %s is not recorded (see above): after a crash "
+		    "it stays %s", path, cur, val);
 	return 0;
 }
 

@@ -267,6 +267,13 @@ test_hook(void)
 }
 #endif
 
+/* An argument as the filter sees it: 32 bits on a 32-bit system. */
+static uint64_t
+word(uint64_t v)
+{
+	return sizeof(long) == 4 ? v & 0xffffffff : v;
+}
+
 /*
  * How the rules of list for the call name judge args (those with their
  * bit in known; self is the process's pid): 1 if one allows it, 0 if
@@ -290,11 +297,11 @@ judged(const struct sandbox_rule *list, const char *name,
 			verdict = -1;
 			continue;
 		}
-		v = r->value == SANDBOX_SELF ? self : r->value;
-		a = args[r->arg];
+		v = word(r->value == SANDBOX_SELF ? self : r->value);
+		a = word(args[r->arg]);
 		if (r->mask != 0 ? (a & r->mask) != v : a != v)
 			continue;
-		if (r->arg2 != -1 && args[r->arg2] != r->value2)
+		if (r->arg2 != -1 && word(args[r->arg2]) != word(r->value2))
 			continue;
 		return 1;
 	}

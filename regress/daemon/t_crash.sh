@@ -269,6 +269,8 @@ killed_body()
 		deadline=$(($(date +%s) + 60))
 		while [ "$(find state -name "*${at%:*}*" 2>/dev/null |
 		    wc -l)" -lt "${at#*:}" ]; do
+			running "$(cat wgd.pid)" ||
+			    atf_fail "wgd ended before $at: $(cat log)"
 			[ "$(date +%s)" -lt $deadline ] ||
 			    atf_fail "$at never came: $(cat log)"
 		done

@@ -316,7 +316,7 @@ masq_kill()
 	for c in $children; do
 		i=0
 		while kill -0 "$c" 2>/dev/null; do
-			[ $i -lt 50 ] || atf_fail "child $c outlived the parent"
+			[ $i -lt 50 ] || atf_fail "child $c did not die"
 			sleep 0.1
 			i=$((i + 1))
 		done

@@ -173,6 +173,12 @@ ATF_TC_BODY(key_changes, tc)
 			    memcmp(back, plain, i % 200) != 0)
 				atf_tc_fail("open %d failed", i);
 		}
+	/* A key changed in the same buffer is a new key. */
+	memcpy(ours, keys[0], AEAD_KEY_SIZE);
+	sodium_seal(keys[0], 3, plain, sizeof(plain), theirs);
+	ATF_CHECK(aead_open(ours, 3, theirs, sizeof(theirs), back) == 0);
+	memcpy(ours, keys[1], AEAD_KEY_SIZE);
+	ATF_CHECK(aead_open(ours, 3, theirs, sizeof(theirs), back) == -1);
 	/* The right key after a wrong one, and the other way round. */
 	sodium_seal(keys[0], 9, plain, sizeof(plain), theirs);
 	ATF_CHECK(aead_open(keys[1], 9, theirs, sizeof(theirs), back) == -1);
