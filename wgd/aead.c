@@ -33,11 +33,18 @@ struct aead_thread {
 	uint8_t		 key[AEAD_KEY_SIZE];
 	int		 keyed;		/* ctx has key, for enc */
 	int		 enc;
+	/* The one-pass path's: ChaCha20 alone, and Poly1305. */
+	EVP_CIPHER_CTX	*stream;
+	uint8_t		 stream_key[AEAD_KEY_SIZE];
+	int		 stream_keyed;
+	EVP_MAC_CTX	*mac;
 };
 
 static pthread_once_t	 aead_once = PTHREAD_ONCE_INIT;
 static pthread_key_t	 aead_key;
 static EVP_CIPHER	*aead_cipher;
+static EVP_CIPHER	*stream_cipher;
+static EVP_MAC		*mac_poly1305;
 
 static void
 aead_thread_free(void *arg)
@@ -45,6 +52,8 @@ aead_thread_free(void *arg)
 	struct aead_thread	*t = arg;
 
 	EVP_CIPHER_CTX_free(t->ctx);
+	EVP_CIPHER_CTX_free(t->stream);
+	EVP_MAC_CTX_free(t->mac);
 	OPENSSL_cleanse(t, sizeof(*t));
 	free(t);
 }
@@ -59,6 +68,12 @@ aead_setup(void)
 	if (pthread_key_create(&aead_key, aead_thread_free) != 0)
 		return;
 	aead_cipher = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+	stream_cipher = EVP_CIPHER_fetch(NULL, "ChaCha20", NULL);
+	mac_poly1305 = EVP_MAC_fetch(NULL, "Poly1305", NULL);
+	if (stream_cipher == NULL || mac_poly1305 == NULL) {
+		EVP_CIPHER_free(aead_cipher);
+		aead_cipher = NULL;
+	}
 }
 
 int
@@ -66,7 +81,8 @@ aead_init(void)
 {
 	pthread_once(&aead_once, aead_setup);
 	if (aead_cipher == NULL) {
-		log_warnx("libcrypto has no ChaCha20-Poly1305");
+		log_warnx("libcrypto has no ChaCha20-Poly1305, ChaCha20 or "
+		    "Poly1305");
 		return -1;
 	}
 	return 0;
@@ -87,8 +103,13 @@ aead_thread(void)
 		return NULL;
 	if ((t->ctx = EVP_CIPHER_CTX_new()) == NULL ||
 	    EVP_CipherInit_ex2(t->ctx, aead_cipher, NULL, NULL, 1,
-	    NULL) != 1 || pthread_setspecific(aead_key, t) != 0) {
+	    NULL) != 1 || (t->stream = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_CipherInit_ex2(t->stream, stream_cipher, NULL, NULL, 1,
+	    NULL) != 1 || (t->mac = EVP_MAC_CTX_new(mac_poly1305)) == NULL ||
+	    pthread_setspecific(aead_key, t) != 0) {
 		EVP_CIPHER_CTX_free(t->ctx);
+		EVP_CIPHER_CTX_free(t->stream);
+		EVP_MAC_CTX_free(t->mac);
 		free(t);
 		return NULL;
 	}
@@ -195,4 +216,141 @@ aead_open(const uint8_t key[AEAD_KEY_SIZE], uint64_t counter,
 	if (EVP_CipherFinal_ex(t->ctx, out + n, &n) != 1)
 		return -1;
 	return 0;
+}
+
+/*
+ * The one-pass path.  libcrypto's AEAD makes the Poly1305 key from
+ * ChaCha20's block 0 in a call of its own, and the last part-block of a
+ * message in another: each a full run of its vector code for one block,
+ * which on AVX-512 costs as much as 16 blocks.  Of a 1420-byte seal the
+ * two took a third of the time.  Here one call of ChaCha20 from block 0
+ * covers the 64 bytes before the message and the message rounded up to
+ * whole blocks, so the key comes out of the same pass; Poly1305 then
+ * runs over the ciphertext as RFC 8439 lays out (no associated data).
+ */
+
+#define AEAD_BLOCK	64
+
+_Static_assert(AEAD_HEADROOM == AEAD_BLOCK, "block 0 is the headroom");
+_Static_assert(AEAD_TAILROOM >= AEAD_BLOCK - 1, "a block's rest");
+
+/*
+ * ChaCha20 from block 0 of key and counter's nonce over [in - 64,
+ * in + len rounded up to a block) into out likewise; out may be in.
+ * Leaves the Poly1305 key in polykey, and the 64 bytes before out as
+ * they were (in place) or zero.
+ */
+static int
+aead_stream(struct aead_thread *t, const uint8_t key[AEAD_KEY_SIZE],
+    uint64_t counter, const uint8_t *in, size_t len, uint8_t *out,
+    uint8_t polykey[AEAD_KEY_SIZE])
+{
+	uint8_t		 before[AEAD_HEADROOM], iv[16];
+	size_t		 span, i;
+	int		 same, n;
+
+	span = AEAD_HEADROOM + (len + AEAD_BLOCK - 1) / AEAD_BLOCK *
+	    AEAD_BLOCK;
+	if (len > INT_MAX - 2 * AEAD_BLOCK)
+		return -1;
+	/* libcrypto's IV: the block counter (0), then the nonce. */
+	memset(iv, 0, 8);
+	counter = htole64(counter);
+	memcpy(iv + 8, &counter, sizeof(counter));
+	memcpy(before, in - AEAD_HEADROOM, sizeof(before));
+	same = t->stream_keyed &&
+	    memcmp(t->stream_key, key, AEAD_KEY_SIZE) == 0;
+	if (EVP_CipherInit_ex2(t->stream, NULL, same ? NULL : key, iv, 1,
+	    NULL) != 1 || EVP_CipherUpdate(t->stream, out - AEAD_HEADROOM,
+	    &n, in - AEAD_HEADROOM, (int)span) != 1 || (size_t)n != span) {
+		t->stream_keyed = 0;
+		OPENSSL_cleanse(before, sizeof(before));
+		return -1;
+	}
+	if (!same) {
+		memcpy(t->stream_key, key, AEAD_KEY_SIZE);
+		t->stream_keyed = 1;
+	}
+	/* Block 0's key stream is what it turned those bytes into. */
+	for (i = 0; i < AEAD_KEY_SIZE; i++)
+		polykey[i] = out[i - AEAD_HEADROOM] ^ before[i];
+	if (in == out)
+		memcpy(out - AEAD_HEADROOM, before, sizeof(before));
+	else
+		OPENSSL_cleanse(out - AEAD_HEADROOM, AEAD_HEADROOM);
+	OPENSSL_cleanse(before, sizeof(before));
+	return 0;
+}
+
+/* Poly1305 of ct as the AEAD lays it out, with no associated data. */
+static int
+aead_mac(struct aead_thread *t, const uint8_t polykey[AEAD_KEY_SIZE],
+    const uint8_t *ct, size_t len, uint8_t tag[AEAD_TAG_SIZE])
+{
+	static const uint8_t	 zeros[15];
+	uint8_t			 lens[16];
+	uint64_t		 v;
+	size_t			 n;
+
+	memset(lens, 0, 8);
+	v = htole64((uint64_t)len);
+	memcpy(lens + 8, &v, sizeof(v));
+	if (EVP_MAC_init(t->mac, polykey, AEAD_KEY_SIZE, NULL) != 1 ||
+	    EVP_MAC_update(t->mac, ct, len) != 1 ||
+	    (len % 16 != 0 && EVP_MAC_update(t->mac, zeros,
+	    16 - len % 16) != 1) ||
+	    EVP_MAC_update(t->mac, lens, sizeof(lens)) != 1 ||
+	    EVP_MAC_final(t->mac, tag, &n, AEAD_TAG_SIZE) != 1 ||
+	    n != AEAD_TAG_SIZE)
+		return -1;
+	return 0;
+}
+
+/*
+ * Seals the len bytes at data in place and writes the tag after them.
+ * See aead.h for the room around them.  Returns 0, or -1 if libcrypto
+ * fails.
+ */
+int
+aead_seal_room(const uint8_t key[AEAD_KEY_SIZE], uint64_t counter,
+    uint8_t *data, size_t len)
+{
+	struct aead_thread	*t;
+	uint8_t			 polykey[AEAD_KEY_SIZE];
+	int			 rv;
+
+	if ((t = aead_thread()) == NULL ||
+	    aead_stream(t, key, counter, data, len, data, polykey) == -1)
+		return -1;
+	rv = aead_mac(t, polykey, data, len, data + len);
+	OPENSSL_cleanse(polykey, sizeof(polykey));
+	return rv;
+}
+
+/*
+ * Opens len bytes of ciphertext and tag at in into the plaintext at out
+ * (len - AEAD_TAG_SIZE bytes), leaving in as it was.  See aead.h for
+ * the room around both.  Returns 0, or -1 if the message does not
+ * authenticate (out then holds nothing of use) or libcrypto fails.
+ */
+int
+aead_open_room(const uint8_t key[AEAD_KEY_SIZE], uint64_t counter,
+    const uint8_t *in, size_t len, uint8_t *out)
+{
+	struct aead_thread	*t;
+	uint8_t			 polykey[AEAD_KEY_SIZE], tag[AEAD_TAG_SIZE];
+	size_t			 clen;
+	int			 rv;
+
+	if (len < AEAD_TAG_SIZE || in == out || (t = aead_thread()) == NULL)
+		return -1;
+	clen = len - AEAD_TAG_SIZE;
+	if (aead_stream(t, key, counter, in, clen, out, polykey) == -1)
+		return -1;
+	rv = aead_mac(t, polykey, in, clen, tag);
+	if (rv == 0 && CRYPTO_memcmp(tag, in + clen, AEAD_TAG_SIZE) != 0)
+		rv = -1;
+	OPENSSL_cleanse(polykey, sizeof(polykey));
+	OPENSSL_cleanse(tag, sizeof(tag));
+	return rv;
 }

@@ -25,6 +25,7 @@
 
 #include <sodium.h>
 
+#include "aead.h"
 #include "engine.h"
 #include "log.h"
 #include "tun.h"
@@ -58,26 +59,29 @@
 #define IPV4_HEADER_MIN		20
 #define IPV6_HEADER_SIZE	40
 
-/* After the data header and plaintext: padding and tag. */
-#define TAILROOM		(WG_DATA_PADDING + WG_AEAD_TAG_SIZE)
+/*
+ * Around a packet to seal: the data header goes in the seal's headroom;
+ * the padding, then the seal's tailroom (the tag's among it), after.
+ */
+#define TX_HEADROOM		AEAD_HEADROOM
+#define TX_TAILROOM		(WG_DATA_PADDING + AEAD_TAILROOM)
+_Static_assert(TX_HEADROOM >= WG_MSG_DATA_HEADER_SIZE, "header room");
 
 /*
  * A batch from TUN: up to TX_SLOTS reads, each a packet or a super-packet
  * split into an arena of its own, all sealed by the workers at once, and
  * no more reads once TX_BATCH_SEGS packets wait (eight super-packets of
  * a TCP stream), so a batch stays short.  A read's vnet header lands so
- * that a packet after it has the data header's room before it, and
- * padding and tag room after.  Small packets need many slots: each read
+ * that a packet after it has TX_HEADROOM before it.  Small packets need many slots: each read
  * of one is a system call, and a batch of them to one peer leaves in one
  * GSO send.
  */
 #define TX_SLOTS		64
 #define TX_BATCH_SEGS		384
-#define TUN_HEADROOM		(WG_MSG_DATA_HEADER_SIZE - VNET_HDR_LEN)
-#define TUNBUF_SIZE		(WG_MSG_DATA_HEADER_SIZE + VNET_MAX_PACKET + \
-				    TAILROOM)
+#define TUN_HEADROOM		(TX_HEADROOM - VNET_HDR_LEN)
+#define TUNBUF_SIZE		(TX_HEADROOM + VNET_MAX_PACKET + TX_TAILROOM)
 #define ARENA_SIZE		(VNET_MAX_PACKET + VNET_MAX_SEGMENTS * \
-				    (WG_MSG_DATA_HEADER_SIZE + 120 + TAILROOM))
+				    (TX_HEADROOM + 120 + TX_TAILROOM))
 
 struct tx_slot {
 	uint8_t			*buf;
@@ -92,8 +96,21 @@ static struct tx_slot	 tx[TX_SLOTS];
 
 static unsigned int	 handshakes_left;	/* in this wake-up */
 
-/* Received datagrams, and the plaintexts bound for TUN from them. */
+/*
+ * Received datagrams, what their data messages open to, and the
+ * plaintexts bound for TUN from those.  A message opens out of place
+ * (aead.h), into room of its own in plain: the datagrams lie side by
+ * side in rx, and their bytes past a message's ends are read, never
+ * written.
+ */
+#define PLAIN_SIZE		(UDPIO_RECV_MSGS * UDPIO_RECV_BUFSIZE + \
+				    UDPIO_MAX_DGRAMS * (AEAD_HEADROOM + \
+				    AEAD_TAILROOM))
+_Static_assert(UDPIO_RECV_ROOM + WG_MSG_DATA_HEADER_SIZE >= AEAD_HEADROOM &&
+    UDPIO_RECV_ROOM >= AEAD_TAILROOM, "room to read past a datagram");
 static struct udpio_rx	*rx;
+static uint8_t		*plain;
+static size_t		 plain_used;	/* in this batch */
 static struct udpio_dgram dgrams[UDPIO_MAX_DGRAMS];
 static struct vnet_pkt	 tunq[VNET_MAX_SEGMENTS];
 static size_t		 ntunq;
@@ -118,7 +135,8 @@ datapath_init(void)
 		if ((tx[i].buf = malloc(TUNBUF_SIZE)) == NULL ||
 		    (tx[i].arena = malloc(ARENA_SIZE)) == NULL)
 			fatal("%s", __func__);
-	if ((rx = udpio_rx_new()) == NULL)
+	if ((rx = udpio_rx_new()) == NULL ||
+	    (plain = calloc(1, PLAIN_SIZE)) == NULL)
 		fatal("%s", __func__);
 }
 
@@ -196,15 +214,15 @@ tun_read_one(struct eng_iface *ifc, int fd, struct tx_slot *t)
 	vnet_hdr_decode(&h, t->buf + TUN_HEADROOM);
 	len = (size_t)n - VNET_HDR_LEN;
 	if ((h.gso_type & ~VNET_GSO_ECN) == VNET_GSO_NONE) {
-		t->segs[0].data = t->buf + WG_MSG_DATA_HEADER_SIZE;
+		t->segs[0].data = t->buf + TX_HEADROOM;
 		t->segs[0].len = len;
 		if (vnet_finish_csum(t->segs[0].data, len, &h) == -1) {
 			ifc->drops[DROP_INNER]++;
 			return 0;
 		}
 		nsegs = 1;
-	} else if ((nsegs = vnet_split(&h, t->buf + WG_MSG_DATA_HEADER_SIZE,
-	    len, t->arena, ARENA_SIZE, WG_MSG_DATA_HEADER_SIZE, TAILROOM,
+	} else if ((nsegs = vnet_split(&h, t->buf + TX_HEADROOM, len,
+	    t->arena, ARENA_SIZE, TX_HEADROOM, TX_TAILROOM,
 	    t->segs, VNET_MAX_SEGMENTS)) == -1) {
 		ifc->drops[DROP_INNER]++;
 		return 0;
@@ -633,8 +651,8 @@ consume_cookie(struct eng_iface *ifc, const uint8_t *buf, size_t len,
 }
 
 /*
- * The plaintexts waiting for TUN, each with the data header's bytes
- * before it free for its vnet header: TCP segments of one flow merged
+ * The plaintexts waiting for TUN, each with AEAD_HEADROOM bytes before
+ * it free for its vnet header: TCP segments of one flow merged
  * where they can be, so the host sees few large packets.
  */
 static void
@@ -667,6 +685,7 @@ data_prepare(struct eng_iface *ifc, struct udpio_dgram *d, uint64_t now,
 	struct wg_msg_data	 hdr;
 	struct eng_index	*e;
 	struct eng_keypair	*kp;
+	size_t			 room;
 
 	if (d->len < WG_MSG_DATA_MIN_SIZE) {
 		ifc->drops[DROP_SHORT]++;
@@ -695,6 +714,14 @@ data_prepare(struct eng_iface *ifc, struct udpio_dgram *d, uint64_t now,
 	job->key = kp->kp.recv;
 	job->data = d->data + WG_MSG_DATA_HEADER_SIZE;
 	job->len = d->len - WG_MSG_DATA_HEADER_SIZE;
+	/* Cannot run out: plain has room for all rx can hold. */
+	room = AEAD_HEADROOM + job->len + AEAD_TAILROOM;
+	if (room > PLAIN_SIZE - plain_used) {
+		ifc->drops[DROP_IO]++;
+		return -1;
+	}
+	job->out = plain + plain_used + AEAD_HEADROOM;
+	plain_used += room;
 	job->seal = 0;
 	meta->kp = kp;
 	meta->d = d;
@@ -733,7 +760,7 @@ data_finish(struct eng_iface *ifc, const struct crypt_job *job,
 	struct eng_keypair	*kp = meta->kp;
 	struct eng_peer		*p;
 	const uint8_t		*addr;
-	uint8_t			*pkt = job->data;
+	uint8_t			*pkt = job->out;
 	size_t			 plen, iplen;
 	int			 af;
 
@@ -851,6 +878,7 @@ datapath_udp_read(int fd, short event, void *arg)
 			return;
 		now = now_ns();
 		keypairs_hold();
+		plain_used = 0;
 		for (i = 0, njobs = 0; i < (size_t)n; i++) {
 			d = &dgrams[i];
 			if (d->len < 4) {

@@ -21,6 +21,7 @@
 
 #include <sodium.h>
 
+#include "aead.h"
 #include "engine.h"
 #include "log.h"
 #include "udpio.h"
@@ -46,8 +47,9 @@ static struct key_bucket	 key_table[KEY_BUCKETS];
 static uint8_t			 key_hashkey[crypto_shorthash_KEYBYTES];
 
 /* Room for the data header, the largest packet, padding and the tag. */
-static uint8_t			 txbuf[WG_MSG_DATA_HEADER_SIZE + 65536 +
-				    WG_DATA_PADDING + WG_AEAD_TAG_SIZE];
+static uint8_t			 txbuf[AEAD_HEADROOM + 65536 +
+				    WG_DATA_PADDING + AEAD_TAILROOM];
+#define TXBUF_DATA		(txbuf + AEAD_HEADROOM)
 
 void
 index_init(void)
@@ -585,19 +587,19 @@ padded_len(size_t len, uint32_t mtu)
 }
 
 /*
- * Encrypts the plaintext at buf + WG_MSG_DATA_HEADER_SIZE (len bytes,
- * 0 for a keepalive) in place and sends it, as one packet of the
- * batched path.  buf must have room for the padding and the tag after
- * the plaintext.  Without a usable session the packet waits for the
- * handshake this starts.
+ * Encrypts the plaintext at data (len bytes, 0 for a keepalive) in
+ * place and sends it, as one packet of the batched path.  data needs
+ * AEAD_HEADROOM bytes before it (the data header goes there) and the
+ * padding's and AEAD_TAILROOM after the plaintext.  Without a usable
+ * session the packet waits for the handshake this starts.
  */
 void
-peer_encrypt_send(struct eng_peer *p, uint8_t *buf, size_t len)
+peer_encrypt_send(struct eng_peer *p, uint8_t *data, size_t len)
 {
 	struct vnet_pkt		 pkt;
 	struct crypt_job	 job;
 
-	pkt.data = buf + WG_MSG_DATA_HEADER_SIZE;
+	pkt.data = data;
 	pkt.len = len;
 	if (peer_seal_prepare(p, &pkt, 1, &job) == 0)
 		return;
@@ -607,9 +609,10 @@ peer_encrypt_send(struct eng_peer *p, uint8_t *buf, size_t len)
 }
 
 /*
- * The first half of sending n packets (each with the data header's room
- * before it and the padding's and tag's after): their headers, padding
- * and counters, and a job each to seal them in place.  Without a usable
+ * The first half of sending n packets (each with AEAD_HEADROOM bytes
+ * before it, where the data header goes, and room for the padding and
+ * AEAD_TAILROOM after): their headers, padding and counters, and a job
+ * each to seal them in place.  Without a usable
  * session they wait for the handshake this starts instead.  Returns how
  * many jobs it filled.
  */
@@ -714,7 +717,7 @@ peer_seal_finish(struct eng_peer *p, struct crypt_job *jobs, size_t n)
 void
 peer_send_keepalive(struct eng_peer *p)
 {
-	peer_encrypt_send(p, txbuf, 0);
+	peer_encrypt_send(p, TXBUF_DATA, 0);
 }
 
 /* Keeps a packet until a session exists; the oldest goes when full. */
@@ -760,8 +763,8 @@ peer_send_staged(struct eng_peer *p)
 	p->nstaged = 0;
 	while ((sp = STAILQ_FIRST(&q)) != NULL) {
 		STAILQ_REMOVE_HEAD(&q, entry);
-		memcpy(txbuf + WG_MSG_DATA_HEADER_SIZE, sp->data, sp->len);
-		peer_encrypt_send(p, txbuf, sp->len);
+		memcpy(TXBUF_DATA, sp->data, sp->len);
+		peer_encrypt_send(p, TXBUF_DATA, sp->len);
 		sodium_memzero(sp->data, sp->len);
 		free(sp);
 	}

@@ -108,11 +108,14 @@ udpio_rx_new(void)
 
 	if ((rx = calloc(1, sizeof(*rx))) == NULL)
 		return NULL;
-	for (i = 0; i < UDPIO_RECV_MSGS; i++)
-		if ((rx->buf[i] = malloc(UDPIO_RECV_BUFSIZE)) == NULL) {
+	for (i = 0; i < UDPIO_RECV_MSGS; i++) {
+		if ((rx->buf[i] = calloc(1, UDPIO_RECV_ROOM +
+		    UDPIO_RECV_BUFSIZE + UDPIO_RECV_ROOM)) == NULL) {
 			udpio_rx_free(rx);
 			return NULL;
 		}
+		rx->buf[i] += UDPIO_RECV_ROOM;
+	}
 	return rx;
 }
 
@@ -124,7 +127,8 @@ udpio_rx_free(struct udpio_rx *rx)
 	if (rx == NULL)
 		return;
 	for (i = 0; i < UDPIO_RECV_MSGS; i++)
-		free(rx->buf[i]);
+		if (rx->buf[i] != NULL)
+			free(rx->buf[i] - UDPIO_RECV_ROOM);
 	free(rx);
 }
 

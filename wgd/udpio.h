@@ -27,6 +27,11 @@
 #define UDPIO_MAX_DGRAMS	(UDPIO_RECV_MSGS * UDPIO_GRO_SEGS)
 #define UDPIO_GSO_SEGS		64	/* UDP_MAX_SEGMENTS */
 #define UDPIO_GSO_BYTES		(65535 - 40 - 8)	/* IPv6 and UDP */
+/*
+ * Bytes readable before and after each receive buffer, so that the
+ * data path may read past a datagram's ends (aead.h).
+ */
+#define UDPIO_RECV_ROOM		64
 
 /* The local address a datagram came to, or to send from. */
 struct udpio_local {

@@ -48,11 +48,11 @@ static void
 run_job(struct crypt_job *j)
 {
 	if (j->seal)
-		j->result = aead_seal(j->key, j->counter, j->data, j->len,
-		    j->data);
+		j->result = aead_seal_room(j->key, j->counter, j->data,
+		    j->len);
 	else
-		j->result = aead_open(j->key, j->counter, j->data, j->len,
-		    j->data);
+		j->result = aead_open_room(j->key, j->counter, j->data,
+		    j->len, j->out);
 }
 
 /*

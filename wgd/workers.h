@@ -20,11 +20,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * The one-pass seal and open of aead.h: data and out need its room
+ * around them, which only this job touches during the batch.
+ */
 struct crypt_job {
 	const uint8_t	*key;		/* 32 bytes, read-only for the batch */
 	uint64_t	 counter;
-	uint8_t		*data;		/* sealed or opened in place */
+	uint8_t		*data;		/* sealed in place, or opened */
 	size_t		 len;		/* plaintext, or ciphertext and tag */
+	uint8_t		*out;		/* where data opens to */
 	int		 seal;
 	int		 result;	/* 0, or -1: did not authenticate */
 };

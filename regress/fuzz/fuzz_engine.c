@@ -96,8 +96,11 @@ time_t		__wrap_time(time_t *);
 int		__real_clock_gettime(clockid_t, struct timespec *);
 time_t		__real_time(time_t *);
 
+/* With the bytes udpio.c gives around a receive buffer, to be read. */
 struct dgram {
+	uint8_t			 before[UDPIO_RECV_ROOM];
 	uint8_t			 buf[DGRAM_MAX];
+	uint8_t			 after[UDPIO_RECV_ROOM];
 	size_t			 len;
 	struct sockaddr_storage	 from;
 	socklen_t		 fromlen;

@@ -3,7 +3,10 @@
  * the keepalive of a handshake checked live with wireguard-go, and
  * against libsodium's implementation on random keys, counters and
  * every length of a packet; in place and not, refusing every forgery,
- * and from several threads at once (each has its own context).
+ * and from several threads at once (each has its own context).  The
+ * data path's one-pass seal and open the same, in buffers of exactly
+ * the room they claim (so ASan sees a byte past it), keeping what they
+ * promise to keep.
  */
 
 #include <endian.h>
@@ -186,6 +189,198 @@ ATF_TC_BODY(key_changes, tc)
 	ATF_CHECK(aead_open(keys[2], 9, theirs, sizeof(theirs), back) == -1);
 }
 
+/*
+ * A buffer of exactly the room the one-pass path claims around len
+ * bytes: returns the message's place in it.
+ */
+static uint8_t *
+room_new(size_t len)
+{
+	uint8_t	*b;
+
+	ATF_REQUIRE((b = malloc(AEAD_HEADROOM + len + AEAD_TAILROOM)) !=
+	    NULL);
+	randombytes_buf(b, AEAD_HEADROOM + len + AEAD_TAILROOM);
+	return b + AEAD_HEADROOM;
+}
+
+static void
+room_free(uint8_t *data)
+{
+	free(data - AEAD_HEADROOM);
+}
+
+/*
+ * Seals plain in place with the one-pass path and opens the result into
+ * a buffer of its own: both must be what libsodium makes, the bytes
+ * before the sealed message kept, the opened input untouched and the
+ * bytes before the plaintext zeroed.  0, or -1 with why in *why.
+ */
+static int
+room_round_trip(const uint8_t *key, uint64_t counter, const uint8_t *plain,
+    size_t len, const uint8_t *theirs, const char **why)
+{
+	static const uint8_t	 zero[AEAD_HEADROOM];
+	uint8_t			*sealed, *out, *copy, head[AEAD_HEADROOM];
+	size_t			 clen = len + AEAD_TAG_SIZE;
+	int			 rv = -1;
+
+	sealed = room_new(clen);
+	out = room_new(len);
+	ATF_REQUIRE((copy = malloc(AEAD_HEADROOM + clen +
+	    AEAD_TAILROOM)) != NULL);
+	memcpy(sealed, plain, len);
+	memcpy(head, sealed - AEAD_HEADROOM, sizeof(head));
+	if (aead_seal_room(key, counter, sealed, len) != 0)
+		*why = "seal failed";
+	else if (memcmp(sealed, theirs, clen) != 0)
+		*why = "seal differs from libsodium";
+	else if (memcmp(sealed - AEAD_HEADROOM, head, sizeof(head)) != 0)
+		*why = "seal changed the bytes before the message";
+	else {
+		memcpy(copy, sealed - AEAD_HEADROOM, AEAD_HEADROOM + clen +
+		    AEAD_TAILROOM);
+		if (aead_open_room(key, counter, sealed, clen, out) != 0)
+			*why = "open failed";
+		else if (memcmp(out, plain, len) != 0)
+			*why = "open differs";
+		else if (memcmp(copy, sealed - AEAD_HEADROOM, AEAD_HEADROOM +
+		    clen + AEAD_TAILROOM) != 0)
+			*why = "open changed its input";
+		else if (memcmp(out - AEAD_HEADROOM, zero, sizeof(zero)) != 0)
+			*why = "open left key stream before the plaintext";
+		else
+			rv = 0;
+	}
+	room_free(sealed);
+	room_free(out);
+	free(copy);
+	return rv;
+}
+
+ATF_TC_WITHOUT_HEAD(room_keepalive_vector);
+ATF_TC_BODY(room_keepalive_vector, tc)
+{
+	uint8_t	 key[AEAD_KEY_SIZE], tag[AEAD_TAG_SIZE];
+	uint8_t	*sealed, *out;
+
+	ATF_REQUIRE(sodium_init() >= 0);
+	ATF_REQUIRE(aead_init() == 0);
+	hex(key, sizeof(key), V_I_SEND_KEY);
+	hex(tag, sizeof(tag), V_KEEPALIVE_TAG);
+	sealed = room_new(AEAD_TAG_SIZE);
+	out = room_new(0);
+	ATF_REQUIRE(aead_seal_room(key, 0, sealed, 0) == 0);
+	ATF_CHECK(memcmp(sealed, tag, sizeof(tag)) == 0);
+	ATF_CHECK(aead_open_room(key, 0, sealed, AEAD_TAG_SIZE, out) == 0);
+	ATF_CHECK(aead_open_room(key, 1, sealed, AEAD_TAG_SIZE, out) == -1);
+	/* Out of place only: in place it would destroy what it checks. */
+	ATF_CHECK(aead_open_room(key, 0, sealed, AEAD_TAG_SIZE, sealed) == -1);
+	ATF_CHECK(aead_open_room(key, 0, sealed, AEAD_TAG_SIZE - 1,
+	    out) == -1);
+	room_free(sealed);
+	room_free(out);
+}
+
+ATF_TC_WITHOUT_HEAD(room_same_as_libsodium);
+ATF_TC_BODY(room_same_as_libsodium, tc)
+{
+	uint8_t		*plain, *theirs;
+	uint8_t		 key[AEAD_KEY_SIZE];
+	uint64_t	 counter;
+	size_t		 len;
+	const char	*why;
+
+	ATF_REQUIRE(sodium_init() >= 0);
+	ATF_REQUIRE((plain = malloc(MAXLEN)) != NULL);
+	ATF_REQUIRE((theirs = malloc(MAXLEN + AEAD_TAG_SIZE)) != NULL);
+	for (len = 0; len <= MAXLEN; len += len < 1600 ? 1 :
+	    1 + randombytes_uniform(4096)) {
+		randombytes_buf(key, sizeof(key));
+		randombytes_buf(plain, len);
+		randombytes_buf(&counter, sizeof(counter));
+		if (len % 3 == 0)
+			counter >>= 40;
+		sodium_seal(key, counter, plain, len, theirs);
+		if (room_round_trip(key, counter, plain, len, theirs,
+		    &why) == -1)
+			atf_tc_fail("%s at length %zu", why, len);
+	}
+	free(plain);
+	free(theirs);
+}
+
+ATF_TC_WITHOUT_HEAD(room_forgeries);
+ATF_TC_BODY(room_forgeries, tc)
+{
+	uint8_t	 key[AEAD_KEY_SIZE], plain[300];
+	uint8_t	*sealed, *out;
+	size_t	 i, clen = sizeof(plain) + AEAD_TAG_SIZE;
+	int	 bit;
+
+	ATF_REQUIRE(sodium_init() >= 0);
+	randombytes_buf(key, sizeof(key));
+	randombytes_buf(plain, sizeof(plain));
+	sealed = room_new(clen);
+	out = room_new(sizeof(plain));
+	memcpy(sealed, plain, sizeof(plain));
+	ATF_REQUIRE(aead_seal_room(key, 7, sealed, sizeof(plain)) == 0);
+	for (i = 0; i < clen; i++) {
+		bit = 1 << (i % 8);
+		sealed[i] ^= bit;
+		if (aead_open_room(key, 7, sealed, clen, out) != -1)
+			atf_tc_fail("a flipped bit in byte %zu passed", i);
+		sealed[i] ^= bit;
+	}
+	/* What lies around the message is not part of it. */
+	sealed[-1] ^= 1;
+	sealed[clen] ^= 1;
+	ATF_CHECK(aead_open_room(key, 7, sealed, clen, out) == 0);
+	ATF_CHECK(memcmp(out, plain, sizeof(plain)) == 0);
+	ATF_CHECK(aead_open_room(key, 8, sealed, clen, out) == -1);
+	ATF_CHECK(aead_open_room(key, 7, sealed, clen - 1, out) == -1);
+	key[31] ^= 0x80;
+	ATF_CHECK(aead_open_room(key, 7, sealed, clen, out) == -1);
+	key[31] ^= 0x80;
+	ATF_CHECK(aead_open_room(key, 7, sealed, clen, out) == 0);
+	ATF_CHECK(memcmp(out, plain, sizeof(plain)) == 0);
+	room_free(sealed);
+	room_free(out);
+}
+
+/*
+ * The one-pass path keeps a key of its own beside the AEAD's: the two
+ * interleaved, with the key changing at random, stay what libsodium
+ * makes.
+ */
+ATF_TC_WITHOUT_HEAD(room_key_changes);
+ATF_TC_BODY(room_key_changes, tc)
+{
+	uint8_t		 keys[3][AEAD_KEY_SIZE], plain[200];
+	uint8_t		 ours[200 + AEAD_TAG_SIZE];
+	uint8_t		 theirs[200 + AEAD_TAG_SIZE];
+	const char	*why;
+	unsigned int	 k;
+	int		 i;
+
+	ATF_REQUIRE(sodium_init() >= 0);
+	randombytes_buf(keys, sizeof(keys));
+	randombytes_buf(plain, sizeof(plain));
+	for (i = 0, k = 0; i < 600; i++) {
+		if (randombytes_uniform(2))
+			k = randombytes_uniform(3);
+		sodium_seal(keys[k], i, plain, i % 200, theirs);
+		if (i % 3 == 0) {
+			ATF_REQUIRE(aead_seal(keys[k], i, plain, i % 200,
+			    ours) == 0);
+			if (memcmp(ours, theirs, i % 200 + AEAD_TAG_SIZE) != 0)
+				atf_tc_fail("seal %d differs", i);
+		} else if (room_round_trip(keys[k], i, plain, i % 200, theirs,
+		    &why) == -1)
+			atf_tc_fail("%s at %d", why, i);
+	}
+}
+
 #define THREADS		4
 #define ROUNDS		2000
 
@@ -200,6 +395,7 @@ worker(void *arg)
 	struct job	*j = arg;
 	uint8_t		 plain[1420], ours[1420 + AEAD_TAG_SIZE];
 	uint8_t		 theirs[1420 + AEAD_TAG_SIZE];
+	const char	*why;
 	size_t		 len;
 	int		 i;
 
@@ -208,6 +404,9 @@ worker(void *arg)
 		len = (size_t)i * 7 % sizeof(plain);
 		memset(plain, i, len);
 		sodium_seal(j->key, i, plain, len, theirs);
+		if (i % 2 == 0 && room_round_trip(j->key, i, plain, len,
+		    theirs, &why) == -1)
+			j->ok = 0;
 		if (aead_seal(j->key, i, plain, len, ours) != 0 ||
 		    memcmp(ours, theirs, len + AEAD_TAG_SIZE) != 0 ||
 		    aead_open(j->key, i, ours, len + AEAD_TAG_SIZE,
@@ -242,6 +441,10 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, same_as_libsodium);
 	ATF_TP_ADD_TC(tp, forgeries);
 	ATF_TP_ADD_TC(tp, key_changes);
+	ATF_TP_ADD_TC(tp, room_keepalive_vector);
+	ATF_TP_ADD_TC(tp, room_same_as_libsodium);
+	ATF_TP_ADD_TC(tp, room_forgeries);
+	ATF_TP_ADD_TC(tp, room_key_changes);
 	ATF_TP_ADD_TC(tp, threads);
 	return atf_no_error();
 }

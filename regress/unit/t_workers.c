@@ -1,7 +1,9 @@
 /*
  * wgd/workers.c: batches of every size sealed and opened by the pool,
- * each job's result exactly what the AEAD alone gives, forgeries found
- * in the right places, batch after batch (so a thread late from one
+ * each job's result exactly what the AEAD alone gives (sealed in place,
+ * opened into a buffer of its own, with the room aead.h asks for around
+ * each: the rows of the arrays side by side), forgeries found in the
+ * right places, batch after batch (so a thread late from one
  * batch cannot touch the next), with one thread and with several.
  * Run under ThreadSanitizer too (make SANITIZE=thread check-datapath).
  */
@@ -20,7 +22,9 @@
 #define PKT		200
 
 static struct crypt_job	 jobs[MAXJOBS];
-static uint8_t		 bufs[MAXJOBS][PKT + AEAD_TAG_SIZE];
+static uint8_t		 bufs[MAXJOBS][AEAD_HEADROOM + PKT + AEAD_TAILROOM];
+static uint8_t		 outs[MAXJOBS][AEAD_HEADROOM + PKT + AEAD_TAILROOM];
+static uint8_t		 plain[MAXJOBS][PKT];
 static uint8_t		 want[MAXJOBS][PKT + AEAD_TAG_SIZE];
 
 static void
@@ -40,12 +44,14 @@ batches(unsigned int threads, int rounds)
 		    randombytes_uniform(MAXJOBS + 1);
 		for (i = 0; i < n; i++) {
 			len = randombytes_uniform(PKT + 1);
-			randombytes_buf(bufs[i], len);
-			ATF_REQUIRE(aead_seal(key, r * MAXJOBS + i, bufs[i],
+			randombytes_buf(plain[i], len);
+			memcpy(bufs[i] + AEAD_HEADROOM, plain[i], len);
+			ATF_REQUIRE(aead_seal(key, r * MAXJOBS + i, plain[i],
 			    len, want[i]) == 0);
 			jobs[i].key = key;
 			jobs[i].counter = (uint64_t)r * MAXJOBS + i;
-			jobs[i].data = bufs[i];
+			jobs[i].data = bufs[i] + AEAD_HEADROOM;
+			jobs[i].out = outs[i] + AEAD_HEADROOM;
 			jobs[i].len = len;
 			jobs[i].seal = 1;
 			jobs[i].result = 99;
@@ -53,7 +59,7 @@ batches(unsigned int threads, int rounds)
 		workers_run(jobs, n);
 		for (i = 0; i < n; i++) {
 			ATF_REQUIRE_EQ(jobs[i].result, 0);
-			if (memcmp(bufs[i], want[i], jobs[i].len +
+			if (memcmp(jobs[i].data, want[i], jobs[i].len +
 			    AEAD_TAG_SIZE) != 0)
 				atf_tc_fail("round %d job %zu sealed wrong",
 				    r, i);
@@ -64,12 +70,17 @@ batches(unsigned int threads, int rounds)
 			jobs[i].seal = 0;
 			jobs[i].result = 99;
 			if (i % 3 == 0)
-				bufs[i][jobs[i].len - 1] ^= 1;
+				jobs[i].data[jobs[i].len - 1] ^= 1;
 		}
 		workers_run(jobs, n);
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			ATF_REQUIRE_EQ_MSG(jobs[i].result, i % 3 == 0 ? -1 : 0,
 			    "round %d job %zu", r, i);
+			if (i % 3 != 0 && memcmp(jobs[i].out, plain[i],
+			    jobs[i].len - AEAD_TAG_SIZE) != 0)
+				atf_tc_fail("round %d job %zu opened wrong",
+				    r, i);
+		}
 	}
 	workers_stop();
 	ATF_CHECK_EQ(workers_count(), 1);
