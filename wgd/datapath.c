@@ -66,6 +66,7 @@
 #define TX_HEADROOM		AEAD_HEADROOM
 #define TX_TAILROOM		(WG_DATA_PADDING + AEAD_TAILROOM)
 _Static_assert(TX_HEADROOM >= WG_MSG_DATA_HEADER_SIZE, "header room");
+_Static_assert(VNET_MAX_SEGMENTS <= PEER_SEND_MAX, "a read in one send");
 
 /*
  * A batch from TUN: up to TX_SLOTS reads, each a packet or a super-packet
@@ -277,17 +278,16 @@ datapath_tun_read(int fd, short event, void *arg)
 			hsbudget_data(&ifc->hsbudget, now_ns());
 		workers_run(jobs, njobs);
 		/*
-		 * A super-packet leaves in a send of its own.  The jobs of
-		 * consecutive reads lie side by side: a run of single
-		 * packets to one peer leaves together, in order.  (Runs of
-		 * super-packets sent together made bursts that overflowed
-		 * the receiver's socket buffer: TCP retransmitted.)
+		 * The jobs of consecutive reads lie side by side: a run of
+		 * them to one peer leaves together, in order, and a GSO
+		 * send takes what one can (udpio_send()).  So the segments
+		 * of a 64 KiB super-packet, a few more than one send holds,
+		 * leave with the next one's, not in a send of their own.
 		 */
 		for (i = 0; i < nslots; i = j) {
 			n = tx[i].njobs;
-			for (j = i + 1; j < nslots && tx[i].nsegs == 1 &&
-			    tx[j].nsegs == 1 && tx[j].peer == tx[i].peer &&
-			    n < VNET_MAX_SEGMENTS; j++)
+			for (j = i + 1; j < nslots && tx[j].peer == tx[i].peer &&
+			    n + tx[j].njobs <= PEER_SEND_MAX; j++)
 				n += tx[j].njobs;
 			peer_seal_finish(tx[i].peer, tx[i].jobs, n);
 		}

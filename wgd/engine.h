@@ -242,6 +242,8 @@ struct vnet_pkt;
 struct crypt_job;
 size_t	peer_seal_prepare(struct eng_peer *, struct vnet_pkt *, size_t,
 	    struct crypt_job *);
+/* The most packets one peer_seal_finish() sends. */
+#define PEER_SEND_MAX	512
 void	peer_seal_finish(struct eng_peer *, struct crypt_job *, size_t);
 
 /* datapath.c: packets in and out */

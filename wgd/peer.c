@@ -668,12 +668,15 @@ peer_seal_prepare(struct eng_peer *p, struct vnet_pkt *pkts, size_t n,
 void
 peer_seal_finish(struct eng_peer *p, struct crypt_job *jobs, size_t n)
 {
-	struct iovec		 iov[VNET_MAX_SEGMENTS];
+	struct iovec		 iov[PEER_SEND_MAX];
 	struct eng_iface	*ifc = p->iface;
 	struct eng_keypair	*kp = p->current;
 	uint64_t		 now = now_ns(), bytes = 0;
 	size_t			 i, m;
 	int			 fd, *gso, data;
+
+	if (n > PEER_SEND_MAX)
+		fatalx("%s: %zu packets", __func__, n);
 
 	for (i = 0, m = 0, data = 0; i < n; i++) {
 		if (jobs[i].result == -1) {
