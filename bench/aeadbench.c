@@ -2,7 +2,8 @@
  * The transport AEAD on one core: ChaCha20-Poly1305 seal of 1420-byte
  * packets (a full packet in the default MTU) through libsodium, through
  * libcrypto's AEAD and through libcrypto's ChaCha20 and Poly1305 in one
- * pass (wgd/aead.c: what the data path uses), in Gbit/s of plaintext.  Usage: aeadbench [seconds per implementation]
+ * pass (wgd/aead.c: what the data path uses), in Gbit/s of plaintext.
+ * Usage: aeadbench [seconds per implementation]
  */
 
 #include <endian.h>

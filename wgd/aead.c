@@ -338,7 +338,8 @@ aead_open_room(const uint8_t key[AEAD_KEY_SIZE], uint64_t counter,
     const uint8_t *in, size_t len, uint8_t *out)
 {
 	struct aead_thread	*t;
-	uint8_t			 polykey[AEAD_KEY_SIZE], tag[AEAD_TAG_SIZE];
+	uint8_t			 polykey[AEAD_KEY_SIZE];
+	uint8_t			 tag[AEAD_TAG_SIZE];
 	size_t			 clen;
 	int			 rv;
 

@@ -73,9 +73,9 @@ _Static_assert(VNET_MAX_SEGMENTS <= PEER_SEND_MAX, "a read in one send");
  * split into an arena of its own, all sealed by the workers at once, and
  * no more reads once TX_BATCH_SEGS packets wait (eight super-packets of
  * a TCP stream), so a batch stays short.  A read's vnet header lands so
- * that a packet after it has TX_HEADROOM before it.  Small packets need many slots: each read
- * of one is a system call, and a batch of them to one peer leaves in one
- * GSO send.
+ * that a packet after it has TX_HEADROOM before it.  Small packets need
+ * many slots: each read of one is a system call, and a batch of them to
+ * one peer leaves in one GSO send.
  */
 #define TX_SLOTS		64
 #define TX_BATCH_SEGS		384
@@ -107,8 +107,9 @@ static unsigned int	 handshakes_left;	/* in this wake-up */
 #define PLAIN_SIZE		(UDPIO_RECV_MSGS * UDPIO_RECV_BUFSIZE + \
 				    UDPIO_MAX_DGRAMS * (AEAD_HEADROOM + \
 				    AEAD_TAILROOM))
-_Static_assert(UDPIO_RECV_ROOM + WG_MSG_DATA_HEADER_SIZE >= AEAD_HEADROOM &&
-    UDPIO_RECV_ROOM >= AEAD_TAILROOM, "room to read past a datagram");
+_Static_assert(UDPIO_RECV_ROOM + WG_MSG_DATA_HEADER_SIZE >=
+    AEAD_HEADROOM && UDPIO_RECV_ROOM >= AEAD_TAILROOM,
+    "room to read past a datagram");
 static struct udpio_rx	*rx;
 static uint8_t		*plain;
 static size_t		 plain_used;	/* in this batch */
@@ -286,7 +287,8 @@ datapath_tun_read(int fd, short event, void *arg)
 		 */
 		for (i = 0; i < nslots; i = j) {
 			n = tx[i].njobs;
-			for (j = i + 1; j < nslots && tx[j].peer == tx[i].peer &&
+			for (j = i + 1; j < nslots &&
+			    tx[j].peer == tx[i].peer &&
 			    n + tx[j].njobs <= PEER_SEND_MAX; j++)
 				n += tx[j].njobs;
 			peer_seal_finish(tx[i].peer, tx[i].jobs, n);

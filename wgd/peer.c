@@ -46,7 +46,10 @@ LIST_HEAD(key_bucket, eng_peer);
 static struct key_bucket	 key_table[KEY_BUCKETS];
 static uint8_t			 key_hashkey[crypto_shorthash_KEYBYTES];
 
-/* Room for the data header, the largest packet, padding and the tag. */
+/*
+ * The largest packet with the seal's room around it (the data header's
+ * and the tag's among it) and the padding's.
+ */
 static uint8_t			 txbuf[AEAD_HEADROOM + 65536 +
 				    WG_DATA_PADDING + AEAD_TAILROOM];
 #define TXBUF_DATA		(txbuf + AEAD_HEADROOM)
@@ -612,9 +615,8 @@ peer_encrypt_send(struct eng_peer *p, uint8_t *data, size_t len)
  * The first half of sending n packets (each with AEAD_HEADROOM bytes
  * before it, where the data header goes, and room for the padding and
  * AEAD_TAILROOM after): their headers, padding and counters, and a job
- * each to seal them in place.  Without a usable
- * session they wait for the handshake this starts instead.  Returns how
- * many jobs it filled.
+ * each to seal them in place.  Without a usable session they wait for
+ * the handshake this starts instead.  Returns how many jobs it filled.
  */
 size_t
 peer_seal_prepare(struct eng_peer *p, struct vnet_pkt *pkts, size_t n,
@@ -677,7 +679,6 @@ peer_seal_finish(struct eng_peer *p, struct crypt_job *jobs, size_t n)
 
 	if (n > PEER_SEND_MAX)
 		fatalx("%s: %zu packets", __func__, n);
-
 	for (i = 0, m = 0, data = 0; i < n; i++) {
 		if (jobs[i].result == -1) {
 			ifc->drops[DROP_IO]++;

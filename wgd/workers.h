@@ -27,7 +27,7 @@
 struct crypt_job {
 	const uint8_t	*key;		/* 32 bytes, read-only for the batch */
 	uint64_t	 counter;
-	uint8_t		*data;		/* sealed in place, or opened */
+	uint8_t		*data;		/* sealed in place, or to open */
 	size_t		 len;		/* plaintext, or ciphertext and tag */
 	uint8_t		*out;		/* where data opens to */
 	int		 seal;

@@ -221,7 +221,8 @@ room_round_trip(const uint8_t *key, uint64_t counter, const uint8_t *plain,
     size_t len, const uint8_t *theirs, const char **why)
 {
 	static const uint8_t	 zero[AEAD_HEADROOM];
-	uint8_t			*sealed, *out, *copy, head[AEAD_HEADROOM];
+	uint8_t			 head[AEAD_HEADROOM];
+	uint8_t			*sealed, *out, *copy;
 	size_t			 clen = len + AEAD_TAG_SIZE;
 	int			 rv = -1;
 

@@ -21,9 +21,11 @@
 #define MAXJOBS		600
 #define PKT		200
 
+#define ROOMY		(AEAD_HEADROOM + PKT + AEAD_TAILROOM)
+
 static struct crypt_job	 jobs[MAXJOBS];
-static uint8_t		 bufs[MAXJOBS][AEAD_HEADROOM + PKT + AEAD_TAILROOM];
-static uint8_t		 outs[MAXJOBS][AEAD_HEADROOM + PKT + AEAD_TAILROOM];
+static uint8_t		 bufs[MAXJOBS][ROOMY];
+static uint8_t		 outs[MAXJOBS][ROOMY];
 static uint8_t		 plain[MAXJOBS][PKT];
 static uint8_t		 want[MAXJOBS][PKT + AEAD_TAG_SIZE];
 
