@@ -10,6 +10,7 @@
 #include <endian.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,9 +71,13 @@ aead_setup(void)
 	aead_cipher = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
 	stream_cipher = EVP_CIPHER_fetch(NULL, "ChaCha20", NULL);
 	mac_poly1305 = EVP_MAC_fetch(NULL, "Poly1305", NULL);
-	if (stream_cipher == NULL || mac_poly1305 == NULL) {
+	if (aead_cipher == NULL || stream_cipher == NULL ||
+	    mac_poly1305 == NULL) {
 		EVP_CIPHER_free(aead_cipher);
-		aead_cipher = NULL;
+		EVP_CIPHER_free(stream_cipher);
+		EVP_MAC_free(mac_poly1305);
+		aead_cipher = stream_cipher = NULL;
+		mac_poly1305 = NULL;
 	}
 }
 
@@ -238,7 +243,7 @@ _Static_assert(AEAD_TAILROOM >= AEAD_BLOCK - 1, "a block's rest");
  * ChaCha20 from block 0 of key and counter's nonce over [in - 64,
  * in + len rounded up to a block) into out likewise; out may be in.
  * Leaves the Poly1305 key in polykey, and the 64 bytes before out as
- * they were (in place) or zero.
+ * they were (in place) or zero, whatever happens.
  */
 static int
 aead_stream(struct aead_thread *t, const uint8_t key[AEAD_KEY_SIZE],
@@ -247,7 +252,7 @@ aead_stream(struct aead_thread *t, const uint8_t key[AEAD_KEY_SIZE],
 {
 	uint8_t		 before[AEAD_HEADROOM], iv[16];
 	size_t		 span, i;
-	int		 same, n;
+	int		 same, n, rv = -1;
 
 	span = AEAD_HEADROOM + (len + AEAD_BLOCK - 1) / AEAD_BLOCK *
 	    AEAD_BLOCK;
@@ -262,24 +267,24 @@ aead_stream(struct aead_thread *t, const uint8_t key[AEAD_KEY_SIZE],
 	    memcmp(t->stream_key, key, AEAD_KEY_SIZE) == 0;
 	if (EVP_CipherInit_ex2(t->stream, NULL, same ? NULL : key, iv, 1,
 	    NULL) != 1 || EVP_CipherUpdate(t->stream, out - AEAD_HEADROOM,
-	    &n, in - AEAD_HEADROOM, (int)span) != 1 || (size_t)n != span) {
+	    &n, in - AEAD_HEADROOM, (int)span) != 1 || (size_t)n != span)
 		t->stream_keyed = 0;
-		OPENSSL_cleanse(before, sizeof(before));
-		return -1;
+	else {
+		if (!same) {
+			memcpy(t->stream_key, key, AEAD_KEY_SIZE);
+			t->stream_keyed = 1;
+		}
+		/* Block 0's key stream is what it made of those bytes. */
+		for (i = 0; i < AEAD_KEY_SIZE; i++)
+			polykey[i] = out[i - AEAD_HEADROOM] ^ before[i];
+		rv = 0;
 	}
-	if (!same) {
-		memcpy(t->stream_key, key, AEAD_KEY_SIZE);
-		t->stream_keyed = 1;
-	}
-	/* Block 0's key stream is what it turned those bytes into. */
-	for (i = 0; i < AEAD_KEY_SIZE; i++)
-		polykey[i] = out[i - AEAD_HEADROOM] ^ before[i];
 	if (in == out)
 		memcpy(out - AEAD_HEADROOM, before, sizeof(before));
 	else
 		OPENSSL_cleanse(out - AEAD_HEADROOM, AEAD_HEADROOM);
 	OPENSSL_cleanse(before, sizeof(before));
-	return 0;
+	return rv;
 }
 
 /* Poly1305 of ct as the AEAD lays it out, with no associated data. */
@@ -343,9 +348,17 @@ aead_open_room(const uint8_t key[AEAD_KEY_SIZE], uint64_t counter,
 	size_t			 clen;
 	int			 rv;
 
-	if (len < AEAD_TAG_SIZE || in == out || (t = aead_thread()) == NULL)
+	if (len < AEAD_TAG_SIZE || (t = aead_thread()) == NULL)
 		return -1;
 	clen = len - AEAD_TAG_SIZE;
+	/*
+	 * What it checks must stay whole: the spans of the pass over in
+	 * and out, each [ -64, clen rounded up to a block ), are apart.
+	 */
+	if ((uintptr_t)out < (uintptr_t)in + clen + AEAD_TAILROOM +
+	    AEAD_HEADROOM && (uintptr_t)in < (uintptr_t)out + clen +
+	    AEAD_TAILROOM + AEAD_HEADROOM)
+		return -1;
 	if (aead_stream(t, key, counter, in, clen, out, polykey) == -1)
 		return -1;
 	rv = aead_mac(t, polykey, in, clen, tag);

@@ -295,9 +295,9 @@ send_each(int fd, const struct sockaddr *to, socklen_t tolen,
  * Sends the n datagrams of iov, one datagram each, on the socket fd to
  * the address to, from the local address src if it names one.  *gso
  * says whether to try UDP_SEGMENT, and is cleared for good by an EIO.
- * Every datagram but the last must have the first one's size for GSO
- * to take them together; otherwise, or when the kernel refuses, they
- * leave one by one.
+ * GSO takes a run of datagrams of the first one's size, the last of it
+ * perhaps shorter; a datagram smaller than the next leaves alone, and
+ * a run the kernel refuses leaves one by one.
  * Returns 0, or -1 with errno set when the kernel took none of them or
  * failed partway.
  */
@@ -323,8 +323,13 @@ udpio_send(int fd, int *gso, const struct sockaddr *to, socklen_t tolen,
 				break;
 			}
 		}
-		if (batch < 2)
-			break;
+		if (batch < 2) {
+			if (send_each(fd, to, tolen, src, iov, 1) == -1)
+				return -1;
+			iov++;
+			n--;
+			continue;
+		}
 		memset(&mh, 0, sizeof(mh));
 		mh.msg_name = (void *)to;
 		mh.msg_namelen = tolen;

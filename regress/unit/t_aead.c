@@ -226,9 +226,10 @@ room_round_trip(const uint8_t *key, uint64_t counter, const uint8_t *plain,
 	size_t			 clen = len + AEAD_TAG_SIZE;
 	int			 rv = -1;
 
-	sealed = room_new(clen);
+	/* The tag, and what open reads past it, lie in the tailroom. */
+	sealed = room_new(len);
 	out = room_new(len);
-	ATF_REQUIRE((copy = malloc(AEAD_HEADROOM + clen +
+	ATF_REQUIRE((copy = malloc(AEAD_HEADROOM + len +
 	    AEAD_TAILROOM)) != NULL);
 	memcpy(sealed, plain, len);
 	memcpy(head, sealed - AEAD_HEADROOM, sizeof(head));
@@ -239,14 +240,14 @@ room_round_trip(const uint8_t *key, uint64_t counter, const uint8_t *plain,
 	else if (memcmp(sealed - AEAD_HEADROOM, head, sizeof(head)) != 0)
 		*why = "seal changed the bytes before the message";
 	else {
-		memcpy(copy, sealed - AEAD_HEADROOM, AEAD_HEADROOM + clen +
+		memcpy(copy, sealed - AEAD_HEADROOM, AEAD_HEADROOM + len +
 		    AEAD_TAILROOM);
 		if (aead_open_room(key, counter, sealed, clen, out) != 0)
 			*why = "open failed";
 		else if (memcmp(out, plain, len) != 0)
 			*why = "open differs";
 		else if (memcmp(copy, sealed - AEAD_HEADROOM, AEAD_HEADROOM +
-		    clen + AEAD_TAILROOM) != 0)
+		    len + AEAD_TAILROOM) != 0)
 			*why = "open changed its input";
 		else if (memcmp(out - AEAD_HEADROOM, zero, sizeof(zero)) != 0)
 			*why = "open left key stream before the plaintext";
@@ -269,7 +270,7 @@ ATF_TC_BODY(room_keepalive_vector, tc)
 	ATF_REQUIRE(aead_init() == 0);
 	hex(key, sizeof(key), V_I_SEND_KEY);
 	hex(tag, sizeof(tag), V_KEEPALIVE_TAG);
-	sealed = room_new(AEAD_TAG_SIZE);
+	sealed = room_new(0);
 	out = room_new(0);
 	ATF_REQUIRE(aead_seal_room(key, 0, sealed, 0) == 0);
 	ATF_CHECK(memcmp(sealed, tag, sizeof(tag)) == 0);
@@ -277,6 +278,10 @@ ATF_TC_BODY(room_keepalive_vector, tc)
 	ATF_CHECK(aead_open_room(key, 1, sealed, AEAD_TAG_SIZE, out) == -1);
 	/* Out of place only: in place it would destroy what it checks. */
 	ATF_CHECK(aead_open_room(key, 0, sealed, AEAD_TAG_SIZE, sealed) == -1);
+	ATF_CHECK(aead_open_room(key, 0, sealed, AEAD_TAG_SIZE,
+	    sealed + 8) == -1);
+	ATF_CHECK(aead_open_room(key, 0, sealed + 8, AEAD_TAG_SIZE,
+	    sealed) == -1);
 	ATF_CHECK(aead_open_room(key, 0, sealed, AEAD_TAG_SIZE - 1,
 	    out) == -1);
 	room_free(sealed);
@@ -322,7 +327,7 @@ ATF_TC_BODY(room_forgeries, tc)
 	ATF_REQUIRE(sodium_init() >= 0);
 	randombytes_buf(key, sizeof(key));
 	randombytes_buf(plain, sizeof(plain));
-	sealed = room_new(clen);
+	sealed = room_new(sizeof(plain));
 	out = room_new(sizeof(plain));
 	memcpy(sealed, plain, sizeof(plain));
 	ATF_REQUIRE(aead_seal_room(key, 7, sealed, sizeof(plain)) == 0);

@@ -19,6 +19,7 @@
 #include <event.h>
 #include <sodium.h>
 
+#include "aead.h"
 #include "engine.h"
 #include "key.h"
 #include "log.h"
@@ -28,8 +29,7 @@
 #define START		S(1000)
 
 /* Room for a packet and what sealing it in place adds around it. */
-#define PKTBUF_SIZE	(WG_MSG_DATA_HEADER_SIZE + 64 + WG_DATA_PADDING + \
-			    WG_AEAD_TAG_SIZE)
+#define PKTBUF_SIZE	(AEAD_HEADROOM + 64 + WG_DATA_PADDING + AEAD_TAILROOM)
 
 static uint64_t	 fake_now = START;
 
@@ -143,12 +143,12 @@ static void
 send_from_host(struct eng_peer *p)
 {
 	uint8_t	 buf[PKTBUF_SIZE];
-	uint8_t	*ip = buf + WG_MSG_DATA_HEADER_SIZE;
+	uint8_t	*ip = buf + AEAD_HEADROOM;
 
 	memset(buf, 0, sizeof(buf));
 	ip[0] = 0x45;
 	ip[3] = 28;
-	peer_encrypt_send(p, buf, 28);
+	peer_encrypt_send(p, ip, 28);
 }
 
 /*

@@ -30,6 +30,8 @@
 #define MAXDG	(UDPIO_MAX_DGRAMS)
 
 static struct udpio_dgram	 dg[MAXDG];
+/* Whether a datagram came in one GRO batch with the one before it. */
+static int			 joined[MAXDG];
 static uint8_t			 payload[UDPIO_GSO_SEGS * 2][1500];
 static struct iovec		 iov[UDPIO_GSO_SEGS * 2];
 
@@ -90,7 +92,13 @@ receive(int s, struct udpio_rx *rx, struct udpio_dgram *out, size_t want)
 	while (got < want && poll(&pfd, 1, 1000) == 1) {
 		ATF_REQUIRE((n = udpio_recv(s, rx, out + got, want - got)) !=
 		    -1);
-		/* Each batch lives in rx until the next call: keep a copy. */
+		/*
+		 * Each batch lives in rx until the next call: keep a copy.
+		 * One GRO batch's datagrams lie side by side there.
+		 */
+		for (int i = 0; i < n; i++)
+			joined[got + i] = i > 0 && out[got + i].data ==
+			    out[got + i - 1].data + out[got + i - 1].len;
 		for (int i = 0; i < n; i++) {
 			uint8_t *c = malloc(out[got + i].len + 1);
 
@@ -181,6 +189,25 @@ roundtrip(int af, const char *dst, const char *src_addr, int gso_expected)
 	for (size_t i = 0; i < n; i++) {
 		ATF_CHECK_EQ(dg[i].len, i == 3 ? 900 : i == 6 ? 100 : 500);
 		ATF_CHECK_EQ(dg[i].data[0], (uint8_t)i);
+		free(dg[i].data);
+	}
+
+	/*
+	 * A first datagram smaller than the next leaves alone, and the
+	 * rest still as one GSO send (one GRO batch here).
+	 */
+	n = run(6, 500, 500);
+	iov[0].iov_len = 100;
+	ATF_REQUIRE(udpio_send(s, &gso, (struct sockaddr *)&to, tolen, srcp,
+	    iov, n) == 0);
+	ATF_REQUIRE_EQ(receive(r, rx, dg, n), n);
+	for (size_t i = 0; i < n; i++) {
+		ATF_CHECK_EQ(dg[i].len, i == 0 ? 100 : 500);
+		ATF_CHECK_EQ(dg[i].data[0], (uint8_t)i);
+		if (gso_expected)
+			ATF_CHECK_EQ_MSG(joined[i], i >= 2,
+			    "datagram %zu %s the one before", i,
+			    joined[i] ? "came with" : "did not come with");
 		free(dg[i].data);
 	}
 	close(r);

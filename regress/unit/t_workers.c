@@ -1,8 +1,9 @@
 /*
  * wgd/workers.c: batches of every size sealed and opened by the pool,
  * each job's result exactly what the AEAD alone gives (sealed in place,
- * opened into a buffer of its own, with the room aead.h asks for around
- * each: the rows of the arrays side by side), forgeries found in the
+ * opened into a buffer of its own, each with exactly the room aead.h
+ * asks for around it, side by side as the data path lays them out, so
+ * a job past its room races with the next), forgeries found in the
  * right places, batch after batch (so a thread late from one
  * batch cannot touch the next), with one thread and with several.
  * Run under ThreadSanitizer too (make SANITIZE=thread check-datapath).
@@ -24,8 +25,8 @@
 #define ROOMY		(AEAD_HEADROOM + PKT + AEAD_TAILROOM)
 
 static struct crypt_job	 jobs[MAXJOBS];
-static uint8_t		 bufs[MAXJOBS][ROOMY];
-static uint8_t		 outs[MAXJOBS][ROOMY];
+static uint8_t		 sealing[MAXJOBS * ROOMY];
+static uint8_t		 opening[MAXJOBS * ROOMY];
 static uint8_t		 plain[MAXJOBS][PKT];
 static uint8_t		 want[MAXJOBS][PKT + AEAD_TAG_SIZE];
 
@@ -33,7 +34,7 @@ static void
 batches(unsigned int threads, int rounds)
 {
 	uint8_t		 key[AEAD_KEY_SIZE];
-	size_t		 n, i, len;
+	size_t		 n, i, len, off;
 	int		 r;
 
 	ATF_REQUIRE(sodium_init() >= 0);
@@ -44,16 +45,17 @@ batches(unsigned int threads, int rounds)
 	for (r = 0; r < rounds; r++) {
 		n = r % 7 == 0 ? randombytes_uniform(20) :
 		    randombytes_uniform(MAXJOBS + 1);
-		for (i = 0; i < n; i++) {
+		for (i = 0, off = 0; i < n; i++) {
 			len = randombytes_uniform(PKT + 1);
 			randombytes_buf(plain[i], len);
-			memcpy(bufs[i] + AEAD_HEADROOM, plain[i], len);
+			jobs[i].data = sealing + off + AEAD_HEADROOM;
+			jobs[i].out = opening + off + AEAD_HEADROOM;
+			off += AEAD_HEADROOM + len + AEAD_TAILROOM;
+			memcpy(jobs[i].data, plain[i], len);
 			ATF_REQUIRE(aead_seal(key, r * MAXJOBS + i, plain[i],
 			    len, want[i]) == 0);
 			jobs[i].key = key;
 			jobs[i].counter = (uint64_t)r * MAXJOBS + i;
-			jobs[i].data = bufs[i] + AEAD_HEADROOM;
-			jobs[i].out = outs[i] + AEAD_HEADROOM;
 			jobs[i].len = len;
 			jobs[i].seal = 1;
 			jobs[i].result = 99;
