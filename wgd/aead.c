@@ -25,20 +25,22 @@
 #define AEAD_NONCE_SIZE	12
 
 /*
- * A thread's context and the key it holds.  The copy outlives its
+ * A cipher context and the key it holds.  The copy outlives its
  * session no longer than the context's own does (until the thread's
  * next key, or its exit, when both are wiped).
  */
-struct aead_thread {
+struct aead_ctx {
 	EVP_CIPHER_CTX	*ctx;
 	uint8_t		 key[AEAD_KEY_SIZE];
 	int		 keyed;		/* ctx has key, for enc */
 	int		 enc;
-	/* The one-pass path's: ChaCha20 alone, and Poly1305. */
-	EVP_CIPHER_CTX	*stream;
-	uint8_t		 stream_key[AEAD_KEY_SIZE];
-	int		 stream_keyed;
-	EVP_MAC_CTX	*mac;
+};
+
+/* A thread's contexts: the AEAD's, and the one-pass path's. */
+struct aead_thread {
+	struct aead_ctx	 aead;
+	struct aead_ctx	 stream;	/* ChaCha20 alone */
+	EVP_MAC_CTX	*mac;		/* Poly1305 */
 };
 
 static pthread_once_t	 aead_once = PTHREAD_ONCE_INIT;
@@ -52,8 +54,8 @@ aead_thread_free(void *arg)
 {
 	struct aead_thread	*t = arg;
 
-	EVP_CIPHER_CTX_free(t->ctx);
-	EVP_CIPHER_CTX_free(t->stream);
+	EVP_CIPHER_CTX_free(t->aead.ctx);
+	EVP_CIPHER_CTX_free(t->stream.ctx);
 	EVP_MAC_CTX_free(t->mac);
 	OPENSSL_cleanse(t, sizeof(*t));
 	free(t);
@@ -106,14 +108,14 @@ aead_thread(void)
 		return t;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
-	if ((t->ctx = EVP_CIPHER_CTX_new()) == NULL ||
-	    EVP_CipherInit_ex2(t->ctx, aead_cipher, NULL, NULL, 1,
-	    NULL) != 1 || (t->stream = EVP_CIPHER_CTX_new()) == NULL ||
-	    EVP_CipherInit_ex2(t->stream, stream_cipher, NULL, NULL, 1,
+	if ((t->aead.ctx = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_CipherInit_ex2(t->aead.ctx, aead_cipher, NULL, NULL, 1,
+	    NULL) != 1 || (t->stream.ctx = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_CipherInit_ex2(t->stream.ctx, stream_cipher, NULL, NULL, 1,
 	    NULL) != 1 || (t->mac = EVP_MAC_CTX_new(mac_poly1305)) == NULL ||
 	    pthread_setspecific(aead_key, t) != 0) {
-		EVP_CIPHER_CTX_free(t->ctx);
-		EVP_CIPHER_CTX_free(t->stream);
+		EVP_CIPHER_CTX_free(t->aead.ctx);
+		EVP_CIPHER_CTX_free(t->stream.ctx);
 		EVP_MAC_CTX_free(t->mac);
 		free(t);
 		return NULL;
@@ -130,32 +132,41 @@ aead_nonce(uint8_t nonce[AEAD_NONCE_SIZE], uint64_t counter)
 }
 
 /*
- * Starts a packet: the nonce of counter, the key only if the context
- * does not hold it already for this direction, and params.  A failure
- * forgets the key, so the next packet sets it again.
+ * Starts a message on c: the IV, the key only if the context does not
+ * hold it already for this direction, and params.  A failure forgets
+ * the key, so the next message sets it again.
  */
+static int
+ctx_start(struct aead_ctx *c, const uint8_t key[AEAD_KEY_SIZE],
+    const uint8_t *iv, int enc, const OSSL_PARAM *params)
+{
+	int	 same;
+
+	/* Not in constant time: only how alike two of our keys are shows. */
+	same = c->keyed && c->enc == enc &&
+	    memcmp(c->key, key, AEAD_KEY_SIZE) == 0;
+	if (EVP_CipherInit_ex2(c->ctx, NULL, same ? NULL : key, iv, enc,
+	    params) != 1) {
+		c->keyed = 0;
+		return -1;
+	}
+	if (!same) {
+		memcpy(c->key, key, AEAD_KEY_SIZE);
+		c->keyed = 1;
+		c->enc = enc;
+	}
+	return 0;
+}
+
+/* Starts a packet of the AEAD: the nonce of counter. */
 static int
 aead_start(struct aead_thread *t, const uint8_t key[AEAD_KEY_SIZE],
     uint64_t counter, int enc, const OSSL_PARAM *params)
 {
 	uint8_t	 nonce[AEAD_NONCE_SIZE];
-	int	 same;
 
 	aead_nonce(nonce, counter);
-	/* Not in constant time: only how alike two of our keys are shows. */
-	same = t->keyed && t->enc == enc &&
-	    memcmp(t->key, key, AEAD_KEY_SIZE) == 0;
-	if (EVP_CipherInit_ex2(t->ctx, NULL, same ? NULL : key, nonce, enc,
-	    params) != 1) {
-		t->keyed = 0;
-		return -1;
-	}
-	if (!same) {
-		memcpy(t->key, key, AEAD_KEY_SIZE);
-		t->keyed = 1;
-		t->enc = enc;
-	}
-	return 0;
+	return ctx_start(&t->aead, key, nonce, enc, params);
 }
 
 /*
@@ -177,10 +188,10 @@ aead_seal(const uint8_t key[AEAD_KEY_SIZE], uint64_t counter,
 	    out + len, AEAD_TAG_SIZE);
 	tag[1] = OSSL_PARAM_construct_end();
 	if (aead_start(t, key, counter, 1, NULL) == -1 ||
-	    EVP_CipherUpdate(t->ctx, out, &n, in, (int)len) != 1 ||
-	    EVP_CipherFinal_ex(t->ctx, out + n, &n) != 1 ||
-	    EVP_CIPHER_CTX_get_params(t->ctx, tag) != 1) {
-		t->keyed = 0;
+	    EVP_CipherUpdate(t->aead.ctx, out, &n, in, (int)len) != 1 ||
+	    EVP_CipherFinal_ex(t->aead.ctx, out + n, &n) != 1 ||
+	    EVP_CIPHER_CTX_get_params(t->aead.ctx, tag) != 1) {
+		t->aead.keyed = 0;
 		return -1;
 	}
 	return 0;
@@ -213,12 +224,12 @@ aead_open(const uint8_t key[AEAD_KEY_SIZE], uint64_t counter,
 	params[1] = OSSL_PARAM_construct_end();
 	if (aead_start(t, key, counter, 0, params) == -1)
 		return -1;
-	if (EVP_CipherUpdate(t->ctx, out, &n, in, (int)clen) != 1) {
-		t->keyed = 0;
+	if (EVP_CipherUpdate(t->aead.ctx, out, &n, in, (int)clen) != 1) {
+		t->aead.keyed = 0;
 		return -1;
 	}
 	/* A forgery is no fault of the context: its key stays. */
-	if (EVP_CipherFinal_ex(t->ctx, out + n, &n) != 1)
+	if (EVP_CipherFinal_ex(t->aead.ctx, out + n, &n) != 1)
 		return -1;
 	return 0;
 }
@@ -250,30 +261,23 @@ aead_stream(struct aead_thread *t, const uint8_t key[AEAD_KEY_SIZE],
     uint64_t counter, const uint8_t *in, size_t len, uint8_t *out,
     uint8_t polykey[AEAD_KEY_SIZE])
 {
-	uint8_t		 before[AEAD_HEADROOM], iv[16];
+	uint8_t		 before[AEAD_HEADROOM], iv[4 + AEAD_NONCE_SIZE];
 	size_t		 span, i;
-	int		 same, n, rv = -1;
+	int		 n, rv = -1;
 
 	span = AEAD_HEADROOM + (len + AEAD_BLOCK - 1) / AEAD_BLOCK *
 	    AEAD_BLOCK;
 	if (len > INT_MAX - 2 * AEAD_BLOCK)
 		return -1;
 	/* libcrypto's IV: the block counter (0), then the nonce. */
-	memset(iv, 0, 8);
-	counter = htole64(counter);
-	memcpy(iv + 8, &counter, sizeof(counter));
+	memset(iv, 0, 4);
+	aead_nonce(iv + 4, counter);
 	memcpy(before, in - AEAD_HEADROOM, sizeof(before));
-	same = t->stream_keyed &&
-	    memcmp(t->stream_key, key, AEAD_KEY_SIZE) == 0;
-	if (EVP_CipherInit_ex2(t->stream, NULL, same ? NULL : key, iv, 1,
-	    NULL) != 1 || EVP_CipherUpdate(t->stream, out - AEAD_HEADROOM,
-	    &n, in - AEAD_HEADROOM, (int)span) != 1 || (size_t)n != span)
-		t->stream_keyed = 0;
+	if (ctx_start(&t->stream, key, iv, 1, NULL) == -1 ||
+	    EVP_CipherUpdate(t->stream.ctx, out - AEAD_HEADROOM, &n,
+	    in - AEAD_HEADROOM, (int)span) != 1 || (size_t)n != span)
+		t->stream.keyed = 0;
 	else {
-		if (!same) {
-			memcpy(t->stream_key, key, AEAD_KEY_SIZE);
-			t->stream_keyed = 1;
-		}
 		/* Block 0's key stream is what it made of those bytes. */
 		for (i = 0; i < AEAD_KEY_SIZE; i++)
 			polykey[i] = out[i - AEAD_HEADROOM] ^ before[i];
