@@ -1,8 +1,8 @@
 #! /usr/bin/env atf-sh
 #
 # wgd as a daemon: privilege separation, ready means ready, supervision
-# and a clean shutdown.  Each case runs wgd in a network namespace of
-# its own.
+# and a clean shutdown, the crypto threads its CPUs allow.  Each case
+# runs wgd in a network namespace of its own.
 
 . "$(atf_get_srcdir)/lib.sh"
 
@@ -247,6 +247,55 @@ control_killed_cleanup()
 	ns_cleanup
 }
 
+atf_test_case engine_threads_affinity cleanup
+engine_threads_affinity_head()
+{
+	atf_set "require.user" "root"
+	atf_set "require.progs" "ip pgrep ss taskset nproc"
+	atf_set "descr" "engine-threads 0 (the default): one crypto thread per CPU in wgd's affinity mask, as the parent counts them, not the machine's"
+}
+# crypto_threads_under CPULIST: starts wgd with this shell's affinity
+# set to CPULIST (wgd inherits it; so not in a subshell), leaves the
+# engine's thread count and what its log says in ./got, stops wgd.
+crypto_threads_under()
+{
+	taskset -p -c "$1" $$ > /dev/null || atf_fail "taskset $1"
+	wgd_start_debug -v
+	WGDPID=$!
+	taskset -p -c "$all" $$ > /dev/null
+	parent_pid > /dev/null || atf_fail "no parent: $(cat log)"
+	i=0
+	until grep -q 'crypto threads' log; do
+		i=$((i + 1))
+		[ $i -lt 50 ] || atf_fail "no word of crypto threads: $(cat log)"
+		sleep 0.1
+	done
+	engine=$(child_pid engine) || atf_fail "no engine"
+	echo "$(ls /proc/"$engine"/task | wc -l)" \
+	    "$(grep -o '[0-9]* crypto threads$' log | cut -d' ' -f1)" > got
+	kill "$(cat parent.pid)"
+	wait $WGDPID
+}
+engine_threads_affinity_body()
+{
+	need_user
+	ns_create
+	write_conf
+	all=$(taskset -p -c $$ | sed 's/.*: //')
+	crypto_threads_under 0
+	[ "$(cat got)" = "1 1" ] ||
+	    atf_fail "on CPU 0 alone: threads, logged count: $(cat got)"
+	[ "$(nproc --all)" -ge 2 ] || return 0
+	crypto_threads_under 0,1
+	[ "$(cat got)" = "2 2" ] ||
+	    atf_fail "on CPUs 0 and 1: threads, logged count: $(cat got)"
+}
+engine_threads_affinity_cleanup()
+{
+	. "$(atf_get_srcdir)/lib.sh"
+	ns_cleanup
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case privsep
@@ -256,4 +305,5 @@ atf_init_test_cases()
 	atf_add_test_case sigterm
 	atf_add_test_case engine_killed
 	atf_add_test_case control_killed
+	atf_add_test_case engine_threads_affinity
 }
