@@ -136,7 +136,8 @@ no_uso_body()
 	up WGD_TEST_NO_USO=1
 	# TSO and the rest, not USO4 and USO6 (0x60).
 	off=$(sed -n 's/.*TUN offloads \(0x[0-9a-f]*\)$/\1/p' wgd.log)
-	[ -n "$off" ] && [ $((off & 0x60)) -eq 0 ] && [ $((off & 0x2)) -ne 0 ] ||
+	[ -n "$off" ] && [ $((off & 0x60)) -eq 0 ] &&
+	    [ $((off & 0x2)) -ne 0 ] ||
 	    atf_fail "TUN offloads '$off' without USO: $(cat wgd.log)"
 	udp_through "$A" "$B" 10.77.0.2 16
 	udp_through "$B" "$A" 10.77.0.1 16
